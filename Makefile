@@ -1,0 +1,54 @@
+# AIMS: `make run` starts the whole stack on http://127.0.0.1:8000; `make test` runs lint and the whole suite on
+# SQLite and on PostgreSQL. Everything installs into .venv from requirements.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run install test lint format migrations lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py demo_setup
+	$(BIN)/honcho --procfile Procfile --app-root $(CURDIR) start
+
+test: install lint
+	@echo "== pytest on SQLite"
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest
+	@echo "== pytest on PostgreSQL"
+	scripts/with-postgres $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations: install
+	$(BIN)/python manage.py makemigrations
+	$(BIN)/ruff format */migrations
+
+# Re-pin requirements.txt from requirements.in in a scratch environment.
+lock:
+	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet -r requirements.in
+	{ echo "# Pinned from requirements.in by \`make lock\`; edit requirements.in, not this file."; \
+	  var/lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
+	rm -rf var/lock-venv
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

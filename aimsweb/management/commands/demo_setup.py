@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from aimsweb.services import demo_users_ensure
+from monitors.services import retry_policy_defaults_ensure
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (viewer, responder, admin) and default retry policies; print how to log in."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--reset", action="store_true", help="Give existing demo users new passwords.")
+
+    def handle(self, *args, reset: bool, **options) -> None:
+        users = demo_users_ensure(passwords=settings.AIMS_DEMO_PASSWORDS, reset=reset)
+        created_policies = retry_policy_defaults_ensure()
+        for name in created_policies:
+            self.stdout.write(f"Created retry policy {name!r} (edit it in the admin).")
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"AIMS demo users, log in at {settings.AIMS_BASE_URL}/login/"))
+        for user in users:
+            password = user.password or "(unchanged; `.venv/bin/python manage.py demo_setup --reset` sets new ones)"
+            self.stdout.write(f"  {user.role.value:<10} username {user.username:<10} password {password}")
+        self.stdout.write("")

@@ -1,0 +1,92 @@
+"""Data contracts: YAML promises about warehouse tables, their published versions, checks and violations."""
+
+from django.conf import settings
+from django.db import models
+
+from aimsweb.choices import Severity
+from aimsweb.models import TimeStampedModel
+
+
+class DataContract(TimeStampedModel):
+    """A contract as it is being edited; checks run against its active (published) version."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    owner = models.CharField(max_length=200, help_text="Team or person responsible for the table.")
+    description = models.TextField(blank=True)
+    yaml_text = models.TextField("YAML", help_text="The contract: table, columns and checks.")
+    active_version = models.ForeignKey(
+        "ContractVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContractVersion(TimeStampedModel):
+    """An immutable published text of a contract; the same text is never published twice."""
+
+    contract = models.ForeignKey(DataContract, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    yaml_text = models.TextField("YAML")
+    spec = models.JSONField(help_text="The validated contract, as parsed from the YAML.")
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the YAML text.")
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["contract", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="contract_version_number_unique"),
+            models.UniqueConstraint(fields=["contract", "checksum"], name="contract_version_text_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.name} v{self.number}"
+
+
+class CheckRun(TimeStampedModel):
+    """One evaluation of a contract version against its table."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed (violations found)"
+        ERROR = "error", "Error (could not check)"
+
+    contract = models.ForeignKey(DataContract, on_delete=models.CASCADE, related_name="check_runs")
+    version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT, related_name="check_runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_checked = models.BigIntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["contract", "-started_at"], name="checkrun_contract_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.contract.name} check at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Violation(TimeStampedModel):
+    """One broken rule found by a check run."""
+
+    check_run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="violations")
+    rule = models.CharField(max_length=100, help_text="Rule key as in the contract, e.g. columns.amount.min.")
+    column = models.CharField(max_length=128, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    message = models.TextField()
+    expected = models.JSONField(null=True, blank=True)
+    observed = models.JSONField(null=True, blank=True)
+    sample = models.JSONField(default=list, blank=True, help_text="A few offending rows or values.")
+
+    class Meta:
+        ordering = ["check_run", "rule"]
+        constraints = [models.UniqueConstraint(fields=["check_run", "rule"], name="violation_unique_per_check")]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message[:60]}"

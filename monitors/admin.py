@@ -1,0 +1,214 @@
+from django import forms
+from django.contrib import admin
+from django.db import models
+
+from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
+from aimsweb.choices import ErrorCategory
+from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RetryAttempt, RetryPolicy
+
+
+def _url_fields_assume_https(db_field, **kwargs):
+    """A URL typed without a scheme means https (Django 6's default)."""
+    if isinstance(db_field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return db_field.formfield(**kwargs)
+
+
+class ConnectionAdminForm(forms.ModelForm):
+    """The secret is write-only: it can be set, replaced or cleared, never read back."""
+
+    secret = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Client secret or access token, stored encrypted. Leave blank to keep the current one.",
+    )
+    clear_secret = forms.BooleanField(required=False, help_text="Remove the stored secret.")
+
+    class Meta:
+        model = Connection
+        fields = [
+            "name",
+            "kind",
+            "is_simulator",
+            "enabled",
+            "host",
+            "subscription_id",
+            "resource_group",
+            "factory_name",
+            "auth_method",
+            "tenant_id",
+            "client_id",
+            "secret_env_var",
+        ]
+        formfield_callback = _url_fields_assume_https
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("secret") and cleaned.get("secret_env_var"):
+            self.add_error("secret", "Give either a stored secret or an environment variable name, not both.")
+        if cleaned.get("secret") and cleaned.get("clear_secret"):
+            self.add_error("clear_secret", "Cannot clear the secret and set a new one at once.")
+        return cleaned
+
+    def save(self, commit=True):
+        connection = super().save(commit=False)
+        if self.cleaned_data.get("secret"):
+            connection.set_secret(self.cleaned_data["secret"])
+        elif self.cleaned_data.get("clear_secret") or connection.secret_env_var:
+            connection.set_secret("")
+        if commit:
+            connection.save()
+        return connection
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionAdminForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ["name", "kind", "is_simulator", "host", "factory_name", "auth_method", "secret_source", "enabled"]
+    list_filter = ["kind", "is_simulator", "auth_method", "enabled"]
+    search_fields = ["name", "host", "factory_name", "subscription_id", "resource_group"]
+    readonly_fields = ["secret_source", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "is_simulator", "enabled"]}),
+        ("Endpoint", {"fields": ["host", "subscription_id", "resource_group", "factory_name"]}),
+        (
+            "Authentication",
+            {"fields": ["auth_method", "tenant_id", "client_id", "secret_env_var", "secret", "clear_secret"]},
+        ),
+        ("Record", {"fields": ["secret_source", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Secret")
+    def secret_source(self, obj: Connection) -> str:
+        return obj.secret_source
+
+
+@admin.register(Monitor)
+class MonitorAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "connection",
+        "pipeline_pattern",
+        "interval_seconds",
+        "enabled",
+        "watermark",
+        "last_success_at",
+    ]
+    list_filter = ["enabled", "connection__kind", "connection"]
+    search_fields = ["name", "connection__name", "pipeline_pattern"]
+    list_select_related = ["connection"]
+    readonly_fields = ["watermark", "last_polled_at", "last_success_at", "last_error", "created_at", "updated_at"]
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ["name", "connection", "external_id", "criticality", "owner"]
+    list_filter = ["criticality", "connection__kind", "connection"]
+    search_fields = ["name", "external_id", "owner"]
+    list_select_related = ["connection"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+class RetryAttemptInline(ReadOnlyInline):
+    model = RetryAttempt
+    fk_name = "run"
+    fields = ["attempt_number", "trigger", "mode", "status", "scheduled_for", "external_rerun_id", "error_message"]
+
+
+@admin.register(PipelineRun)
+class PipelineRunAdmin(ReadOnlyAdmin):
+    list_display = ["external_run_id", "pipeline", "connection", "status", "started_at", "duration_ms", "error_code"]
+    list_filter = ["status", "connection__kind", "connection"]
+    search_fields = ["external_run_id", "pipeline__name", "error_code", "error_message"]
+    list_select_related = ["pipeline", "connection"]
+    date_hierarchy = "started_at"
+    inlines = [RetryAttemptInline]
+
+
+class RetryPolicyAdminForm(forms.ModelForm):
+    error_classes = forms.MultipleChoiceField(
+        choices=ErrorCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Failures of these classes may be retried under this policy.",
+    )
+
+    class Meta:
+        model = RetryPolicy
+        fields = [
+            "name",
+            "enabled",
+            "priority",
+            "connection",
+            "pipeline_pattern",
+            "error_classes",
+            "min_confidence",
+            "rerun_mode",
+            "max_attempts",
+            "backoff_initial_seconds",
+            "backoff_multiplier",
+            "backoff_max_seconds",
+            "jitter",
+            "max_concurrent_reruns",
+            "auto_resolve",
+        ]
+
+
+@admin.register(RetryPolicy)
+class RetryPolicyAdmin(admin.ModelAdmin):
+    form = RetryPolicyAdminForm
+    list_display = [
+        "name",
+        "enabled",
+        "priority",
+        "connection",
+        "pipeline_pattern",
+        "classes",
+        "max_attempts",
+        "backoff",
+        "rerun_mode",
+        "max_concurrent_reruns",
+    ]
+    list_filter = ["enabled", "rerun_mode", "connection"]
+    search_fields = ["name", "pipeline_pattern"]
+    list_select_related = ["connection"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "enabled", "priority"]}),
+        ("What it retries", {"fields": ["connection", "pipeline_pattern", "error_classes", "min_confidence"]}),
+        (
+            "How",
+            {
+                "fields": [
+                    "rerun_mode",
+                    "max_attempts",
+                    "backoff_initial_seconds",
+                    "backoff_multiplier",
+                    "backoff_max_seconds",
+                    "jitter",
+                    "max_concurrent_reruns",
+                    "auto_resolve",
+                ]
+            },
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Error classes")
+    def classes(self, obj: RetryPolicy) -> str:
+        return ", ".join(obj.error_classes)
+
+    @admin.display(description="Backoff")
+    def backoff(self, obj: RetryPolicy) -> str:
+        return (
+            f"{obj.backoff_initial_seconds}s ×{obj.backoff_multiplier:g} ≤ {obj.backoff_max_seconds}s ±{obj.jitter:.0%}"
+        )
+
+
+@admin.register(RetryAttempt)
+class RetryAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["run", "attempt_number", "trigger", "mode", "status", "scheduled_for", "finished_at"]
+    list_filter = ["status", "trigger", "mode"]
+    search_fields = ["idempotency_key", "external_rerun_id", "run__external_run_id", "run__pipeline__name"]
+    list_select_related = ["run__pipeline"]

@@ -1,0 +1,350 @@
+"""Sources and runs: connections to ADF and Databricks, what is polled, the runs seen, and how they are retried."""
+
+import fnmatch
+import os
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from aimsweb.choices import ErrorCategory
+from aimsweb.crypto import decrypt_secret, encrypt_secret
+from aimsweb.models import TimeStampedModel
+
+ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class Connection(TimeStampedModel):
+    """One ADF factory or one Databricks workspace, with how to reach and authenticate to it.
+
+    The secret (service-principal client secret or personal access token) is either named as an environment
+    variable or stored encrypted; it is never readable back through the admin.
+    """
+
+    class Kind(models.TextChoices):
+        ADF = "adf", "Azure Data Factory"
+        DATABRICKS = "databricks", "Databricks"
+
+    class AuthMethod(models.TextChoices):
+        SERVICE_PRINCIPAL = "service_principal", "Azure service principal (tenant, client id, client secret)"
+        PAT = "pat", "Databricks personal access token"
+        STATIC_TOKEN = "static_token", "Static bearer token (simulator only)"
+
+    name = models.SlugField(max_length=100, unique=True, help_text="Short unique name, used in webhook URLs.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    is_simulator = models.BooleanField(
+        default=False, help_text="Talks plain HTTP to the local AIMS simulator on 127.0.0.1 instead of the cloud."
+    )
+    host = models.URLField(
+        max_length=300,
+        blank=True,
+        help_text="Databricks workspace URL, or the ARM endpoint for ADF (blank: https://management.azure.com).",
+    )
+    auth_method = models.CharField(max_length=30, choices=AuthMethod.choices)
+    tenant_id = models.CharField(max_length=64, blank=True)
+    client_id = models.CharField(max_length=64, blank=True)
+    subscription_id = models.CharField(max_length=64, blank=True)
+    resource_group = models.CharField(max_length=90, blank=True)
+    factory_name = models.CharField(max_length=63, blank=True)
+    secret_env_var = models.CharField(
+        max_length=100, blank=True, help_text="Name of the environment variable that holds the secret."
+    )
+    secret_encrypted = models.TextField(blank=True, editable=False)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.kind == self.Kind.ADF:
+            for field in ("subscription_id", "resource_group", "factory_name"):
+                if not getattr(self, field):
+                    errors[field] = "Required for an Azure Data Factory connection."
+            if self.auth_method == self.AuthMethod.PAT:
+                errors["auth_method"] = "A personal access token only works for Databricks."
+        if self.kind == self.Kind.DATABRICKS and not self.host:
+            errors["host"] = "Required for a Databricks connection: the workspace URL."
+        if self.auth_method == self.AuthMethod.SERVICE_PRINCIPAL:
+            for field in ("tenant_id", "client_id"):
+                if not getattr(self, field):
+                    errors[field] = "Required for service-principal authentication."
+        if self.auth_method == self.AuthMethod.STATIC_TOKEN and not self.is_simulator:
+            errors["auth_method"] = "A static token is only accepted for a simulator connection."
+        if self.host:
+            parts = urlsplit(self.host)
+            if self.is_simulator and parts.hostname not in LOOPBACK_HOSTS:
+                errors["host"] = "A simulator connection must point at 127.0.0.1 or localhost."
+            elif not self.is_simulator and parts.scheme != "https":
+                errors["host"] = "A real endpoint must use https."
+        if self.secret_env_var and not ENV_VAR_NAME.match(self.secret_env_var):
+            errors["secret_env_var"] = "Use an environment variable name such as ADF_CLIENT_SECRET."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def secret_source(self) -> str:
+        if self.secret_env_var:
+            return f"env:{self.secret_env_var}"
+        return "stored (encrypted)" if self.secret_encrypted else "none"
+
+    def set_secret(self, plaintext: str) -> None:
+        """Store a new secret encrypted (an empty string clears it); the caller saves."""
+        self.secret_encrypted = encrypt_secret(plaintext) if plaintext else ""
+
+    def get_secret(self) -> str:
+        """The secret in clear, for building a client; never for display."""
+        if self.secret_env_var:
+            return os.environ.get(self.secret_env_var, "")
+        return decrypt_secret(self.secret_encrypted) if self.secret_encrypted else ""
+
+
+class Pipeline(TimeStampedModel):
+    """An ADF pipeline or a Databricks job, identified per connection by its platform id."""
+
+    class Criticality(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        HIGH = "high", "High"
+        NORMAL = "normal", "Normal"
+        LOW = "low", "Low"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="pipelines")
+    external_id = models.CharField(max_length=260, help_text="ADF pipeline name or Databricks job id.")
+    name = models.CharField(max_length=260)
+    criticality = models.CharField(max_length=10, choices=Criticality.choices, default=Criticality.NORMAL)
+    owner = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["connection", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "external_id"], name="pipeline_unique_per_connection"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Monitor(TimeStampedModel):
+    """What to poll on a connection and how often; the watermark says how far it has read."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="monitors")
+    name = models.CharField(max_length=100)
+    pipeline_pattern = models.CharField(
+        max_length=260, default="*", help_text="Glob on pipeline or job names to watch, e.g. sales_* (* = all)."
+    )
+    interval_seconds = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(10), MaxValueValidator(86_400)]
+    )
+    overlap_seconds = models.PositiveIntegerField(
+        default=300,
+        validators=[MaxValueValidator(86_400)],
+        help_text="Each poll re-reads this much before the watermark, to catch runs updated late.",
+    )
+    enabled = models.BooleanField(default=True)
+    watermark = models.DateTimeField(null=True, blank=True, help_text="Runs updated before this have been read.")
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["connection", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "name"], name="monitor_unique_per_connection"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection.name}/{self.name}"
+
+
+class PipelineRun(TimeStampedModel):
+    """One run of a pipeline or job as the platform reported it, with its failure detail once known."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLING = "cancelling", "Cancelling"
+        CANCELLED = "cancelled", "Cancelled"
+        SKIPPED = "skipped", "Skipped"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="runs")
+    external_run_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    platform_status = models.CharField(max_length=60, blank=True, help_text="The status as the platform spelt it.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.BigIntegerField(null=True, blank=True)
+    platform_updated_at = models.DateTimeField(null=True, blank=True)
+    failed_step = models.CharField(max_length=260, blank=True, help_text="Failed ADF activity or Databricks task.")
+    error_code = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+    error_trace = models.TextField(blank=True)
+    raw = models.JSONField(default=dict, blank=True, help_text="The platform's run (and failure detail) as received.")
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns", help_text="Original run."
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "external_run_id"], name="run_unique_per_connection"),
+        ]
+        indexes = [
+            models.Index(fields=["pipeline", "-started_at"], name="run_pipeline_started_idx"),
+            models.Index(fields=["status", "-started_at"], name="run_status_started_idx"),
+        ]
+        permissions = [("retry_pipelinerun", "Can retry a failed run by hand")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline} run {self.external_run_id}"
+
+
+class RerunMode(models.TextChoices):
+    """How a rerun is made, in each platform's own terms."""
+
+    RECOVER = "recover", "Recover: ADF rerun from the failed activity / Databricks repair of failed tasks"
+    FULL = "full", "Full: ADF rerun of the whole pipeline / Databricks new run of the job"
+
+
+class RetryPolicy(TimeStampedModel):
+    """Admin-edited bounds on automatic reruns: which failures, how often, how fast, how many at once.
+
+    The failure analysis only advises; a run is retried only when an enabled policy matches it, and never more
+    often than the policy allows.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    connection = models.ForeignKey(
+        Connection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="retry_policies",
+        help_text="Blank: any connection.",
+    )
+    pipeline_pattern = models.CharField(
+        max_length=260, default="*", help_text="Glob on pipeline or job names, e.g. sales_* (* = all)."
+    )
+    error_classes = models.JSONField(default=list, help_text="Error classes this policy retries.")
+    priority = models.PositiveIntegerField(default=100, help_text="Lower wins when several policies match.")
+    max_attempts = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(10)])
+    backoff_initial_seconds = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(86_400)]
+    )
+    backoff_multiplier = models.FloatField(default=2.0, validators=[MinValueValidator(1.0), MaxValueValidator(10.0)])
+    backoff_max_seconds = models.PositiveIntegerField(
+        default=1800, validators=[MinValueValidator(1), MaxValueValidator(86_400)]
+    )
+    jitter = models.FloatField(
+        default=0.1,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Random spread added to each delay, as a fraction of it (0 to 1).",
+    )
+    min_confidence = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MaxValueValidator(100)],
+        help_text="Only retry when the analysis is at least this confident (0-100).",
+    )
+    rerun_mode = models.CharField(max_length=10, choices=RerunMode.choices, default=RerunMode.RECOVER)
+    max_concurrent_reruns = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Cap on reruns in flight per connection (retry-storm guard).",
+    )
+    auto_resolve = models.BooleanField(
+        default=True, help_text="Resolve the incident when a later run of the pipeline succeeds."
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "name"]
+        verbose_name_plural = "retry policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        classes = self.error_classes
+        if not isinstance(classes, list) or not classes:
+            errors["error_classes"] = "Choose at least one error class."
+        else:
+            unknown = [c for c in classes if c not in ErrorCategory.values]
+            if unknown:
+                errors["error_classes"] = (
+                    f"Unknown error class {unknown[0]!r}; use one of {', '.join(ErrorCategory.values)}."
+                )
+            elif len(set(classes)) != len(classes):
+                errors["error_classes"] = "List each error class once."
+        if not self.pipeline_pattern.strip():
+            errors["pipeline_pattern"] = "Give a pattern; * matches every pipeline."
+        if (
+            self.backoff_initial_seconds is not None
+            and self.backoff_max_seconds is not None
+            and self.backoff_max_seconds < self.backoff_initial_seconds
+        ):
+            errors["backoff_max_seconds"] = "Must be at least the initial delay."
+        if errors:
+            raise ValidationError(errors)
+
+    def matches(self, *, connection_id: int, pipeline_name: str, category: str) -> bool:
+        return (
+            self.enabled
+            and (self.connection_id is None or self.connection_id == connection_id)
+            and fnmatch.fnmatchcase(pipeline_name, self.pipeline_pattern)
+            and category in self.error_classes
+        )
+
+
+class RetryAttempt(TimeStampedModel):
+    """One rerun of a failed run. The row (with its unique key) is claimed before the platform is called, so a
+    worker that dies and restarts never reruns twice."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CLAIMED = "claimed", "Claimed (calling the platform)"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        ERROR = "error", "Error (rerun could not be started)"
+
+    class Trigger(models.TextChoices):
+        POLICY = "policy", "Retry policy"
+        MANUAL = "manual", "By hand"
+
+    run = models.ForeignKey(PipelineRun, on_delete=models.CASCADE, related_name="retry_attempts")
+    policy = models.ForeignKey(RetryPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts")
+    attempt_number = models.PositiveSmallIntegerField()
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.POLICY)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    mode = models.CharField(max_length=10, choices=RerunMode.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    scheduled_for = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    external_rerun_id = models.CharField(max_length=100, blank=True, help_text="ADF run id or Databricks repair id.")
+    rerun = models.ForeignKey(
+        PipelineRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The rerun."
+    )
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "attempt_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "attempt_number"], name="attempt_unique_per_run"),
+        ]
+        indexes = [models.Index(fields=["status", "scheduled_for"], name="attempt_status_due_idx")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_number} of {self.run}"

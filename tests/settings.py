@@ -1,0 +1,19 @@
+"""Test settings: the project's settings with in-process stand-ins for what tests must not share or wait for."""
+
+import os
+
+# Before the project settings read the environment: no developer's .env, and no local Redis expected.
+os.environ["AIMS_ENV_FILE"] = ""
+os.environ["CHANNEL_LAYER_URL"] = "memory://"
+
+from aimsweb.settings import *  # noqa: F403
+from aimsweb.settings import Q_CLUSTER
+
+Q_CLUSTER["sync"] = True  # tasks run inline; django-q2 reads this once, at import
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # served from the apps' folders; nothing is collected in tests
+AIMS_DEMO_PASSWORDS = {"viewer": "", "responder": "", "admin": ""}
