@@ -41,7 +41,7 @@ def test_migrations_create_role_groups_with_permissions():
     assert "monitors.change_pipelinerun" not in admin  # runs are the platform's record, not edited by hand
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_migrations_role_groups_reversible():
     call_command("migrate", "aimsweb", "zero", verbosity=0)
     assert not Group.objects.filter(name__in=[role.value for role in Role]).exists()

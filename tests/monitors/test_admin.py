@@ -5,6 +5,7 @@ from django.contrib import admin as django_admin
 
 from aimsweb.crypto import decrypt_secret
 from monitors.models import Connection, Monitor, RetryPolicy
+from tests.admin_forms import admin_post_data
 from tests.contracts.factories import make_check_run_with_violation, make_contract
 from tests.incidents.factories import make_analysis, make_incident
 from tests.monitors.factories import make_retry_attempt, make_retry_policy
@@ -77,9 +78,11 @@ def test_admin_retry_policy_bad_value_names_field_saves_nothing(admin_client_, f
 def test_admin_retry_policy_edit_bad_value_keeps_stored_policy(admin_client_):
     admin_client_.post(f"{POLICY_URL}add/", VALID_POLICY)
     policy = RetryPolicy.objects.get()
+    url = f"{POLICY_URL}{policy.pk}/change/"
+    page = admin_client_.get(url)
 
-    bad = admin_client_.post(f"{POLICY_URL}{policy.pk}/change/", {**VALID_POLICY, "max_attempts": "5", "jitter": "-1"})
-    good = admin_client_.post(f"{POLICY_URL}{policy.pk}/change/", {**VALID_POLICY, "max_attempts": "5"})
+    bad = admin_client_.post(url, admin_post_data(page, max_attempts="5", jitter="-1"))
+    good = admin_client_.post(url, admin_post_data(page, max_attempts="5"))
 
     assert bad.status_code == 200 and "jitter" in _form_errors(bad)
     assert good.status_code == 302

@@ -1,0 +1,61 @@
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+from aimsweb.roles import Role, user_role
+from monitors.models import RetryPolicy
+
+
+def _run(*args) -> str:
+    out = StringIO()
+    call_command("demo_setup", *args, stdout=out)
+    return out.getvalue()
+
+
+def _printed_passwords(output: str) -> dict[str, str]:
+    return dict(re.findall(r"username (\w+)\s+password ([^\s(]\S*)", output))
+
+
+@pytest.mark.django_db
+def test_demo_setup_creates_users_with_roles_and_prints_passwords():
+    output = _run()
+
+    passwords = _printed_passwords(output)
+    assert set(passwords) == {"viewer", "responder", "admin"}
+    for username, role in [("viewer", Role.VIEWER), ("responder", Role.RESPONDER), ("admin", Role.ADMIN)]:
+        user = authenticate(username=username, password=passwords[username])
+        assert user is not None and user_role(user) == role
+        assert user.is_staff == (role == Role.ADMIN)
+        assert not user.is_superuser
+    assert "/login/" in output
+    assert set(RetryPolicy.objects.values_list("name", flat=True)) == {"Transient failures", "Resource pressure"}
+
+
+@pytest.mark.django_db
+def test_demo_setup_second_run_keeps_passwords_and_policies():
+    first = _printed_passwords(_run())
+    RetryPolicy.objects.filter(name="Transient failures").update(max_attempts=7)
+
+    second = _run()
+
+    assert _printed_passwords(second) == {}
+    assert second.count("(unchanged") == 3
+    assert authenticate(username="admin", password=first["admin"]) is not None
+    assert RetryPolicy.objects.get(name="Transient failures").max_attempts == 7
+    assert get_user_model().objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_demo_setup_passwords_from_settings_and_reset(settings):
+    settings.AIMS_DEMO_PASSWORDS = {"viewer": "", "responder": "", "admin": "admin-from-env-123"}
+    _run()
+    assert authenticate(username="admin", password="admin-from-env-123") is not None
+
+    old = authenticate(username="viewer", password="x")
+    assert old is None
+    reset = _printed_passwords(_run("--reset"))
+    assert reset["admin"] == "admin-from-env-123"
+    assert authenticate(username="viewer", password=reset["viewer"]) is not None
