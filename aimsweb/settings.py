@@ -20,7 +20,7 @@ env = environ.Env()
 # A local .env file (or the file AIMS_ENV_FILE names; empty: none) fills in variables the process environment does
 # not set; it never overrides them.
 ENV_FILE = env.str("AIMS_ENV_FILE", default=str(BASE_DIR / ".env"))
-if ENV_FILE:
+if ENV_FILE and Path(ENV_FILE).is_file():
     environ.Env.read_env(ENV_FILE, overwrite=False)
 
 VAR_DIR = Path(env.str("AIMS_VAR_DIR", default=str(BASE_DIR / "var")))
