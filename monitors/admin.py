@@ -27,20 +27,7 @@ class ConnectionAdminForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        fields = [
-            "name",
-            "kind",
-            "is_simulator",
-            "enabled",
-            "host",
-            "subscription_id",
-            "resource_group",
-            "factory_name",
-            "auth_method",
-            "tenant_id",
-            "client_id",
-            "secret_env_var",
-        ]
+        fields = ["secret_env_var"]  # the admin's fieldsets add the rest
         formfield_callback = _url_fields_assume_https
 
     def clean(self):
@@ -136,23 +123,7 @@ class RetryPolicyAdminForm(forms.ModelForm):
 
     class Meta:
         model = RetryPolicy
-        fields = [
-            "name",
-            "enabled",
-            "priority",
-            "connection",
-            "pipeline_pattern",
-            "error_classes",
-            "min_confidence",
-            "rerun_mode",
-            "max_attempts",
-            "backoff_initial_seconds",
-            "backoff_multiplier",
-            "backoff_max_seconds",
-            "jitter",
-            "max_concurrent_reruns",
-            "auto_resolve",
-        ]
+        fields = ["error_classes"]  # the admin's fieldsets add the rest
 
 
 @admin.register(RetryPolicy)

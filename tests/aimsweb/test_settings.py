@@ -119,3 +119,18 @@ def test_settings_env_example_documents_every_variable():
     read |= {f"AIMS_DEMO_PASSWORD_{role}" for role in ("VIEWER", "RESPONDER", "ADMIN")}
     missing = sorted(name for name in read if f"{name}=" not in documented)
     assert not missing, f".env.example lacks {missing}"
+
+
+def test_settings_sqlite_options_put_database_in_wal_mode(load_settings, django_db_blocker):
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    db = load_settings()["DATABASES"]["default"]
+    wrapper = DatabaseWrapper(
+        {**db, "TIME_ZONE": None, "CONN_HEALTH_CHECKS": False, "CONN_MAX_AGE": 0, "AUTOCOMMIT": True}
+    )
+    try:
+        with django_db_blocker.unblock(), wrapper.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+    finally:
+        wrapper.close()

@@ -26,46 +26,31 @@ def _communicator(*headers) -> WebsocketCommunicator:
     return WebsocketCommunicator(application, PATH, headers=[ORIGIN, *headers])
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_ws_incidents_anonymous_refused():
+def _try_connect(*headers) -> tuple[bool, int | None]:
     async def scenario():
-        communicator = _communicator()
+        communicator = WebsocketCommunicator(application, PATH, headers=list(headers))
         connected, code = await communicator.connect()
         await communicator.disconnect()
         return connected, code
 
-    connected, code = async_to_sync(scenario)()
+    return async_to_sync(scenario)()
 
-    assert connected is False
-    assert code == 4403
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ws_incidents_anonymous_refused():
+    assert _try_connect(ORIGIN) == (False, 4403)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ws_incidents_user_without_role_refused(no_role_user):
-    cookie = _session_cookie(no_role_user)
-
-    async def scenario():
-        communicator = _communicator((b"cookie", cookie))
-        connected, _ = await communicator.connect()
-        await communicator.disconnect()
-        return connected
-
-    assert async_to_sync(scenario)() is False
+    assert _try_connect(ORIGIN, (b"cookie", _session_cookie(no_role_user))) == (False, 4403)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ws_incidents_foreign_origin_refused(viewer):
-    cookie = _session_cookie(viewer)
+    connected, _ = _try_connect((b"origin", b"https://evil.example"), (b"cookie", _session_cookie(viewer)))
 
-    async def scenario():
-        communicator = WebsocketCommunicator(
-            application, PATH, headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)]
-        )
-        connected, _ = await communicator.connect()
-        await communicator.disconnect()
-        return connected
-
-    assert async_to_sync(scenario)() is False
+    assert connected is False
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
