@@ -194,6 +194,21 @@ AIMS_ENCRYPTION_KEYS = env.list("AIMS_ENCRYPTION_KEYS", default=[]) or [
     base64.urlsafe_b64encode(hashlib.sha256(f"aims-encryption:{SECRET_KEY}".encode()).digest()).decode()
 ]
 
+# --- Pipeline sources ------------------------------------------------------------------------------------------
+MONITOR_CLIENTS = {
+    "adf": "monitors.clients.adf.AdfClient",
+    "databricks": "monitors.clients.databricks.DatabricksClient",
+}
+# Per-call timeout towards ADF and Databricks, and how often one call is tried before a poll gives up on it.
+SOURCE_TIMEOUT_SECONDS = env.float("SOURCE_TIMEOUT_SECONDS", default=30.0)
+SOURCE_MAX_ATTEMPTS = env.int("SOURCE_MAX_ATTEMPTS", default=6)
+SOURCE_BACKOFF_MAX_SECONDS = env.float("SOURCE_BACKOFF_MAX_SECONDS", default=60.0)
+# How far back a monitor's first poll reads; how far ahead of our clock a platform's may be; how long one poll may
+# hold its monitor before another may start.
+POLL_INITIAL_LOOKBACK_HOURS = env.int("POLL_INITIAL_LOOKBACK_HOURS", default=24)
+POLL_FUTURE_TOLERANCE_HOURS = env.int("POLL_FUTURE_TOLERANCE_HOURS", default=24 * 30)
+POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 60)
+
 # --- Auth ------------------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

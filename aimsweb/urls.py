@@ -17,5 +17,6 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("healthz", healthz, name="healthz"),
     path("incidents/", include("incidents.urls")),
+    path("hooks/", include("monitors.urls")),
     path("admin/", admin.site.urls),
 ]

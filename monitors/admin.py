@@ -1,10 +1,13 @@
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.db import models
+from django.urls import reverse
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from aimsweb.choices import ErrorCategory
-from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RetryAttempt, RetryPolicy
+from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RetryAttempt, RetryPolicy, WebhookDelivery
+from monitors.services import connection_check
 
 
 def _url_fields_assume_https(db_field, **kwargs):
@@ -24,6 +27,14 @@ class ConnectionAdminForm(forms.ModelForm):
         help_text="Client secret or access token, stored encrypted. Leave blank to keep the current one.",
     )
     clear_secret = forms.BooleanField(required=False, help_text="Remove the stored secret.")
+    webhook_secret = forms.CharField(
+        required=False,
+        strip=False,
+        min_length=16,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Shared secret failure webhooks must present (at least 16 characters). Blank keeps the current one.",
+    )
+    clear_webhook_secret = forms.BooleanField(required=False, help_text="Refuse webhooks for this connection.")
 
     class Meta:
         model = Connection
@@ -36,6 +47,8 @@ class ConnectionAdminForm(forms.ModelForm):
             self.add_error("secret", "Give either a stored secret or an environment variable name, not both.")
         if cleaned.get("secret") and cleaned.get("clear_secret"):
             self.add_error("clear_secret", "Cannot clear the secret and set a new one at once.")
+        if cleaned.get("webhook_secret") and cleaned.get("clear_webhook_secret"):
+            self.add_error("clear_webhook_secret", "Cannot clear the webhook secret and set a new one at once.")
         return cleaned
 
     def save(self, commit=True):
@@ -44,6 +57,10 @@ class ConnectionAdminForm(forms.ModelForm):
             connection.set_secret(self.cleaned_data["secret"])
         elif self.cleaned_data.get("clear_secret") or connection.secret_env_var:
             connection.set_secret("")
+        if self.cleaned_data.get("webhook_secret"):
+            connection.set_webhook_secret(self.cleaned_data["webhook_secret"])
+        elif self.cleaned_data.get("clear_webhook_secret"):
+            connection.set_webhook_secret("")
         if commit:
             connection.save()
         return connection
@@ -56,7 +73,8 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "is_simulator", "host", "factory_name", "auth_method", "secret_source", "enabled"]
     list_filter = ["kind", "is_simulator", "auth_method", "enabled"]
     search_fields = ["name", "host", "factory_name", "subscription_id", "resource_group"]
-    readonly_fields = ["secret_source", "created_at", "updated_at"]
+    readonly_fields = ["secret_source", "webhook_url", "created_at", "updated_at"]
+    actions = ["test_connection"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "is_simulator", "enabled"]}),
         ("Endpoint", {"fields": ["host", "subscription_id", "resource_group", "factory_name"]}),
@@ -64,12 +82,29 @@ class ConnectionAdmin(admin.ModelAdmin):
             "Authentication",
             {"fields": ["auth_method", "tenant_id", "client_id", "secret_env_var", "secret", "clear_secret"]},
         ),
+        ("Failure webhooks", {"fields": ["webhook_url", "webhook_secret", "clear_webhook_secret"]}),
         ("Record", {"fields": ["secret_source", "created_at", "updated_at"]}),
     ]
 
     @admin.display(description="Secret")
     def secret_source(self, obj: Connection) -> str:
         return obj.secret_source
+
+    @admin.display(description="Webhook URL")
+    def webhook_url(self, obj: Connection) -> str:
+        if not obj.pk:
+            return "Shown once the connection is saved."
+        route = "hooks:databricks" if obj.kind == Connection.Kind.DATABRICKS else "hooks:azure-monitor"
+        state = "secret set" if obj.webhook_secret_encrypted else "no secret set: deliveries are refused"
+        return f"{settings.AIMS_BASE_URL}{reverse(route, args=[obj.name])} ({state})"
+
+    @admin.action(description="Test connection (calls the platform API)", permissions=["view"])
+    def test_connection(self, request, queryset) -> None:
+        for connection in queryset:
+            check = connection_check(connection=connection)
+            level = messages.SUCCESS if check.ok else messages.ERROR
+            verdict = "OK" if check.ok else "FAILED"
+            self.message_user(request, f"{connection.name}: {verdict} in {check.latency_ms} ms: {check.message}", level)
 
 
 @admin.register(Monitor)
@@ -183,3 +218,12 @@ class RetryAttemptAdmin(ReadOnlyAdmin):
     list_filter = ["status", "trigger", "mode"]
     search_fields = ["idempotency_key", "external_rerun_id", "run__external_run_id", "run__pipeline__name"]
     list_select_related = ["run__pipeline"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "connection", "source", "status", "error", "processed_at"]
+    list_filter = ["status", "source", "connection"]
+    search_fields = ["body", "error"]
+    list_select_related = ["connection"]
+    date_hierarchy = "created_at"

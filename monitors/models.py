@@ -54,6 +54,7 @@ class Connection(TimeStampedModel):
         max_length=100, blank=True, help_text="Name of the environment variable that holds the secret."
     )
     secret_encrypted = models.TextField(blank=True, editable=False)
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     enabled = models.BooleanField(default=True)
 
     class Meta:
@@ -99,6 +100,13 @@ class Connection(TimeStampedModel):
         """Store a new secret encrypted (an empty string clears it); the caller saves."""
         self.secret_encrypted = encrypt_secret(plaintext) if plaintext else ""
 
+    def set_webhook_secret(self, plaintext: str) -> None:
+        """Store the shared secret that failure webhooks must present (empty: webhooks refused)."""
+        self.webhook_secret_encrypted = encrypt_secret(plaintext) if plaintext else ""
+
+    def get_webhook_secret(self) -> str:
+        return decrypt_secret(self.webhook_secret_encrypted) if self.webhook_secret_encrypted else ""
+
     def get_secret(self) -> str:
         """The secret in clear, for building a client; never for display."""
         if self.secret_env_var:
@@ -140,7 +148,9 @@ class Monitor(TimeStampedModel):
         max_length=260, default="*", help_text="Glob on pipeline or job names to watch, e.g. sales_* (* = all)."
     )
     interval_seconds = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(10), MaxValueValidator(86_400)]
+        default=60,
+        validators=[MinValueValidator(60), MaxValueValidator(86_400)],
+        help_text="Seconds between polls, rounded up to whole minutes (the task scheduler's granularity).",
     )
     overlap_seconds = models.PositiveIntegerField(
         default=300,
@@ -152,6 +162,9 @@ class Monitor(TimeStampedModel):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    poll_lease_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="A poll holds the monitor until then; no second poll overlaps."
+    )
 
     class Meta:
         ordering = ["connection", "name"]
@@ -188,7 +201,11 @@ class PipelineRun(TimeStampedModel):
     error_code = models.CharField(max_length=100, blank=True)
     error_message = models.TextField(blank=True)
     error_trace = models.TextField(blank=True)
-    raw = models.JSONField(default=dict, blank=True, help_text="The platform's run (and failure detail) as received.")
+    raw = models.JSONField(default=dict, blank=True, help_text="The platform's run as last received.")
+    failure_detail = models.JSONField(
+        default=dict, blank=True, help_text="Activity runs or task output the error was taken from."
+    )
+    detail_fetched_at = models.DateTimeField(null=True, blank=True)
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns", help_text="Original run."
     )
@@ -203,6 +220,10 @@ class PipelineRun(TimeStampedModel):
             models.Index(fields=["status", "-started_at"], name="run_status_started_idx"),
         ]
         permissions = [("retry_pipelinerun", "Can retry a failed run by hand")]
+
+    @property
+    def needs_failure_detail(self) -> bool:
+        return self.status == self.Status.FAILED and self.detail_fetched_at is None
 
     def __str__(self) -> str:
         return f"{self.pipeline} run {self.external_run_id}"
@@ -348,3 +369,35 @@ class RetryAttempt(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"attempt {self.attempt_number} of {self.run}"
+
+
+class WebhookDelivery(TimeStampedModel):
+    """One authenticated webhook request, stored as received before anything else happens to it."""
+
+    class Source(models.TextChoices):
+        DATABRICKS = "databricks", "Databricks job notification"
+        AZURE_MONITOR = "azure_monitor", "Azure Monitor alert"
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted (queued)"
+        REJECTED = "rejected", "Rejected (bad payload)"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (nothing to look up)"
+        FAILED = "failed", "Failed (lookup error)"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    body = models.TextField(help_text="The request body as received (decoded as UTF-8, invalid bytes replaced).")
+    headers = models.JSONField(default=dict, blank=True, help_text="Content type, user agent and request ids.")
+    error = models.TextField(blank=True)
+    run_ids = models.JSONField(default=list, blank=True, help_text="Platform run ids this delivery led to.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["connection", "-created_at"], name="delivery_connection_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} #{self.pk} ({self.status})"

@@ -1,9 +1,24 @@
-"""Writes for sources and runs."""
+"""Writes for sources and runs: retry policy defaults, run ingest, polling, failure detail, webhooks, schedules."""
 
+import fnmatch
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+from django_q.models import Schedule
+from django_q.tasks import async_task
 
 from aimsweb.choices import ErrorCategory
-from monitors.models import RerunMode, RetryPolicy
+from monitors.clients import client_for
+from monitors.clients.base import ConnectionCheck, RunRecord, SourceError, call_with_backoff
+from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RerunMode, RetryPolicy, WebhookDelivery
+from monitors.webhooks import KEPT_HEADERS, AzureMonitorAlert, DatabricksNotification, PayloadError, payload_parse
 
 DEFAULT_RETRY_POLICIES = [
     {
@@ -38,3 +53,358 @@ def retry_policy_defaults_ensure() -> list[str]:
         if was_created:
             created.append(defaults["name"])
     return created
+
+
+# --- Runs: ingest, polling, failure detail ----------------------------------------------------------------------
+
+OPEN_STATUSES = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING, PipelineRun.Status.CANCELLING)
+# What an upsert of a known run may change; the failure detail columns belong to failures_enrich.
+RUN_UPDATE_FIELDS = [
+    "pipeline",
+    "status",
+    "platform_status",
+    "started_at",
+    "ended_at",
+    "duration_ms",
+    "platform_updated_at",
+    "raw",
+    "updated_at",
+]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    created: int
+    updated: int
+    unchanged: int
+    failures_queued: list[str]
+
+
+@dataclass(frozen=True)
+class PollResult:
+    skipped: bool = False
+    pages: int = 0
+    runs_seen: int = 0
+    created: int = 0
+    updated: int = 0
+    failures_queued: int = 0
+    watermark: datetime | None = None
+
+
+def _pipelines_ensure(connection: Connection, records: Sequence[RunRecord]) -> dict[str, int]:
+    """Pipeline ids by platform id, creating the ones not seen before (2 queries whatever the count)."""
+    names = {record.pipeline_external_id: record.pipeline_name for record in records}
+    Pipeline.objects.bulk_create(
+        [Pipeline(connection=connection, external_id=external_id, name=name) for external_id, name in names.items()],
+        ignore_conflicts=True,
+    )
+    return dict(Pipeline.objects.filter(connection=connection, external_id__in=names).values_list("external_id", "id"))
+
+
+def runs_ingest(*, connection: Connection, records: Sequence[RunRecord]) -> IngestResult:
+    """Upsert runs by (connection, external run id) in one bulk statement, skipping unchanged ones, and queue the
+    failure-detail task (after commit) for runs that are failed and have no detail yet. Safe to run concurrently
+    with itself for the same runs: the database's ON CONFLICT decides, not a read before the write."""
+    latest: dict[str, RunRecord] = {}
+    for record in records:
+        seen = latest.get(record.external_run_id)
+        if seen is None or (record.updated_at or datetime.min.replace(tzinfo=UTC)) >= (
+            seen.updated_at or datetime.min.replace(tzinfo=UTC)
+        ):
+            latest[record.external_run_id] = record
+    if not latest:
+        return IngestResult(created=0, updated=0, unchanged=0, failures_queued=[])
+    with transaction.atomic():
+        known = {
+            external_id: (status, platform_status, updated, fetched)
+            for external_id, status, platform_status, updated, fetched in PipelineRun.objects.filter(
+                connection=connection, external_run_id__in=latest
+            ).values_list("external_run_id", "status", "platform_status", "platform_updated_at", "detail_fetched_at")
+        }
+        changed = [
+            record
+            for external_id, record in latest.items()
+            if external_id not in known
+            or known[external_id][:3] != (record.status, record.platform_status, record.updated_at)
+        ]
+        pipeline_ids = _pipelines_ensure(connection, changed) if changed else {}
+        PipelineRun.objects.bulk_create(
+            [
+                PipelineRun(
+                    connection=connection,
+                    pipeline_id=pipeline_ids[record.pipeline_external_id],
+                    external_run_id=record.external_run_id,
+                    status=record.status,
+                    platform_status=record.platform_status[:60],
+                    started_at=record.started_at,
+                    ended_at=record.ended_at,
+                    duration_ms=record.duration_ms,
+                    platform_updated_at=record.updated_at,
+                    error_message=record.message if record.status == PipelineRun.Status.FAILED else "",
+                    raw=record.raw,
+                )
+                for record in changed
+            ],
+            update_conflicts=True,
+            unique_fields=["connection", "external_run_id"],
+            update_fields=RUN_UPDATE_FIELDS,
+        )
+        needs_detail = [
+            external_id
+            for external_id, record in latest.items()
+            if record.status == PipelineRun.Status.FAILED
+            and (external_id not in known or known[external_id][0] != record.status or known[external_id][3] is None)
+        ]
+        if needs_detail:
+            transaction.on_commit(
+                partial(async_task, "monitors.tasks.failures_enrich_task", connection.pk, needs_detail, group="enrich")
+            )
+    created = sum(1 for record in changed if record.external_run_id not in known)
+    return IngestResult(
+        created=created,
+        updated=len(changed) - created,
+        unchanged=len(latest) - len(changed),
+        failures_queued=needs_detail,
+    )
+
+
+def _poll_window(monitor: Monitor, client, now: datetime) -> tuple[datetime, datetime]:
+    lookback = timedelta(hours=settings.POLL_INITIAL_LOOKBACK_HOURS)
+    since = (monitor.watermark or now - lookback) - timedelta(seconds=monitor.overlap_seconds)
+    if client.tracks_start_time:
+        # The window is on start time: runs still open in AIMS started earlier and must be read again until they end.
+        oldest_open = PipelineRun.objects.filter(connection=monitor.connection, status__in=OPEN_STATUSES).aggregate(
+            oldest=Min("started_at")
+        )["oldest"]
+        if oldest_open is not None:
+            since = min(since, oldest_open - timedelta(seconds=1))
+    # The upper bound tolerates a platform clock ahead of ours; the watermark only ever takes times the platform sent.
+    return since, now + timedelta(hours=settings.POLL_FUTURE_TOLERANCE_HOURS)
+
+
+def monitor_poll(*, monitor_id: int) -> PollResult:
+    """Read every run updated since the monitor's watermark (less the overlap), page by page, each page committed
+    on its own; advance the watermark, to the newest time the platform reported, only once all pages are in."""
+    now = timezone.now()
+    claimed = (
+        Monitor.objects.filter(pk=monitor_id, enabled=True, connection__enabled=True)
+        .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
+        .update(poll_lease_until=now + timedelta(seconds=settings.POLL_LEASE_SECONDS), last_polled_at=now)
+    )
+    if not claimed:
+        return PollResult(skipped=True)
+    monitor = Monitor.objects.select_related("connection").get(pk=monitor_id)
+    pages = runs_seen = created = updated = failures = 0
+    newest = monitor.watermark
+    try:
+        client = client_for(monitor.connection)
+        since, until = _poll_window(monitor, client, now)
+        token = None
+        while True:
+            page = call_with_backoff(
+                partial(client.list_runs_page, since=since, until=until, page_token=token),
+                attempts=settings.SOURCE_MAX_ATTEMPTS,
+                max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS,
+            )
+            pages += 1
+            runs_seen += len(page.runs)
+            watched = [r for r in page.runs if fnmatch.fnmatchcase(r.pipeline_name, monitor.pipeline_pattern)]
+            result = runs_ingest(connection=monitor.connection, records=watched)
+            created, updated, failures = (
+                created + result.created,
+                updated + result.updated,
+                failures + len(result.failures_queued),
+            )
+            for record in page.runs:
+                seen = record.started_at if client.tracks_start_time else record.updated_at
+                if seen is not None and (newest is None or seen > newest):
+                    newest = seen
+            token = page.next_token
+            if not token:
+                break
+    except SourceError as exc:
+        Monitor.objects.filter(pk=monitor_id).update(last_error=str(exc)[:2000], poll_lease_until=None)
+        raise
+    except Exception as exc:
+        Monitor.objects.filter(pk=monitor_id).update(
+            last_error=f"{exc.__class__.__name__}: {exc}"[:2000], poll_lease_until=None
+        )
+        raise
+    Monitor.objects.filter(pk=monitor_id).update(
+        watermark=newest, last_success_at=timezone.now(), last_error="", poll_lease_until=None
+    )
+    return PollResult(
+        pages=pages, runs_seen=runs_seen, created=created, updated=updated, failures_queued=failures, watermark=newest
+    )
+
+
+def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str]) -> int:
+    """Fetch where and why each failed run failed (ADF activity runs; Databricks task output) and store the most
+    specific error. Runs already enriched are skipped, so a repeated task does nothing twice. Returns how many runs
+    were enriched; raises after trying them all if any could not be."""
+    connection = Connection.objects.get(pk=connection_id)
+    client = client_for(connection)
+    runs = PipelineRun.objects.filter(
+        connection=connection,
+        external_run_id__in=list(external_run_ids),
+        status=PipelineRun.Status.FAILED,
+        detail_fetched_at__isnull=True,
+    )
+    enriched, errors = 0, []
+    for run in runs:
+        try:
+            detail = call_with_backoff(
+                partial(client.failure_detail, run.raw, run.external_run_id),
+                attempts=settings.SOURCE_MAX_ATTEMPTS,
+                max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS,
+            )
+        except SourceError as exc:
+            errors.append(f"{run.external_run_id}: {exc}")
+            continue
+        run.failed_step = detail.failed_step[:260]
+        run.error_code = detail.error_code[:100]
+        run.error_message = detail.error_message or run.error_message
+        run.error_trace = detail.error_trace
+        run.failure_detail = detail.raw
+        run.detail_fetched_at = timezone.now()
+        run.save(
+            update_fields=[
+                "failed_step",
+                "error_code",
+                "error_message",
+                "error_trace",
+                "failure_detail",
+                "detail_fetched_at",
+                "updated_at",
+            ]
+        )
+        enriched += 1
+    if errors:
+        raise SourceError(f"failure detail unavailable for {len(errors)} run(s): " + "; ".join(errors[:5]))
+    return enriched
+
+
+def connection_check(*, connection: Connection) -> ConnectionCheck:
+    """Call the platform once with the connection's settings and say whether and how it answered."""
+    try:
+        return client_for(connection).check()
+    except SourceError as exc:
+        return ConnectionCheck(ok=False, message=str(exc), latency_ms=0)
+
+
+# --- Schedules ----------------------------------------------------------------------------------------------------
+
+POLL_SCHEDULE_PREFIX = "monitor-poll-"
+
+
+def monitor_schedules_sync() -> dict[str, int]:
+    """Make the task scheduler hold exactly one poll schedule per enabled monitor (by name, so running this again,
+    or on every start, never doubles one) and none for disabled or deleted monitors."""
+    wanted = {
+        f"{POLL_SCHEDULE_PREFIX}{monitor_id}": (monitor_id, interval)
+        for monitor_id, interval in Monitor.objects.filter(enabled=True, connection__enabled=True).values_list(
+            "id", "interval_seconds"
+        )
+    }
+    with transaction.atomic():
+        removed, _ = (
+            Schedule.objects.filter(name__startswith=POLL_SCHEDULE_PREFIX).exclude(name__in=list(wanted)).delete()
+        )
+        for name, (monitor_id, interval) in wanted.items():
+            Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": "monitors.tasks.monitor_poll_task",
+                    "args": str(monitor_id),
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": max(1, math.ceil(interval / 60)),
+                    "repeats": -1,
+                },
+            )
+    return {"schedules": len(wanted), "removed": removed}
+
+
+# --- Webhooks -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    delivery: WebhookDelivery
+    problem: str  # empty when accepted
+
+
+def webhook_delivery_receive(
+    *, connection: Connection, source: str, body: bytes, headers: dict[str, str]
+) -> WebhookOutcome:
+    """Store an authenticated delivery as received, with its verdict, and queue its processing after commit when
+    the payload has a known shape. A rejected delivery is stored too, with the reason."""
+    try:
+        payload_parse(source, body)
+        problem = ""
+    except PayloadError as exc:
+        problem = str(exc)
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            connection=connection,
+            source=source,
+            status=WebhookDelivery.Status.REJECTED if problem else WebhookDelivery.Status.ACCEPTED,
+            body=body.decode("utf-8", errors="replace"),
+            headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
+            error=problem,
+        )
+        if not problem:
+            transaction.on_commit(partial(async_task, "monitors.tasks.webhook_delivery_process_task", delivery.pk))
+    return WebhookOutcome(delivery=delivery, problem=problem)
+
+
+def _alert_runs(client, alert: AzureMonitorAlert) -> list[RunRecord]:
+    """The failed runs behind an alert: failed runs of the alerted pipelines updated in the alert's window."""
+    start, end = alert.window
+    since, until = start - timedelta(minutes=15), end + timedelta(minutes=15)
+    names = alert.pipeline_names
+    found, token = [], None
+    while True:
+        page = call_with_backoff(
+            partial(client.list_runs_page, since=since, until=until, page_token=token),
+            attempts=settings.SOURCE_MAX_ATTEMPTS,
+            max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS,
+        )
+        found += [
+            r for r in page.runs if r.status == PipelineRun.Status.FAILED and (not names or r.pipeline_name in names)
+        ]
+        token = page.next_token
+        if not token:
+            return found
+
+
+def webhook_delivery_process(*, delivery_id: int) -> WebhookDelivery:
+    """Look up the runs a delivery points at through the platform API and ingest them like a poll would."""
+    delivery = WebhookDelivery.objects.select_related("connection").get(pk=delivery_id)
+    if delivery.status != WebhookDelivery.Status.ACCEPTED:
+        return delivery
+    payload = payload_parse(delivery.source, delivery.body.encode())
+    client = client_for(delivery.connection)
+    try:
+        if isinstance(payload, DatabricksNotification):
+            records = [
+                call_with_backoff(
+                    partial(client.get_run, payload.job_run_id),
+                    attempts=settings.SOURCE_MAX_ATTEMPTS,
+                    max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS,
+                )
+            ]
+        elif payload.data.essentials.monitorCondition == "Fired":
+            records = _alert_runs(client, payload)
+        else:
+            records = []
+    except SourceError as exc:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(
+            status=WebhookDelivery.Status.FAILED, error=str(exc)[:2000], processed_at=timezone.now()
+        )
+        raise
+    runs_ingest(connection=delivery.connection, records=records)
+    delivery.status = WebhookDelivery.Status.PROCESSED if records else WebhookDelivery.Status.IGNORED
+    delivery.run_ids = [record.external_run_id for record in records]
+    delivery.processed_at = timezone.now()
+    delivery.save(update_fields=["status", "run_ids", "processed_at", "updated_at"])
+    return delivery

@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin as django_admin
 
 from aimsweb.crypto import decrypt_secret
-from monitors.models import Connection, Monitor, RetryPolicy
+from monitors.models import Connection, Monitor, RetryPolicy, WebhookDelivery
 from tests.admin_forms import admin_post_data
 from tests.contracts.factories import make_check_run_with_violation, make_contract
 from tests.incidents.factories import make_analysis, make_incident
@@ -216,6 +216,13 @@ def one_of_each(db):
         make_retry_attempt(run=incident.latest_run)
         make_retry_policy(connection=incident.connection)
         Monitor.objects.create(connection=incident.connection, name="nightly")
+        WebhookDelivery.objects.create(
+            connection=incident.connection,
+            source=WebhookDelivery.Source.AZURE_MONITOR,
+            status=WebhookDelivery.Status.REJECTED,
+            body=f'{{"nightly": {n}}}',
+            error="schemaId: Field required",
+        )
         make_check_run_with_violation(make_contract(name=f"orders-{n}"))
 
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class MonitorsConfig(AppConfig):
+    name = "monitors"
+    verbose_name = "Sources and runs"
+
+    def ready(self) -> None:
+        from monitors import signals  # noqa: F401  (connects the receivers)

@@ -1,0 +1,198 @@
+"""Azure Data Factory through azure-mgmt-datafactory (ARM REST, api-version 2018-06-01)."""
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import AzureError, HttpResponseError
+from azure.identity import ClientSecretCredential
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+from azure.mgmt.datafactory import DataFactoryManagementClient
+from azure.mgmt.datafactory.models import RunFilterParameters, RunQueryFilter
+
+from monitors.clients.base import ConnectionCheck, FailureDetail, RunPage, RunRecord, SourceError
+from monitors.models import Connection, PipelineRun
+
+DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+ARM_SCOPE = "https://management.azure.com/.default"
+RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
+STATUS = {
+    "Queued": PipelineRun.Status.QUEUED,
+    "InProgress": PipelineRun.Status.RUNNING,
+    "Succeeded": PipelineRun.Status.SUCCEEDED,
+    "Failed": PipelineRun.Status.FAILED,
+    "Canceling": PipelineRun.Status.CANCELLING,
+    "Cancelled": PipelineRun.Status.CANCELLED,
+}
+# Wrapper activities whose failure only repeats the failure of what they ran.
+WRAPPER_ACTIVITY_TYPES = {"ExecutePipeline", "ForEach", "IfCondition", "Until", "Switch"}
+
+
+class AdfError(SourceError):
+    provider = "adf"
+
+
+class _StaticTokenCredential:
+    """A fixed bearer token, for the local simulator only."""
+
+    def __init__(self, token: str):
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+class _PlainHttpAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
+    """azure-core refuses bearer tokens over http; a simulator connection on 127.0.0.1 is the one exception."""
+
+    def on_request(self, request) -> None:
+        request.context.options["enforce_https"] = False
+        super().on_request(request)
+
+
+def _wrap(exc: Exception) -> AdfError:
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        retry_after = None
+        if exc.response is not None and exc.response.headers.get("Retry-After", "").isdigit():
+            retry_after = float(exc.response.headers["Retry-After"])
+        code = getattr(exc.error, "code", None) or exc.reason
+        return AdfError(
+            f"ADF {exc.status_code} {code}: {exc.message}".strip(),
+            retryable=exc.status_code in RETRYABLE_STATUS,
+            retry_after=retry_after,
+            status=exc.status_code,
+        )
+    # Connection failures, timeouts and bodies that are not valid JSON are worth another try.
+    return AdfError(f"ADF call failed: {exc.__class__.__name__}: {exc}", retryable=True)
+
+
+class AdfClient:
+    """One factory, as configured on a Connection."""
+
+    tracks_start_time = False  # the run query filters on lastUpdated, so the watermark is an update time
+
+    def __init__(self, connection: Connection, *, timeout: float):
+        self.connection = connection
+        if connection.is_simulator:
+            credential = _StaticTokenCredential(connection.get_secret() or "simulator")
+            auth = _PlainHttpAuthenticationPolicy(credential, ARM_SCOPE)
+        else:
+            credential = ClientSecretCredential(connection.tenant_id, connection.client_id, connection.get_secret())
+            auth = None
+        self._client = DataFactoryManagementClient(
+            credential,
+            connection.subscription_id,
+            base_url=connection.host or DEFAULT_ARM_ENDPOINT,
+            authentication_policy=auth,
+            retry_total=0,  # AIMS backs off itself, honouring Retry-After (monitors.clients.base.call_with_backoff)
+            connection_timeout=timeout,
+            read_timeout=timeout,
+        )
+        self._scope = (connection.resource_group, connection.factory_name)
+
+    def _call(self, operation, *args, **kwargs):
+        try:
+            return operation(*self._scope, *args, **kwargs)
+        except (AzureError, ValueError) as exc:
+            raise _wrap(exc) from exc
+
+    def list_runs_page(self, *, since: datetime, until: datetime, page_token: str | None) -> RunPage:
+        response = self._call(
+            self._client.pipeline_runs.query_by_factory,
+            RunFilterParameters(last_updated_after=since, last_updated_before=until, continuation_token=page_token),
+        )
+        return RunPage(
+            runs=[_record(run.as_dict()) for run in response.value or []], next_token=response.continuation_token
+        )
+
+    def get_run(self, external_run_id: str) -> RunRecord:
+        return _record(self._call(self._client.pipeline_runs.get, external_run_id).as_dict())
+
+    def failure_detail(self, run_raw: dict[str, Any], external_run_id: str) -> FailureDetail:
+        record = _record(run_raw)
+        start = (record.started_at or record.updated_at or datetime.now().astimezone()) - timedelta(hours=1)
+        end = (record.ended_at or record.updated_at or datetime.now().astimezone()) + timedelta(days=1)
+        activities = []
+        token = None
+        while True:
+            response = self._call(
+                self._client.activity_runs.query_by_pipeline_run,
+                external_run_id,
+                RunFilterParameters(
+                    last_updated_after=start,
+                    last_updated_before=end,
+                    continuation_token=token,
+                    filters=[RunQueryFilter(operand="Status", operator="Equals", values=["Failed"])],
+                ),
+            )
+            activities.extend(activity.as_dict() for activity in response.value or [])
+            token = response.continuation_token
+            if not token:
+                break
+        return _failure_from_activities(activities, run_message=record.message)
+
+    def check(self) -> ConnectionCheck:
+        started = time.perf_counter()
+        now = datetime.now().astimezone()
+        try:
+            page = self.list_runs_page(since=now - timedelta(days=1), until=now, page_token=None)
+        except AdfError as exc:
+            return ConnectionCheck(ok=False, message=str(exc), latency_ms=_ms_since(started))
+        message = f"Reached factory {self.connection.factory_name}: {len(page.runs)} runs updated in the last day"
+        return ConnectionCheck(
+            ok=True, message=message + (" (first page)" if page.next_token else ""), latency_ms=_ms_since(started)
+        )
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    # ADF sends 7 fractional digits; Python keeps 6.
+    text = value.replace("Z", "+00:00")
+    if "." in text:
+        head, rest = text.split(".", 1)
+        digits = "".join(c for c in rest if c.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{zone}"
+    return datetime.fromisoformat(text)
+
+
+def _record(raw: dict[str, Any]) -> RunRecord:
+    status = raw.get("status") or ""
+    return RunRecord(
+        external_run_id=raw["runId"],
+        pipeline_external_id=raw.get("pipelineName", ""),
+        pipeline_name=raw.get("pipelineName", ""),
+        status=STATUS.get(status, PipelineRun.Status.RUNNING),
+        platform_status=status,
+        started_at=_parse_time(raw.get("runStart")),
+        ended_at=_parse_time(raw.get("runEnd")),
+        duration_ms=raw.get("durationInMs"),
+        updated_at=_parse_time(raw.get("lastUpdated")),
+        message=raw.get("message") or "",
+        raw=raw,
+    )
+
+
+def _failure_from_activities(activities: list[dict[str, Any]], *, run_message: str) -> FailureDetail:
+    """The root failure: the earliest failed activity that is not a wrapper repeating a child's failure."""
+    failed = [a for a in activities if a.get("status") == "Failed"]
+    failed.sort(key=lambda a: (a.get("activityType") in WRAPPER_ACTIVITY_TYPES, a.get("activityRunStart") or ""))
+    for activity in failed:
+        error = activity.get("error") or {}
+        if error.get("message"):
+            return FailureDetail(
+                failed_step=activity.get("activityName", ""),
+                error_code=str(error.get("errorCode") or ""),
+                error_message=error["message"],
+                error_trace="",
+                raw={"activity_runs": activities},
+            )
+    return FailureDetail(
+        failed_step="", error_code="", error_message=run_message, error_trace="", raw={"activity_runs": activities}
+    )

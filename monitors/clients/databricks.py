@@ -1,0 +1,203 @@
+"""Databricks Jobs API (2.2) through databricks-sdk."""
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.config import Config
+from databricks.sdk.errors import (
+    DatabricksError,
+    DeadlineExceeded,
+    InternalError,
+    TemporarilyUnavailable,
+    TooManyRequests,
+)
+
+from monitors.clients.base import ConnectionCheck, FailureDetail, RunPage, RunRecord, SourceError
+from monitors.models import Connection, PipelineRun
+
+API = "/api/2.2/jobs"
+PAGE_SIZE = 25
+RETRYABLE = (TooManyRequests, TemporarilyUnavailable, InternalError, DeadlineExceeded)
+# Messages that only say "something failed, look elsewhere": never the error AIMS stores when a better one exists.
+GENERIC_MESSAGE = re.compile(
+    r"^\s*(Workload failed, see run output for details\.?|Task \S+ failed\.? See the task run for details\.?"
+    r"|Task \S+ failed with message: Workload failed, see run output for details\.?|Job execution failed\.?)?\s*$"
+)
+FAILED_RESULTS = {"FAILED", "TIMEDOUT"}
+SKIPPED_RESULTS = {"EXCLUDED", "DISABLED", "MAXIMUM_CONCURRENT_RUNS_REACHED", "UPSTREAM_FAILED", "UPSTREAM_CANCELED"}
+SKIPPED_CODES = {"SKIPPED", "DISABLED", "MAX_CONCURRENT_RUNS_EXCEEDED", "MAX_JOB_QUEUE_SIZE_EXCEEDED"}
+
+
+class DatabricksClientError(SourceError):
+    provider = "databricks"
+
+
+def _wrap(exc: Exception) -> DatabricksClientError:
+    if isinstance(exc, DatabricksError):
+        return DatabricksClientError(
+            f"Databricks {exc.error_code or exc.__class__.__name__}: {exc}",
+            retryable=isinstance(exc, RETRYABLE),
+            retry_after=exc.retry_after_secs,
+        )
+    # Timeouts, refused connections and garbled JSON bodies are worth another try.
+    return DatabricksClientError(f"Databricks call failed: {exc.__class__.__name__}: {exc}", retryable=True)
+
+
+def _status(run: dict[str, Any]) -> tuple[str, str]:
+    """(AIMS status, the platform's own words), preferring the newer `status` over the deprecated `state`."""
+    status = run.get("status") or {}
+    state = run.get("state") or {}
+    lifecycle = status.get("state") or state.get("life_cycle_state") or ""
+    code = (status.get("termination_details") or {}).get("code", "")
+    result = state.get("result_state", "")
+    words = "/".join(part for part in (lifecycle, code or result) if part)
+    if lifecycle in {"QUEUED", "PENDING", "BLOCKED", "WAITING", "WAITING_FOR_RETRY"}:
+        return PipelineRun.Status.QUEUED, words
+    if lifecycle in {"RUNNING", "TERMINATING"}:
+        return PipelineRun.Status.RUNNING, words
+    if lifecycle == "SKIPPED" or code in SKIPPED_CODES or result in SKIPPED_RESULTS:
+        return PipelineRun.Status.SKIPPED, words
+    if code in {"SUCCESS", "SUCCESS_WITH_FAILURES"} or result in {"SUCCESS", "SUCCESS_WITH_FAILURES"}:
+        return PipelineRun.Status.SUCCEEDED, words
+    if code == "USER_CANCELED" or result in {"CANCELED", "UPSTREAM_CANCELED"}:
+        return PipelineRun.Status.CANCELLED, words
+    if lifecycle in {"TERMINATED", "INTERNAL_ERROR"}:
+        return PipelineRun.Status.FAILED, words
+    return PipelineRun.Status.RUNNING, words
+
+
+def _time(ms: int | None) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
+
+
+def _record(run: dict[str, Any]) -> RunRecord:
+    status, words = _status(run)
+    started, ended = _time(run.get("start_time")), _time(run.get("end_time"))
+    state = run.get("state") or {}
+    termination = (run.get("status") or {}).get("termination_details") or {}
+    return RunRecord(
+        external_run_id=str(run["run_id"]),
+        pipeline_external_id=str(run.get("job_id", "")),
+        pipeline_name=run.get("run_name") or str(run.get("job_id", "")),
+        status=status,
+        platform_status=words,
+        started_at=started,
+        ended_at=ended,
+        duration_ms=run.get("run_duration") or None,
+        updated_at=ended or started,
+        message=termination.get("message") or state.get("state_message") or "",
+        raw=run,
+    )
+
+
+def specific_error(*, output: dict[str, Any], task: dict[str, Any], run: dict[str, Any]) -> str:
+    """The most specific error text: get-output's error, else the trace's last line, else the first state or
+    termination message that says more than "failed, see elsewhere"."""
+    if (output.get("error") or "").strip():
+        return output["error"].strip()
+    trace_lines = [line for line in (output.get("error_trace") or "").splitlines() if line.strip()]
+    if trace_lines:
+        return trace_lines[-1].strip()
+    candidates = [
+        (task.get("state") or {}).get("state_message"),
+        ((task.get("status") or {}).get("termination_details") or {}).get("message"),
+        (run.get("state") or {}).get("state_message"),
+        ((run.get("status") or {}).get("termination_details") or {}).get("message"),
+    ]
+    specific = [text for text in candidates if text and not GENERIC_MESSAGE.match(text)]
+    return (specific or [text for text in candidates if text] or [""])[0].strip()
+
+
+class DatabricksClient:
+    """One workspace, as configured on a Connection."""
+
+    tracks_start_time = True  # runs/list filters on start time, so the watermark is a start time
+
+    def __init__(self, connection: Connection, *, timeout: float):
+        self.connection = connection
+        options: dict[str, Any] = {
+            "host": connection.host,
+            "retry_timeout_seconds": max(1, int(timeout)),
+            "http_timeout_seconds": max(1, int(timeout)),
+        }
+        if connection.auth_method == Connection.AuthMethod.SERVICE_PRINCIPAL:
+            options |= {
+                "auth_type": "azure-client-secret",
+                "azure_tenant_id": connection.tenant_id,
+                "azure_client_id": connection.client_id,
+                "azure_client_secret": connection.get_secret(),
+            }
+        else:
+            # auth_type pins one method, so DATABRICKS_* variables in the environment cannot add a second.
+            options |= {"auth_type": "pat", "token": connection.get_secret()}
+        self._options = options
+        self._workspace: WorkspaceClient | None = None
+
+    @property
+    def _api(self):
+        if self._workspace is None:
+            try:
+                self._workspace = WorkspaceClient(config=Config(**self._options))
+            except (DatabricksError, ValueError, requests.RequestException) as exc:
+                raise _wrap(exc) from exc
+        return self._workspace.api_client
+
+    def _get(self, path: str, query: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._api.do("GET", f"{API}/{path}", query=query) or {}
+        except (DatabricksError, ValueError, OSError, TimeoutError) as exc:
+            raise _wrap(exc) from exc
+
+    def list_runs_page(self, *, since: datetime, until: datetime, page_token: str | None) -> RunPage:
+        query: dict[str, Any] = {"expand_tasks": "true", "limit": PAGE_SIZE}
+        if page_token:
+            query["page_token"] = page_token
+        else:
+            query |= {"start_time_from": int(since.timestamp() * 1000), "start_time_to": int(until.timestamp() * 1000)}
+        response = self._get("runs/list", query)
+        token = response.get("next_page_token") if response.get("has_more") else None
+        return RunPage(runs=[_record(run) for run in response.get("runs", [])], next_token=token or None)
+
+    def get_run(self, external_run_id: str) -> RunRecord:
+        return _record(self._get("runs/get", {"run_id": external_run_id}))
+
+    def failure_detail(self, run_raw: dict[str, Any], external_run_id: str) -> FailureDetail:
+        run = run_raw if run_raw.get("tasks") else self._get("runs/get", {"run_id": external_run_id})
+        failed = [task for task in run.get("tasks", []) if _status(task)[0] == PipelineRun.Status.FAILED]
+        failed.sort(key=lambda task: task.get("start_time") or 0)
+        if not failed:
+            return FailureDetail(
+                failed_step="",
+                error_code=((run.get("status") or {}).get("termination_details") or {}).get("code", ""),
+                error_message=specific_error(output={}, task={}, run=run),
+                error_trace="",
+                raw={"run": run},
+            )
+        task = failed[0]
+        output = self._get("runs/get-output", {"run_id": task["run_id"]})
+        output.pop("metadata", None)
+        return FailureDetail(
+            failed_step=task.get("task_key", ""),
+            error_code=((task.get("status") or {}).get("termination_details") or {}).get("code", ""),
+            error_message=specific_error(output=output, task=task, run=run),
+            error_trace=output.get("error_trace") or "",
+            raw={"task": task, "output": output},
+        )
+
+    def check(self) -> ConnectionCheck:
+        started = time.perf_counter()
+        try:
+            response = self._get("runs/list", {"limit": 1})
+        except DatabricksClientError as exc:
+            return ConnectionCheck(ok=False, message=str(exc), latency_ms=int((time.perf_counter() - started) * 1000))
+        latest = response.get("runs", [])
+        detail = f"latest run {latest[0]['run_id']}" if latest else "no runs yet"
+        return ConnectionCheck(
+            ok=True,
+            message=f"Reached workspace {self.connection.host}: {detail}",
+            latency_ms=int((time.perf_counter() - started) * 1000),
+        )

@@ -1,0 +1,14 @@
+"""Keep the poll schedules in step with monitors and connections, however they are edited."""
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from monitors.models import Connection, Monitor
+from monitors.services import monitor_schedules_sync
+
+
+@receiver([post_save, post_delete], sender=Monitor, dispatch_uid="monitor-schedules")
+@receiver([post_save, post_delete], sender=Connection, dispatch_uid="connection-schedules")
+def schedules_follow_monitors(sender, **kwargs) -> None:
+    transaction.on_commit(monitor_schedules_sync)

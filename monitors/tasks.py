@@ -1,0 +1,15 @@
+"""django-q2 tasks of the monitors app: each loads ids, calls one service and lets errors surface."""
+
+from monitors.services import failures_enrich, monitor_poll, webhook_delivery_process
+
+
+def monitor_poll_task(monitor_id: int) -> dict:
+    return monitor_poll(monitor_id=int(monitor_id)).__dict__
+
+
+def failures_enrich_task(connection_id: int, external_run_ids: list[str]) -> int:
+    return failures_enrich(connection_id=connection_id, external_run_ids=external_run_ids)
+
+
+def webhook_delivery_process_task(delivery_id: int) -> str:
+    return webhook_delivery_process(delivery_id=delivery_id).status
