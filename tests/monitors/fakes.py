@@ -1,0 +1,60 @@
+"""A stand-in at the client boundary, for unit tests of services and views (flow tests use the simulator)."""
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from monitors.clients.base import ConnectionCheck, FailureDetail, RunPage, RunRecord
+from monitors.models import PipelineRun
+
+
+def record(run_id: str, *, pipeline: str = "pl_orders", status: str = PipelineRun.Status.FAILED, minute: int = 0):
+    at = datetime(2026, 11, 20, 2, minute, tzinfo=UTC)
+    return RunRecord(
+        external_run_id=run_id,
+        pipeline_external_id=pipeline,
+        pipeline_name=pipeline,
+        status=status,
+        platform_status=status.title(),
+        started_at=at,
+        ended_at=at if status != PipelineRun.Status.RUNNING else None,
+        duration_ms=1000,
+        updated_at=at,
+        message="Operation on target Copy failed" if status == PipelineRun.Status.FAILED else "",
+        raw={"runId": run_id},
+    )
+
+
+class FakeSourceClient:
+    """Serves `runs` in pages of `page_size`; records every call."""
+
+    runs: ClassVar[list[RunRecord]] = []
+    page_size: ClassVar[int] = 2
+    calls: ClassVar[list[tuple[str, Any]]] = []
+    tracks_start_time = False
+
+    def __init__(self, connection, *, timeout: float):
+        self.connection = connection
+
+    def list_runs_page(self, *, since, until, page_token):
+        self.calls.append(("list", page_token))
+        start = int(page_token or 0)
+        chunk = self.runs[start : start + self.page_size]
+        more = start + self.page_size < len(self.runs)
+        return RunPage(runs=chunk, next_token=str(start + self.page_size) if more else None)
+
+    def get_run(self, external_run_id):
+        self.calls.append(("get", external_run_id))
+        return next(run for run in self.runs if run.external_run_id == external_run_id)
+
+    def failure_detail(self, run_raw, external_run_id):
+        self.calls.append(("detail", external_run_id))
+        return FailureDetail(
+            failed_step="Copy",
+            error_code="2200",
+            error_message=f"specific error of {external_run_id}",
+            error_trace="",
+            raw={"activity_runs": []},
+        )
+
+    def check(self):
+        return ConnectionCheck(ok=True, message="fake", latency_ms=1)

@@ -1,0 +1,105 @@
+"""Client-side logic that needs no platform: back-off, status mapping and error choice."""
+
+import pytest
+
+from monitors.clients.base import SourceError, call_with_backoff
+from monitors.clients.databricks import _status, specific_error
+from monitors.models import PipelineRun
+
+
+def test_backoff_retries_retryable_then_succeeds_honouring_retry_after():
+    sleeps, attempts = [], iter([SourceError("429", retryable=True, retry_after=7), SourceError("503", retryable=True)])
+
+    def call():
+        error = next(attempts, None)
+        if error:
+            raise error
+        return "ok"
+
+    assert call_with_backoff(call, attempts=3, max_delay=30, sleep=sleeps.append) == "ok"
+    assert len(sleeps) == 2 and sleeps[0] >= 7
+
+
+def test_backoff_not_retryable_raised_at_once():
+    sleeps = []
+
+    def call():
+        raise SourceError("403 forbidden")
+
+    with pytest.raises(SourceError, match="403"):
+        call_with_backoff(call, attempts=5, sleep=sleeps.append)
+    assert sleeps == []
+
+
+def test_backoff_gives_up_after_attempts():
+    sleeps = []
+
+    def call():
+        raise SourceError("500", retryable=True)
+
+    with pytest.raises(SourceError):
+        call_with_backoff(call, attempts=4, max_delay=1, sleep=sleeps.append)
+    assert len(sleeps) == 3 and all(0 <= s <= 1 for s in sleeps)
+
+
+GENERIC_TASK = {"state": {"state_message": "Workload failed, see run output for details"}}
+RUN = {"state": {"state_message": "Task t failed. See the task run for details."}}
+
+
+@pytest.mark.parametrize(
+    ("output", "task", "run", "expected"),
+    [
+        (
+            {"error": "AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] x", "error_trace": "tb\nother"},
+            GENERIC_TASK,
+            RUN,
+            "AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] x",
+        ),
+        (
+            {"error": "", "error_trace": "Traceback\n  File x\nValueError: bad row 3\n"},
+            GENERIC_TASK,
+            RUN,
+            "ValueError: bad row 3",
+        ),
+        (
+            {},
+            {"state": {"state_message": "Cluster terminated: SPOT_INSTANCE_TERMINATION"}},
+            RUN,
+            "Cluster terminated: SPOT_INSTANCE_TERMINATION",
+        ),
+        (
+            {},
+            GENERIC_TASK,
+            {"status": {"termination_details": {"message": "Library installation failed: numpy"}}},
+            "Library installation failed: numpy",
+        ),
+        ({}, GENERIC_TASK, RUN, "Workload failed, see run output for details"),
+    ],
+    ids=["error", "trace", "task-state", "run-termination", "only-generic"],
+)
+def test_specific_error_priority(output, task, run, expected):
+    assert specific_error(output=output, task=task, run=run) == expected
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        ({"status": {"state": "RUNNING"}}, PipelineRun.Status.RUNNING),
+        ({"status": {"state": "QUEUED"}}, PipelineRun.Status.QUEUED),
+        ({"status": {"state": "TERMINATED", "termination_details": {"code": "SUCCESS"}}}, PipelineRun.Status.SUCCEEDED),
+        (
+            {"status": {"state": "TERMINATED", "termination_details": {"code": "RUN_EXECUTION_ERROR"}}},
+            PipelineRun.Status.FAILED,
+        ),
+        (
+            {"status": {"state": "TERMINATED", "termination_details": {"code": "USER_CANCELED"}}},
+            PipelineRun.Status.CANCELLED,
+        ),
+        ({"status": {"state": "TERMINATED", "termination_details": {"code": "CANCELED"}}}, PipelineRun.Status.FAILED),
+        ({"status": {"state": "TERMINATED", "termination_details": {"code": "SKIPPED"}}}, PipelineRun.Status.SKIPPED),
+        ({"state": {"life_cycle_state": "INTERNAL_ERROR", "result_state": "FAILED"}}, PipelineRun.Status.FAILED),
+        ({"state": {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS"}}, PipelineRun.Status.SUCCEEDED),
+    ],
+)
+def test_databricks_status_mapping(run, expected):
+    assert _status(run)[0] == expected
