@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run install test lint format migrations lock clean
+.PHONY: run install test lint format migrations lock clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: install lint
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest
 	@echo "== pytest on PostgreSQL"
 	scripts/with-postgres $(BIN)/pytest
+
+# Benchmarks against a throw-away PostgreSQL; table on stdout, figures in var/bench/results.json.
+bench: install
+	scripts/with-postgres $(BIN)/python -m bench.run $(BENCH)
 
 lint: install
 	$(BIN)/ruff check .

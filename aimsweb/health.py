@@ -43,6 +43,14 @@ def _task_queue_state(database_ok: bool) -> dict:
 @login_not_required
 @never_cache
 @require_GET
+async def livez(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches nothing else, so it is also the benchmarks' no-op endpoint."""
+    return JsonResponse({"status": "alive"})
+
+
+@login_not_required
+@never_cache
+@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 while the database answers (503 when it does not); the task queue's state is reported either way."""
     database = _database_state()

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from aimsweb.health import healthz
+from aimsweb.health import healthz, livez
 
 admin.site.site_header = "AIMS administration"
 admin.site.site_title = "AIMS admin"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("incidents/", include("incidents.urls")),
     path("hooks/", include("monitors.urls")),
     path("admin/", admin.site.urls),

@@ -334,26 +334,26 @@ class WebhookOutcome:
 
 
 def webhook_delivery_receive(
-    *, connection: Connection, source: str, body: bytes, headers: dict[str, str]
+    *, connection_id: int, source: str, body: bytes, headers: dict[str, str]
 ) -> WebhookOutcome:
-    """Store an authenticated delivery as received, with its verdict, and queue its processing after commit when
-    the payload has a known shape. A rejected delivery is stored too, with the reason."""
+    """Store an authenticated delivery as received, with its verdict, and queue its processing once stored when
+    the payload has a known shape. A rejected delivery is stored too, with the reason. One INSERT, in autocommit:
+    the task is queued only after the row is committed."""
     try:
         payload_parse(source, body)
         problem = ""
     except PayloadError as exc:
         problem = str(exc)
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.create(
-            connection=connection,
-            source=source,
-            status=WebhookDelivery.Status.REJECTED if problem else WebhookDelivery.Status.ACCEPTED,
-            body=body.decode("utf-8", errors="replace"),
-            headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
-            error=problem,
-        )
-        if not problem:
-            transaction.on_commit(partial(async_task, "monitors.tasks.webhook_delivery_process_task", delivery.pk))
+    delivery = WebhookDelivery.objects.create(
+        connection_id=connection_id,
+        source=source,
+        status=WebhookDelivery.Status.REJECTED if problem else WebhookDelivery.Status.ACCEPTED,
+        body=body.decode("utf-8", errors="replace"),
+        headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
+        error=problem,
+    )
+    if not problem:
+        transaction.on_commit(partial(async_task, "monitors.tasks.webhook_delivery_process_task", delivery.pk))
     return WebhookOutcome(delivery=delivery, problem=problem)
 
 

@@ -5,6 +5,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from monitors.models import Connection, Monitor
+from monitors.selectors import webhook_targets_forget
 from monitors.services import monitor_schedules_sync
 
 
@@ -12,3 +13,8 @@ from monitors.services import monitor_schedules_sync
 @receiver([post_save, post_delete], sender=Connection, dispatch_uid="connection-schedules")
 def schedules_follow_monitors(sender, **kwargs) -> None:
     transaction.on_commit(monitor_schedules_sync)
+
+
+@receiver([post_save, post_delete], sender=Connection, dispatch_uid="connection-webhook-targets")
+def webhook_targets_follow_connections(sender, **kwargs) -> None:
+    webhook_targets_forget()

@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from monitors.models import Connection, WebhookDelivery
+from monitors.selectors import webhook_target_get
 from monitors.services import webhook_delivery_receive
 from monitors.webhooks import MAX_BODY_BYTES, SOURCE_KIND, request_authenticated
 
@@ -23,23 +24,22 @@ def _receive(request: HttpRequest, connection_name: str, source: str) -> JsonRes
     if declared > MAX_BODY_BYTES:
         return _error(413, f"body over {MAX_BODY_BYTES} bytes")
     try:
-        connection = Connection.objects.filter(name=connection_name, kind=SOURCE_KIND[source], enabled=True).first()
-        if connection is None:
+        target = webhook_target_get(name=connection_name, kind=SOURCE_KIND[source])
+        if target is None:
             kind = Connection.Kind(SOURCE_KIND[source]).label
             return _error(404, f"no enabled {kind} connection named {connection_name!r}")
         body = request.body
         if len(body) > MAX_BODY_BYTES:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
         if not request_authenticated(
-            secret=connection.get_webhook_secret(),
-            body=body,
-            headers=request.headers,
-            query_token=request.GET.get("token"),
+            secret=target.secret, body=body, headers=request.headers, query_token=request.GET.get("token")
         ):
             response = _error(401, "missing or wrong webhook secret")
             response["WWW-Authenticate"] = 'Basic realm="AIMS webhooks"'
             return response
-        outcome = webhook_delivery_receive(connection=connection, source=source, body=body, headers=request.headers)
+        outcome = webhook_delivery_receive(
+            connection_id=target.connection_id, source=source, body=body, headers=request.headers
+        )
     except DatabaseError:
         response = _error(503, "AIMS cannot store the delivery right now; send it again")
         response["Retry-After"] = "5"

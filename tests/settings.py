@@ -13,7 +13,4 @@ Q_CLUSTER["sync"] = True  # tasks run inline; django-q2 reads this once, at impo
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
-WHITENOISE_USE_FINDERS = True
-STATIC_ROOT = None  # served from the apps' folders; nothing is collected in tests
 AIMS_DEMO_PASSWORDS = {"viewer": "", "responder": "", "admin": ""}

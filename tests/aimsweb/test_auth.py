@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from aimsweb.roles import Role
 from tests.conftest import PASSWORD
 
-PUBLIC = {"login", "healthz"}
+PUBLIC = {"login", "healthz", "livez"}
 
 
 def _named_paths(resolver: URLResolver = None, prefix: str = "", namespace: str = ""):
@@ -47,7 +47,7 @@ def test_auth_anonymous_admin_redirected_to_login(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/login/", "/healthz", "/admin/login/"])
+@pytest.mark.parametrize("path", ["/login/", "/healthz", "/livez", "/admin/login/"])
 def test_auth_public_pages_open_without_login(client, path):
     assert client.get(path).status_code == 200
 

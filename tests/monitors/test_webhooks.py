@@ -257,3 +257,23 @@ def test_webhook_headers_kept_without_secrets(client, dbx, fake_clients):
     headers = WebhookDelivery.objects.get().headers
     assert headers["User-Agent"] == "Databricks"
     assert SECRET not in json.dumps(headers)
+
+
+@pytest.mark.django_db
+def test_webhook_secret_rotation_applies_at_once(client, dbx, fake_clients):
+    assert _post(client, "/hooks/databricks/dbx-prod/", DBX_PAYLOAD, **{"X-AIMS-Token": SECRET}).status_code == 202
+
+    dbx.set_webhook_secret("a-brand-new-secret-456")
+    dbx.save()
+
+    assert _post(client, "/hooks/databricks/dbx-prod/", DBX_PAYLOAD, **{"X-AIMS-Token": SECRET}).status_code == 401
+    new = _post(client, "/hooks/databricks/dbx-prod/", DBX_PAYLOAD, **{"X-AIMS-Token": "a-brand-new-secret-456"})
+    assert new.status_code == 202
+
+
+@pytest.mark.django_db
+def test_webhook_disabled_connection_404(client, dbx):
+    dbx.enabled = False
+    dbx.save()
+
+    assert _post(client, "/hooks/databricks/dbx-prod/", DBX_PAYLOAD, **{"X-AIMS-Token": SECRET}).status_code == 404

@@ -1,0 +1,38 @@
+"""Reads for the monitors app."""
+
+import time
+from dataclasses import dataclass
+
+from monitors.models import Connection
+
+WEBHOOK_TARGET_TTL_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    connection_id: int
+    secret: str
+
+
+_webhook_targets: dict[tuple[str, str], tuple[float, WebhookTarget | None]] = {}
+
+
+def webhook_target_get(*, name: str, kind: str) -> WebhookTarget | None:
+    """The enabled connection a webhook URL names, with its decrypted secret. Kept in memory for a few seconds:
+    deliveries arrive in bursts and this runs on each. Edits in this process take effect at once
+    (monitors.signals clears the cache); other processes see them within WEBHOOK_TARGET_TTL_SECONDS."""
+    key = (name, kind)
+    cached = _webhook_targets.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    row = Connection.objects.filter(name=name, kind=kind, enabled=True).values("id", "webhook_secret_encrypted").first()
+    target = None
+    if row is not None:
+        secret = Connection(webhook_secret_encrypted=row["webhook_secret_encrypted"]).get_webhook_secret()
+        target = WebhookTarget(connection_id=row["id"], secret=secret)
+    _webhook_targets[key] = (time.monotonic() + WEBHOOK_TARGET_TTL_SECONDS, target)
+    return target
+
+
+def webhook_targets_forget() -> None:
+    _webhook_targets.clear()
