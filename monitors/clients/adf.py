@@ -1,7 +1,8 @@
 """Azure Data Factory through azure-mgmt-datafactory (ARM REST, api-version 2018-06-01)."""
 
+import re
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.core.credentials import AccessToken
@@ -15,6 +16,7 @@ from monitors.clients.base import ConnectionCheck, FailureDetail, RunPage, RunRe
 from monitors.models import Connection, PipelineRun
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+ADF_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})?$")
 ARM_SCOPE = "https://management.azure.com/.default"
 RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
 STATUS = {
@@ -123,7 +125,7 @@ class AdfClient:
                     last_updated_after=start,
                     last_updated_before=end,
                     continuation_token=token,
-                    filters=[RunQueryFilter(operand="Status", operator="Equals", values=["Failed"])],
+                    filters=[RunQueryFilter(operand="Status", operator="Equals", values_property=["Failed"])],
                 ),
             )
             activities.extend(activity.as_dict() for activity in response.value or [])
@@ -152,14 +154,15 @@ def _ms_since(started: float) -> int:
 def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    # ADF sends 7 fractional digits; Python keeps 6.
-    text = value.replace("Z", "+00:00")
-    if "." in text:
-        head, rest = text.split(".", 1)
-        digits = "".join(c for c in rest if c.isdigit())
-        zone = rest[len(digits) :]
-        text = f"{head}.{digits[:6]}{zone}"
-    return datetime.fromisoformat(text)
+    # ADF sends 7 fractional digits; Python keeps 6. A time without a zone is UTC, as ARM means it.
+    match = ADF_TIME.match(value)
+    if match is None:
+        raise AdfError(f"ADF sent a time that is not ISO 8601: {value!r}")
+    head, fraction, zone = match.groups()
+    parsed = datetime.fromisoformat(f"{head}.{(fraction or '0')[:6]:0<6}")
+    if zone in (None, "", "Z", "z"):
+        return parsed.replace(tzinfo=UTC)
+    return parsed.replace(tzinfo=datetime.fromisoformat(f"2000-01-01T00:00:00{zone}").tzinfo)
 
 
 def _record(raw: dict[str, Any]) -> RunRecord:

@@ -95,21 +95,21 @@ def _record(run: dict[str, Any]) -> RunRecord:
 
 
 def specific_error(*, output: dict[str, Any], task: dict[str, Any], run: dict[str, Any]) -> str:
-    """The most specific error text: get-output's error, else the trace's last line, else the first state or
-    termination message that says more than "failed, see elsewhere"."""
+    """The most specific error text, verbatim: get-output's error, else the trace's last line (where the exception
+    is printed), else the first state or termination message that says more than "failed, see elsewhere"."""
     if (output.get("error") or "").strip():
-        return output["error"].strip()
+        return output["error"]
     trace_lines = [line for line in (output.get("error_trace") or "").splitlines() if line.strip()]
     if trace_lines:
-        return trace_lines[-1].strip()
+        return trace_lines[-1]
     candidates = [
         (task.get("state") or {}).get("state_message"),
         ((task.get("status") or {}).get("termination_details") or {}).get("message"),
         (run.get("state") or {}).get("state_message"),
         ((run.get("status") or {}).get("termination_details") or {}).get("message"),
     ]
-    specific = [text for text in candidates if text and not GENERIC_MESSAGE.match(text)]
-    return (specific or [text for text in candidates if text] or [""])[0].strip()
+    specific = [text for text in candidates if text and text.strip() and not GENERIC_MESSAGE.match(text)]
+    return (specific or [text for text in candidates if text] or [""])[0]
 
 
 class DatabricksClient:
@@ -153,11 +153,15 @@ class DatabricksClient:
             raise _wrap(exc) from exc
 
     def list_runs_page(self, *, since: datetime, until: datetime, page_token: str | None) -> RunPage:
-        query: dict[str, Any] = {"expand_tasks": "true", "limit": PAGE_SIZE}
+        # Later pages repeat the first page's filters with the token, as the SDK's own iterator does.
+        query: dict[str, Any] = {
+            "expand_tasks": "true",
+            "limit": PAGE_SIZE,
+            "start_time_from": int(since.timestamp() * 1000),
+            "start_time_to": int(until.timestamp() * 1000),
+        }
         if page_token:
             query["page_token"] = page_token
-        else:
-            query |= {"start_time_from": int(since.timestamp() * 1000), "start_time_to": int(until.timestamp() * 1000)}
         response = self._get("runs/list", query)
         token = response.get("next_page_token") if response.get("has_more") else None
         return RunPage(runs=[_record(run) for run in response.get("runs", [])], next_token=token or None)

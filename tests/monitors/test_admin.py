@@ -249,3 +249,53 @@ def test_admin_lists_filters_and_searches_each_model(admin_client, one_of_each, 
     assert row in search.context["cl"].result_list
     assert miss.context["cl"].result_count == 0
     assert admin_client.get(f"{url}{row.pk}/change/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_test_connection_action_reports_each_result(admin_client_, settings):
+    settings.MONITOR_CLIENTS = {
+        "adf": "tests.monitors.fakes.FakeSourceClient",
+        "databricks": "monitors.clients.databricks.DatabricksClient",
+    }
+    settings.SOURCE_TIMEOUT_SECONDS = 1
+    good = Connection.objects.create(
+        name="good",
+        kind="adf",
+        is_simulator=True,
+        host="http://127.0.0.1:9",
+        auth_method="static_token",
+        subscription_id="s",
+        resource_group="r",
+        factory_name="f",
+    )
+    bad = Connection.objects.create(
+        name="unreachable", kind="databricks", is_simulator=True, host="http://127.0.0.1:9", auth_method="pat"
+    )
+
+    response = admin_client_.post(
+        CONNECTION_URL, {"action": "test_connection", "_selected_action": [good.pk, bad.pk]}, follow=True
+    )
+
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("good: OK") and "fake" in m for m in messages), messages
+    assert any(m.startswith("unreachable: FAILED") for m in messages), messages
+
+
+@pytest.mark.django_db
+def test_admin_connection_webhook_secret_write_only(admin_client_):
+    admin_client_.post(f"{CONNECTION_URL}add/", {**VALID_CONNECTION, "webhook_secret": "hook-secret-0123456789"})
+    connection = Connection.objects.get()
+
+    page = admin_client_.get(f"{CONNECTION_URL}{connection.pk}/change/").content.decode()
+
+    assert connection.get_webhook_secret() == "hook-secret-0123456789"
+    assert "hook-secret-0123456789" not in page
+    assert "/hooks/azure-monitor/sales-adf/ (secret set)" in page
+
+
+@pytest.mark.django_db
+def test_admin_connection_short_webhook_secret_refused(admin_client_):
+    response = admin_client_.post(f"{CONNECTION_URL}add/", {**VALID_CONNECTION, "webhook_secret": "short"})
+
+    assert "webhook_secret" in _form_errors(response)
+    assert not Connection.objects.exists()

@@ -1,7 +1,10 @@
 """Client-side logic that needs no platform: back-off, status mapping and error choice."""
 
+from datetime import UTC, datetime
+
 import pytest
 
+from monitors.clients.adf import _parse_time
 from monitors.clients.base import SourceError, call_with_backoff
 from monitors.clients.databricks import _status, specific_error
 from monitors.models import PipelineRun
@@ -103,3 +106,23 @@ def test_specific_error_priority(output, task, run, expected):
 )
 def test_databricks_status_mapping(run, expected):
     assert _status(run)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-03-14T02:09:51.7731094Z", datetime(2025, 3, 14, 2, 9, 51, 773109, tzinfo=UTC)),
+        ("2025-03-14T02:09:51Z", datetime(2025, 3, 14, 2, 9, 51, tzinfo=UTC)),
+        ("2025-03-14T02:09:51.5", datetime(2025, 3, 14, 2, 9, 51, 500000, tzinfo=UTC)),
+        ("2025-03-14T04:09:51.1234567+02:00", datetime(2025, 3, 14, 2, 9, 51, 123456, tzinfo=UTC)),
+    ],
+)
+def test_adf_time_parsing_keeps_zone(text, expected):
+    parsed = _parse_time(text)
+
+    assert parsed == expected and parsed.tzinfo is not None
+
+
+def test_adf_time_not_iso_refused():
+    with pytest.raises(SourceError, match="not ISO 8601"):
+        _parse_time("14/03/2025 02:09")

@@ -1,0 +1,196 @@
+"""Admin and introspection endpoints under /_sim/ (no auth, never faulted)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simulator.scenarios import BUILTIN_SCENARIOS
+from simulator.timefmt import US_PER_S, iso7, to_ms
+from simulator.web import json_response, world_of
+from simulator.world import SimError, World
+
+
+def _error(message: str, status: int = 400) -> Response:
+    return json_response({"error": message}, status)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    body = json.loads(raw)
+    if not isinstance(body, dict):
+        raise ValueError("body must be a JSON object")
+    return body
+
+
+AdminHandler = Callable[[Request, World], Awaitable[dict[str, Any]]]
+
+
+def _admin(handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
+    """Render bad input (ValueError/KeyError/SimError) as a 400 {"error": ...} instead of a 500."""
+
+    async def run(request: Request) -> Response:
+        world = world_of(request)
+        world.count_call(f"sim.{request.url.path.rsplit('/', 1)[-1]}")
+        try:
+            return json_response(await handler(request, world))
+        except SimError as exc:
+            return _error(exc.message, exc.status)
+        except (ValueError, KeyError, TypeError) as exc:
+            return _error(str(exc))
+
+    return run
+
+
+def clock_info(world: World) -> dict[str, Any]:
+    with world.lock:
+        now = world.tick()
+        return {
+            "now": iso7(now),
+            "now_ms": to_ms(now),
+            "speed": world.clock.speed,
+            "clock_start": iso7(world.clock_start_us),
+            "offset_seconds": world.clock.offset_us / US_PER_S,
+        }
+
+
+@_admin
+async def reset(request: Request, world: World) -> dict[str, Any]:
+    body = await _body(request)
+    keep_notify = dict(world.notify_config)
+    name = body.get("name")
+    if name in BUILTIN_SCENARIOS and "factories" not in body and "workspaces" not in body:
+        world.reset(name, **{k: v for k, v in body.items() if k != "name"})
+    else:
+        world.reset(body or "default")
+    if "notify" not in body:
+        world.set_notify(keep_notify)  # targets given on the command line survive a reset
+    return {
+        "ok": True,
+        "name": world.scenario.get("name"),
+        "seed": world.seed,
+        "now": clock_info(world)["now"],
+        "runs": {"adf": len(world.adf_runs), "databricks": len(world.dbx_runs)},
+    }
+
+
+@_admin
+async def advance(request: Request, world: World) -> dict[str, Any]:
+    seconds = float((await _body(request)).get("seconds", 0))
+    world.advance(seconds)
+    return {"advanced_seconds": seconds, **clock_info(world)}
+
+
+@_admin
+async def clock(request: Request, world: World) -> dict[str, Any]:
+    if request.method == "POST":
+        body = await _body(request)
+        if "speed" in body:
+            with world.lock:
+                world.clock.set_speed(float(body["speed"]))
+    return clock_info(world)
+
+
+@_admin
+async def truth(request: Request, world: World) -> dict[str, Any]:
+    q = request.query_params
+    limit = q.get("limit")
+    return world.truth(q.get("source", "adf"), int(q.get("offset") or 0), int(limit) if limit else None)
+
+
+@_admin
+async def reruns(request: Request, world: World) -> dict[str, Any]:
+    source = request.query_params.get("source")
+    with world.lock:
+        items = [dict(r) for r in world.reruns if source in (None, r["source"])]
+    return {"count": len(items), "reruns": items}
+
+
+@_admin
+async def faults(request: Request, world: World) -> dict[str, Any]:
+    if request.method == "POST":
+        body = await _body(request)
+        with world.lock:
+            world.faults.configure(body)
+    return {"faults": dict(world.faults.config), "injected": dict(world.faults.injected)}
+
+
+@_admin
+async def stats(request: Request, world: World) -> dict[str, Any]:
+    return world.stats()
+
+
+@_admin
+async def fail(request: Request, world: World) -> dict[str, Any]:
+    body = await _body(request)
+    source = body.get("source")
+    name = body.get("pipeline") if source == "adf" else body.get("job")
+    if not name:
+        raise ValueError("give 'pipeline' (source adf) or 'job' (source databricks)")
+    return world.inject_failure(
+        source, name, body.get("corpus_id"), bool(body.get("notify", True)), body.get("step"), body.get("variant")
+    )
+
+
+@_admin
+async def notify(request: Request, world: World) -> dict[str, Any]:
+    if request.method == "POST":
+        return {"notify": world.set_notify(await _body(request))}
+    return {"notify": dict(world.notify_config)}
+
+
+@_admin
+async def notifications(request: Request, world: World) -> dict[str, Any]:
+    with world.lock:
+        return {"count": len(world.notifications), "notifications": list(world.notifications)}
+
+
+@_admin
+async def scenario(request: Request, world: World) -> dict[str, Any]:
+    """The active scenario plus the ids the simulator derived from it (job ids, ARM ids)."""
+    with world.lock:
+        factories = [
+            {
+                "subscription_id": f.subscription_id,
+                "resource_group": f.resource_group,
+                "factory_name": f.name,
+                "arm_id": f.arm_id,
+                "pipelines": [
+                    {"name": p.name, "activities": [a for a, _ in p.activities]} for p in f.pipelines.values()
+                ],
+            }
+            for f in world.factories.values()
+        ]
+        workspaces = [
+            {
+                "workspace_id": w.workspace_id,
+                "token": w.token,
+                "host": w.host,
+                "jobs": [{"job_id": j.job_id, "name": j.name, "tasks": list(j.tasks)} for j in w.jobs.values()],
+            }
+            for w in world.workspaces.values()
+        ]
+        return {"scenario": world.scenario, "factories": factories, "workspaces": workspaces}
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/_sim/reset", reset, methods=["POST"]),
+        Route("/_sim/advance", advance, methods=["POST"]),
+        Route("/_sim/clock", clock, methods=["GET", "POST"]),
+        Route("/_sim/truth", truth, methods=["GET"]),
+        Route("/_sim/reruns", reruns, methods=["GET"]),
+        Route("/_sim/faults", faults, methods=["GET", "POST"]),
+        Route("/_sim/stats", stats, methods=["GET"]),
+        Route("/_sim/fail", fail, methods=["POST"]),
+        Route("/_sim/notify", notify, methods=["GET", "POST"]),
+        Route("/_sim/notifications", notifications, methods=["GET"]),
+        Route("/_sim/scenario", scenario, methods=["GET"]),
+    ]

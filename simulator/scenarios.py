@@ -1,0 +1,222 @@
+"""Built-in scenarios and scenario loading/normalisation.
+
+A scenario is a JSON-able dict; `normalize_scenario` fills every default so the rest of the simulator can
+index keys without guarding, and rejects obviously broken input early with a ValueError.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+FAULT_KINDS = ("429", "500", "503", "slow", "truncated", "malformed")
+
+DEFAULT_SUBSCRIPTION = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+
+TOP_DEFAULTS: dict[str, Any] = {
+    "seed": 7,
+    "speed": 10.0,
+    "clock_start": None,
+    "adf_page_size": 100,
+    "history": {"adf_runs": 0, "databricks_runs": 0, "span_seconds": 86400, "active_share": 0.02},
+    "rerun_success_rate": {"transient": 0.85, "resource": 0.6, "other": 0.05},
+    "databricks_failure_variants": {"trace_only": 0.2, "cluster": 0.1},
+    "faults": {
+        "rate": 0.0,
+        "kinds": list(FAULT_KINDS),
+        "retry_after": 1,
+        "slow_seconds": 5,
+        "seed": 1,
+        "apply_to_llm": False,
+        "sources": ["adf", "databricks"],
+    },
+    "notify": {"databricks_url": None, "azure_monitor_url": None, "secret": None, "allow_remote": False},
+}
+
+SCHEDULE_DEFAULTS: dict[str, Any] = {
+    "interval_seconds": 300,
+    "duration_seconds": [30, 240],
+    "failure_rate": 0.25,
+    "cancel_rate": 0.02,
+    "queue_seconds": [0, 5],
+    "corpus_ids": None,
+}
+
+
+def _pipeline(name: str, activities: list[str], **kw: Any) -> dict[str, Any]:
+    return {"name": name, "activities": activities, **kw}
+
+
+def _job(name: str, tasks: list[str], **kw: Any) -> dict[str, Any]:
+    return {"name": name, "tasks": tasks, **kw}
+
+
+DEFAULT_SCENARIO: dict[str, Any] = {
+    "name": "default",
+    "seed": 7,
+    "speed": 10.0,
+    "clock_start": None,
+    "factories": [
+        {
+            "subscription_id": DEFAULT_SUBSCRIPTION,
+            "resource_group": "rg-sim",
+            "factory_name": "adf-sim",
+            "pipelines": [
+                _pipeline("pl_daily_orders", ["Copy orders", "Run transform notebook", "Publish"], failure_rate=0.3),
+                _pipeline("pl_customers_sync", ["Lookup watermark", "Copy customers", "Merge customers"]),
+                _pipeline("pl_inventory_snapshot", ["Copy inventory", "Run aggregate notebook"], interval_seconds=600),
+                _pipeline("pl_finance_export", ["Run export notebook", "Copy to SFTP", "Notify finance"]),
+            ],
+        },
+        {
+            "subscription_id": DEFAULT_SUBSCRIPTION,
+            "resource_group": "rg-sim-analytics",
+            "factory_name": "adf-sim-analytics",
+            "pipelines": [
+                _pipeline(
+                    "pl_clickstream_ingest", ["Copy clickstream", "Run sessionize notebook"], interval_seconds=180
+                ),
+                _pipeline("pl_marketing_attribution", ["Lookup campaigns", "Run attribution notebook", "Publish"]),
+                _pipeline("pl_ml_features", ["Copy events", "Run feature notebook", "Publish features"]),
+                _pipeline("pl_gdpr_purge", ["Lookup requests", "Run purge notebook"], interval_seconds=900),
+            ],
+        },
+    ],
+    "workspaces": [
+        {
+            "token": "dapi-sim-ws1",
+            "workspace_id": 1234567890123456,
+            "jobs": [
+                _job("orders_daily", ["ingest_orders", "transform_orders", "publish"], failure_rate=0.3),
+                _job("customer_360", ["ingest_crm", "dedupe_customers", "build_profiles"]),
+                _job("clickstream_sessions", ["ingest_events", "sessionize"], interval_seconds=180),
+                _job("ml_training", ["prepare_features", "train_model", "register_model"], interval_seconds=900),
+            ],
+        }
+    ],
+    "history": {"adf_runs": 60, "databricks_runs": 40, "span_seconds": 6 * 3600},
+    "rerun_success_rate": {"transient": 0.85, "resource": 0.6, "other": 0.05},
+    "faults": {"rate": 0.0},
+    "notify": {"databricks_url": None, "azure_monitor_url": None, "secret": None},
+}
+
+
+def _bulk() -> dict[str, Any]:
+    scenario = copy.deepcopy(DEFAULT_SCENARIO)
+    scenario.update(
+        name="bulk",
+        seed=20240601,
+        speed=1.0,
+        history={"adf_runs": 10_000, "databricks_runs": 10_000, "span_seconds": 3 * 86400, "active_share": 0.02},
+    )
+    # Bulk is a paging/volume fixture: only history, no schedule-generated runs.
+    for factory in scenario["factories"]:
+        for pipeline in factory["pipelines"]:
+            pipeline.update(interval_seconds=0, failure_rate=0.3, cancel_rate=0.03)
+    for workspace in scenario["workspaces"]:
+        for job in workspace["jobs"]:
+            job.update(interval_seconds=0, failure_rate=0.3, cancel_rate=0.03)
+    return scenario
+
+
+def _quiet() -> dict[str, Any]:
+    """Frozen clock, no history, no schedule: tests create exactly the runs they need."""
+    scenario = copy.deepcopy(DEFAULT_SCENARIO)
+    scenario.update(name="quiet", speed=0.0, history={"adf_runs": 0, "databricks_runs": 0})
+    for factory in scenario["factories"]:
+        for pipeline in factory["pipelines"]:
+            pipeline["interval_seconds"] = 0
+    for workspace in scenario["workspaces"]:
+        for job in workspace["jobs"]:
+            job["interval_seconds"] = 0
+    return scenario
+
+
+BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {"default": DEFAULT_SCENARIO, "bulk": _bulk(), "quiet": _quiet()}
+
+
+def load_scenario(spec: dict[str, Any] | str | Path | None = "default") -> dict[str, Any]:
+    """Resolve a scenario given as a dict, a built-in name, or a path to a .json file; returns a normalised copy."""
+    if spec is None:
+        spec = "default"
+    if isinstance(spec, dict):
+        if set(spec) == {"name"}:
+            return load_scenario(spec["name"])
+        raw = copy.deepcopy(spec)
+    elif isinstance(spec, Path) or str(spec).endswith(".json"):
+        raw = json.loads(Path(spec).read_text(encoding="utf-8"))
+        raw.setdefault("name", Path(spec).stem)
+    elif spec in BUILTIN_SCENARIOS:
+        raw = copy.deepcopy(BUILTIN_SCENARIOS[spec])
+    else:
+        raise ValueError(f"unknown scenario {spec!r}; built-ins: {sorted(BUILTIN_SCENARIOS)}")
+    return normalize_scenario(raw)
+
+
+def _merge(defaults: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    out = copy.deepcopy(defaults)
+    for key, value in (given or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def normalize_faults(faults: dict[str, Any] | None) -> dict[str, Any]:
+    out = _merge(TOP_DEFAULTS["faults"], faults)
+    unknown = [k for k in out["kinds"] if k not in FAULT_KINDS]
+    if unknown:
+        raise ValueError(f"unknown fault kinds {unknown}; allowed: {list(FAULT_KINDS)}")
+    if not 0.0 <= float(out["rate"]) <= 1.0:
+        raise ValueError("faults.rate must be within 0..1")
+    out["rate"] = float(out["rate"])
+    return out
+
+
+def _normalize_schedule(item: dict[str, Any], steps_key: str, what: str) -> dict[str, Any]:
+    out = _merge(SCHEDULE_DEFAULTS, item)
+    if not out.get("name"):
+        raise ValueError(f"every {what} needs a name")
+    steps = out.get(steps_key) or []
+    if not steps:
+        raise ValueError(f"{what} {out['name']!r} needs at least one entry in {steps_key!r}")
+    lo, hi = out["duration_seconds"]
+    if lo <= 0 or hi < lo:
+        raise ValueError(f"{what} {out['name']!r}: duration_seconds must be [min, max] with 0 < min <= max")
+    out["interval_seconds"] = float(out["interval_seconds"] or 0)
+    return out
+
+
+def normalize_scenario(raw: dict[str, Any]) -> dict[str, Any]:
+    scenario = _merge(TOP_DEFAULTS, raw)
+    scenario.setdefault("name", "custom")
+    scenario["faults"] = normalize_faults(raw.get("faults"))
+    scenario["speed"] = float(scenario["speed"])
+    if scenario["speed"] < 0:
+        raise ValueError("speed must be >= 0")
+    factories = []
+    for factory in scenario.get("factories") or []:
+        factory = dict(factory)
+        factory.setdefault("subscription_id", DEFAULT_SUBSCRIPTION)
+        factory.setdefault("resource_group", "rg-sim")
+        if not factory.get("factory_name"):
+            raise ValueError("every factory needs a factory_name")
+        factory["pipelines"] = [_normalize_schedule(p, "activities", "pipeline") for p in factory.get("pipelines", [])]
+        factories.append(factory)
+    scenario["factories"] = factories
+    workspaces = []
+    for workspace in scenario.get("workspaces") or []:
+        workspace = dict(workspace)
+        if not workspace.get("token"):
+            raise ValueError("every workspace needs a token")
+        workspace.setdefault("workspace_id", 1234567890123456)
+        workspace.setdefault("host", f"https://adb-{workspace['workspace_id']}.7.azuredatabricks.net")
+        workspace["jobs"] = [_normalize_schedule(j, "tasks", "job") for j in workspace.get("jobs", [])]
+        workspaces.append(workspace)
+    scenario["workspaces"] = workspaces
+    if len({w["token"] for w in workspaces}) != len(workspaces):
+        raise ValueError("workspace tokens must be unique (the token selects the workspace)")
+    return scenario

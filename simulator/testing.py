@@ -1,0 +1,213 @@
+"""Test helper: run the simulator in a background thread on a free loopback port.
+
+    from simulator.testing import run_simulator
+
+    with run_simulator("quiet", seed=3) as sim:
+        sim.fail("adf", "pl_daily_orders")
+        client = sim.adf_client()          # real azure-mgmt-datafactory client, configured for plain http
+        w = sim.databricks_client()        # real databricks-sdk WorkspaceClient
+        truth = sim.truth("adf")
+
+As a pytest fixture:
+
+    @pytest.fixture
+    def sim():
+        with run_simulator("quiet") as handle:
+            yield handle
+
+The SDK client helpers import their SDK lazily, so the simulator itself does not depend on them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.server import SimServer, bind_socket, make_server
+from simulator.world import World
+
+FAR_FUTURE_EPOCH = 4_102_444_800  # 2100-01-01: static test tokens never expire
+DEFAULT_SUBSCRIPTION = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+
+
+class SimulatorError(RuntimeError):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"simulator answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class StaticTokenCredential:
+    """A TokenCredential for the simulator: any non-empty bearer token is accepted for ADF."""
+
+    def __init__(self, token: str = "sim") -> None:
+        self.token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self.token, FAR_FUTURE_EPOCH)
+
+
+def insecure_arm_auth_policy(credential: Any, *scopes: str) -> Any:
+    """ARM bearer-token policy that allows plain http (azure-core refuses bearer tokens over http otherwise).
+
+    Equivalent to passing `enforce_https=False` on every operation call, but set once on the client.
+    Only for the local simulator: real connections must keep https.
+    """
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+    class _LocalHttpARMPolicy(ARMChallengeAuthenticationPolicy):
+        def on_request(self, request: Any) -> Any:
+            request.context.options["enforce_https"] = False
+            return super().on_request(request)
+
+    return _LocalHttpARMPolicy(credential, *(scopes or ("https://management.azure.com/.default",)))
+
+
+@dataclass
+class SimulatorHandle:
+    url: str
+    port: int
+    world: World
+    _server: SimServer = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    # ------------------------------------------------------------------------------------- raw calls
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        """JSON request to the simulator; raises SimulatorError on a non-2xx answer."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(req, timeout=30) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = raw.decode(errors="replace")
+            raise SimulatorError(exc.code, parsed) from None
+        return json.loads(raw) if raw.strip() else None
+
+    # -------------------------------------------------------------------------------- admin mirrors
+
+    def reset(self, scenario: dict[str, Any] | str = "default", **overrides: Any) -> dict[str, Any]:
+        body = {"name": scenario, **overrides} if isinstance(scenario, str) else {**scenario, **overrides}
+        return self.call("POST", "/_sim/reset", body)
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return self.call("POST", "/_sim/advance", {"seconds": seconds})
+
+    def clock(self) -> dict[str, Any]:
+        return self.call("GET", "/_sim/clock")
+
+    def set_speed(self, speed: float) -> dict[str, Any]:
+        return self.call("POST", "/_sim/clock", {"speed": speed})
+
+    def truth(self, source: str = "adf") -> list[dict[str, Any]]:
+        return self.call("GET", f"/_sim/truth?source={source}")["runs"]
+
+    def reruns(self, source: str | None = None) -> list[dict[str, Any]]:
+        return self.call("GET", "/_sim/reruns" + (f"?source={source}" if source else ""))["reruns"]
+
+    def set_faults(self, config: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        return self.call("POST", "/_sim/faults", {**(config or {}), **kw})["faults"]
+
+    def stats(self) -> dict[str, Any]:
+        return self.call("GET", "/_sim/stats")
+
+    def fail(self, source: str, name: str, **kw: Any) -> dict[str, Any]:
+        key = "pipeline" if source == "adf" else "job"
+        return self.call("POST", "/_sim/fail", {"source": source, key: name, **kw})
+
+    def set_notify(self, **config: Any) -> dict[str, Any]:
+        return self.call("POST", "/_sim/notify", config)["notify"]
+
+    def notifications(self) -> list[dict[str, Any]]:
+        return self.call("GET", "/_sim/notifications")["notifications"]
+
+    def scenario(self) -> dict[str, Any]:
+        return self.call("GET", "/_sim/scenario")
+
+    # ---------------------------------------------------------------------------------- SDK clients
+
+    def adf_client(self, subscription_id: str = DEFAULT_SUBSCRIPTION, retry_total: int = 0, **kwargs: Any) -> Any:
+        """A real DataFactoryManagementClient pointed at the simulator over plain http."""
+        from azure.mgmt.datafactory import DataFactoryManagementClient
+
+        credential = StaticTokenCredential()
+        return DataFactoryManagementClient(
+            credential,
+            subscription_id,
+            base_url=self.url,
+            retry_total=retry_total,
+            authentication_policy=insecure_arm_auth_policy(credential),
+            **kwargs,
+        )
+
+    def databricks_client(self, token: str = "dapi-sim-ws1", timeout_seconds: int = 5) -> Any:
+        from databricks.sdk import WorkspaceClient
+        from databricks.sdk.config import Config
+
+        config = Config(
+            host=self.url,
+            token=token,
+            auth_type="pat",
+            retry_timeout_seconds=timeout_seconds,
+            http_timeout_seconds=timeout_seconds,
+        )
+        return WorkspaceClient(config=config)
+
+    def openai_client(self, timeout: float = 5) -> Any:
+        from openai import OpenAI
+
+        return OpenAI(base_url=self.url + "/v1", api_key="sim", max_retries=0, timeout=timeout)
+
+
+@contextlib.contextmanager
+def run_simulator(scenario: dict[str, Any] | str = "default", **options: Any) -> Iterator[SimulatorHandle]:
+    """Start the simulator on 127.0.0.1:<free port> in a daemon thread; stop it on exit.
+
+    `options` override top-level scenario keys (seed, speed, clock_start, faults, notify, adf_page_size, ...).
+    """
+    world = World(scenario, **options)
+    sock = bind_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    ready = threading.Event()
+    server = make_server(world, ready.set)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"simulator-{port}", daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(10):
+            raise RuntimeError("simulator did not start within 10 s")
+        handle = SimulatorHandle(f"http://127.0.0.1:{port}", port, world, server, thread)
+        _wait_until_answering(handle)
+        yield handle
+    finally:
+        server.should_exit = True
+        thread.join(5)
+        sock.close()
+
+
+def _wait_until_answering(handle: SimulatorHandle, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            handle.call("GET", "/_sim/health")
+            return
+        except (OSError, SimulatorError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

@@ -1,0 +1,54 @@
+"""Fixtures for flow tests: the simulator, and AIMS connections and monitors pointing at it."""
+
+import pytest
+
+from monitors.models import Connection, Monitor
+from simulator.testing import run_simulator
+
+
+@pytest.fixture
+def flow_settings(settings):
+    settings.POLL_INITIAL_LOOKBACK_HOURS = 24 * 4  # the bulk scenario's history spans three days
+    settings.SOURCE_TIMEOUT_SECONDS = 2
+    settings.SOURCE_MAX_ATTEMPTS = 6
+    settings.SOURCE_BACKOFF_MAX_SECONDS = 0.05
+    return settings
+
+
+def connect_to(sim) -> dict[str, Connection]:
+    """One AIMS connection (and a watch-everything monitor) per simulated factory and workspace."""
+    scenario = sim.scenario()
+    connections = {}
+    for factory in scenario["factories"]:
+        connections[factory["factory_name"]] = Connection.objects.create(
+            name=factory["factory_name"],
+            kind=Connection.Kind.ADF,
+            is_simulator=True,
+            host=sim.url,
+            auth_method=Connection.AuthMethod.STATIC_TOKEN,
+            subscription_id=factory["subscription_id"],
+            resource_group=factory["resource_group"],
+            factory_name=factory["factory_name"],
+        )
+    for number, workspace in enumerate(scenario["workspaces"], start=1):
+        connection = Connection(
+            name=f"sim-databricks-{number}",
+            kind=Connection.Kind.DATABRICKS,
+            is_simulator=True,
+            host=sim.url,
+            auth_method=Connection.AuthMethod.PAT,
+        )
+        connection.set_secret(workspace["token"])
+        connection.save()
+        connections[connection.name] = connection
+    for connection in connections.values():
+        Monitor.objects.create(connection=connection, name="all")
+    return connections
+
+
+@pytest.fixture
+def bulk_sim():
+    """10,000 ADF and 10,000 Databricks runs over three days, on a stopped clock so the truth holds still."""
+    with run_simulator("bulk") as sim:
+        sim.set_speed(0)
+        yield sim
