@@ -14,3 +14,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AIMS_DEMO_PASSWORDS = {"viewer": "", "responder": "", "admin": ""}
+
+# A file, not memory, for the SQLite test database: each thread of a live server then gets its own connection, as
+# in production, instead of all threads sharing one (which SQLite cannot interleave).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

@@ -54,7 +54,7 @@ class _PlainHttpAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
 
 
 def _wrap(exc: Exception) -> AdfError:
-    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None and exc.status_code >= 300:
         retry_after = None
         if exc.response is not None and exc.response.headers.get("Retry-After", "").isdigit():
             retry_after = float(exc.response.headers["Retry-After"])

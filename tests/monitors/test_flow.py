@@ -2,8 +2,11 @@
 
 import pytest
 
+from monitors.clients.adf import AdfClient, _parse_time
+from monitors.clients.base import SourceError
 from monitors.models import Monitor, PipelineRun
 from monitors.services import monitor_poll
+from simulator.testing import run_simulator
 from tests.monitors.conftest import connect_to
 
 
@@ -50,3 +53,85 @@ def test_flow_bulk_poll_stores_every_run_once_with_specific_errors(
     ]
     assert mismatches == []
     assert set(connections) == {"adf-sim", "adf-sim-analytics", "sim-databricks-1"}
+
+
+FAULTY = {
+    "seed": 11,
+    "speed": 0,
+    "adf_page_size": 25,
+    "history": {"adf_runs": 300, "databricks_runs": 300, "span_seconds": 86400, "active_share": 0.02},
+    "faults": {
+        "rate": 0.2,
+        "kinds": ["429", "500", "503", "slow", "truncated", "malformed"],
+        "retry_after": 1,
+        "slow_seconds": 2,
+        "seed": 5,
+    },
+}
+
+
+def _truth_ids(sim) -> tuple[set[str], dict[str, str]]:
+    runs = sim.truth("adf") + sim.truth("databricks")
+    return {str(run["run_id"]) for run in runs}, {
+        str(run["run_id"]): run["specific_error"] for run in runs if run["status"] in {"Failed", "FAILED"}
+    }
+
+
+@pytest.mark.django_db
+def test_flow_poll_with_20_percent_faults_stores_every_run_exactly_once(
+    flow_settings, django_capture_on_commit_callbacks
+):
+    flow_settings.SOURCE_TIMEOUT_SECONDS = 1
+    with run_simulator("bulk", **FAULTY) as sim:
+        connect_to(sim)
+        expected_ids, expected_errors = _truth_ids(sim)
+
+        results = _poll_all(django_capture_on_commit_callbacks)
+        stats = sim.stats()
+
+    stored = list(PipelineRun.objects.values_list("external_run_id", flat=True))
+    assert len(stored) == len(set(stored)) == len(expected_ids) == 600
+    assert set(stored) == expected_ids
+    assert sum(r.created for r in results) == 600
+    errors = dict(PipelineRun.objects.filter(status="failed").values_list("external_run_id", "error_message"))
+    assert errors == expected_errors
+    injected = stats["faults"]
+    assert {"429", "500", "503", "slow", "truncated", "malformed"} <= {kind for kind, n in injected.items() if n}, stats
+    assert all(monitor.last_error == "" for monitor in Monitor.objects.all())
+
+
+@pytest.mark.django_db
+def test_flow_failed_poll_keeps_watermark_until_every_page_is_in(
+    flow_settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    flow_settings.SOURCE_MAX_ATTEMPTS = 1
+    with run_simulator("bulk", **{**FAULTY, "faults": {"rate": 0.0}}) as sim:
+        connect_to(sim)
+        monitor = Monitor.objects.get(connection__name="adf-sim")
+        truth = [run for run in sim.truth("adf") if run["factory"] == "adf-sim"]
+        real_page, pages = AdfClient.list_runs_page, []
+
+        def outage_after_first_page(self, **kwargs):
+            pages.append(kwargs["page_token"])
+            if len(pages) == 2:  # the platform starts failing once the first page is committed
+                sim.set_faults(rate=1.0, kinds=["503"], sources=["adf"])
+            return real_page(self, **kwargs)
+
+        monkeypatch.setattr(AdfClient, "list_runs_page", outage_after_first_page)
+        with pytest.raises(SourceError), django_capture_on_commit_callbacks(execute=True):
+            monitor_poll(monitor_id=monitor.pk)
+        monitor.refresh_from_db()
+        partial_count = PipelineRun.objects.filter(connection=monitor.connection).count()
+
+        assert monitor.watermark is None and "503" in monitor.last_error
+        assert partial_count == FAULTY["adf_page_size"] < len(truth)
+
+        sim.set_faults(rate=0.0)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = monitor_poll(monitor_id=monitor.pk)
+
+    monitor.refresh_from_db()
+    stored = PipelineRun.objects.filter(connection=monitor.connection).values_list("external_run_id", flat=True)
+    assert sorted(stored) == sorted(run["run_id"] for run in truth)
+    assert result.created == len(truth) - partial_count
+    assert monitor.watermark == max(_parse_time(run["last_updated"]) for run in truth)
