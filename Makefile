@@ -22,6 +22,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py sync_schedules
 	$(BIN)/honcho --procfile Procfile --app-root $(CURDIR) start
 
 test: install lint

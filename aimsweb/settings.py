@@ -218,6 +218,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AIMS_DEMO_PASSWORDS = {
     role: env.str(f"AIMS_DEMO_PASSWORD_{role.upper()}", default="") for role in ("viewer", "responder", "admin")
 }
+# Where `make run` starts the local ADF/Databricks simulator that the demo connections point at.
+AIMS_SIMULATOR_URL = env.str("AIMS_SIMULATOR_URL", default="http://127.0.0.1:8765").rstrip("/")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "incidents:list"
 LOGOUT_REDIRECT_URL = "login"

@@ -19,6 +19,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--notify-databricks", default=None, metavar="URL")
     parser.add_argument("--notify-azure-monitor", default=None, metavar="URL")
     parser.add_argument("--notify-secret", default=None, metavar="S")
+    parser.add_argument(
+        "--notify-secret-file", default=None, metavar="PATH", help="read the secret from a file (keeps it out of ps)"
+    )
     parser.add_argument("--log-level", default="warning")
     return parser.parse_args(argv)
 
@@ -31,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     world = World(args.scenario, seed=args.seed, speed=args.speed)
+    if args.notify_secret_file:
+        try:
+            with open(args.notify_secret_file, encoding="utf-8") as handle:
+                args.notify_secret = handle.read().strip()
+        except OSError as exc:
+            print(f"error: cannot read --notify-secret-file: {exc}", file=sys.stderr)
+            return 2
     notify = {
         "databricks_url": args.notify_databricks,
         "azure_monitor_url": args.notify_azure_monitor,

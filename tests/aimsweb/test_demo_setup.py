@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from aimsweb.roles import Role, user_role
-from monitors.models import RetryPolicy
+from monitors.models import Connection, RetryPolicy
 
 
 def _run(*args) -> str:
@@ -17,6 +17,11 @@ def _run(*args) -> str:
 
 def _printed_passwords(output: str) -> dict[str, str]:
     return dict(re.findall(r"username (\w+)\s+password ([^\s(]\S*)", output))
+
+
+@pytest.fixture(autouse=True)
+def private_var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # the demo webhook secret file lands here
 
 
 @pytest.mark.django_db
@@ -32,6 +37,10 @@ def test_demo_setup_creates_users_with_roles_and_prints_passwords():
         assert not user.is_superuser
     assert "/login/" in output
     assert set(RetryPolicy.objects.values_list("name", flat=True)) == {"Transient failures", "Resource pressure"}
+    connections = Connection.objects.prefetch_related("monitors")
+    assert {c.name for c in connections} == {"adf-sim", "adf-sim-analytics", "sim-databricks"}
+    assert all(c.is_simulator and c.get_webhook_secret() and c.monitors.count() == 1 for c in connections)
+    assert Connection.objects.get(name="sim-databricks").get_secret() == "dapi-sim-ws1"
 
 
 @pytest.mark.django_db
@@ -46,6 +55,7 @@ def test_demo_setup_second_run_keeps_passwords_and_policies():
     assert authenticate(username="admin", password=first["admin"]) is not None
     assert RetryPolicy.objects.get(name="Transient failures").max_attempts == 7
     assert get_user_model().objects.count() == 3
+    assert "Created connection" not in second and Connection.objects.count() == 3
 
 
 @pytest.mark.django_db

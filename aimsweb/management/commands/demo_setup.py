@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from aimsweb.demo import simulator_connections_ensure
 from aimsweb.services import demo_users_ensure
 from monitors.services import retry_policy_defaults_ensure
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (viewer, responder, admin) and default retry policies; print how to log in."
+    help = (
+        "Create the demo users (viewer, responder, admin), default retry policies and connections to the local "
+        "simulator; print how to log in."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--reset", action="store_true", help="Give existing demo users new passwords.")
@@ -16,6 +20,8 @@ class Command(BaseCommand):
         created_policies = retry_policy_defaults_ensure()
         for name in created_policies:
             self.stdout.write(f"Created retry policy {name!r} (edit it in the admin).")
+        for name in simulator_connections_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
+            self.stdout.write(f"Created connection {name!r} to the local simulator, with a monitor polling it.")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"AIMS demo users, log in at {settings.AIMS_BASE_URL}/login/"))
         for user in users:
