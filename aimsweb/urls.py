@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("incidents/", include("incidents.urls")),
-    path("hooks/", include("monitors.urls")),
+    path("hooks/", include("monitors.hooks_urls")),
+    path("runs/", include("monitors.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -218,6 +218,7 @@ class PipelineRun(TimeStampedModel):
         indexes = [
             models.Index(fields=["pipeline", "-started_at"], name="run_pipeline_started_idx"),
             models.Index(fields=["status", "-started_at"], name="run_status_started_idx"),
+            models.Index(fields=["-started_at", "-id"], name="run_started_idx"),
         ]
         permissions = [("retry_pipelinerun", "Can retry a failed run by hand")]
 

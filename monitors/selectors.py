@@ -3,7 +3,9 @@
 import time
 from dataclasses import dataclass
 
-from monitors.models import Connection
+from django.db.models import Q, QuerySet
+
+from monitors.models import Connection, PipelineRun
 
 WEBHOOK_TARGET_TTL_SECONDS = 30.0
 
@@ -36,3 +38,18 @@ def webhook_target_get(*, name: str, kind: str) -> WebhookTarget | None:
 
 def webhook_targets_forget() -> None:
     _webhook_targets.clear()
+
+
+def pipeline_run_list(*, status: str = "", search: str = "", limit: int = 100) -> QuerySet[PipelineRun]:
+    """Newest runs first, optionally of one status and matching a search over pipeline, run id and error."""
+    runs = PipelineRun.objects.select_related("pipeline", "connection").order_by("-started_at", "-id")
+    if status:
+        runs = runs.filter(status=status)
+    if search:
+        runs = runs.filter(
+            Q(pipeline__name__icontains=search)
+            | Q(external_run_id__icontains=search)
+            | Q(error_message__icontains=search)
+            | Q(error_code__iexact=search)
+        )
+    return runs.defer("raw", "failure_detail", "error_trace")[:limit]

@@ -1,10 +1,9 @@
 from django.urls import path
 
-from monitors.views import azure_monitor_webhook, databricks_webhook
+from monitors.views import run_list_view
 
-app_name = "hooks"
+app_name = "monitors"
 
 urlpatterns = [
-    path("databricks/<slug:connection_name>/", databricks_webhook, name="databricks"),
-    path("azure-monitor/<slug:connection_name>/", azure_monitor_webhook, name="azure-monitor"),
+    path("", run_list_view, name="run-list"),
 ]

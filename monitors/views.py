@@ -1,13 +1,15 @@
-"""Failure webhooks from Databricks and Azure Monitor: authenticate, store raw, answer fast; a task does the rest."""
+"""Pages of runs, and the failure webhooks from Databricks and Azure Monitor (authenticate, store raw, answer fast;
+a task does the rest)."""
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from monitors.models import Connection, WebhookDelivery
-from monitors.selectors import webhook_target_get
+from monitors.models import Connection, PipelineRun, WebhookDelivery
+from monitors.selectors import pipeline_run_list, webhook_target_get
 from monitors.services import webhook_delivery_receive
 from monitors.webhooks import MAX_BODY_BYTES, SOURCE_KIND, request_authenticated
 
@@ -61,3 +63,20 @@ def databricks_webhook(request: HttpRequest, connection_name: str) -> JsonRespon
 @require_POST
 def azure_monitor_webhook(request: HttpRequest, connection_name: str) -> JsonResponse:
     return _receive(request, connection_name, WebhookDelivery.Source.AZURE_MONITOR)
+
+
+@permission_required("monitors.view_pipelinerun", raise_exception=True)
+def run_list_view(request: HttpRequest) -> HttpResponse:
+    """The newest runs, filtered by status and a search; only the rows for an htmx request."""
+    status = request.GET.get("status", "")
+    if status not in PipelineRun.Status.values:
+        status = ""
+    search = request.GET.get("q", "").strip()[:200]
+    template = "monitors/run_list.html#rows" if request.htmx else "monitors/run_list.html"
+    context = {
+        "runs": pipeline_run_list(status=status, search=search),
+        "status": status,
+        "search": search,
+        "statuses": PipelineRun.Status.choices,
+    }
+    return render(request, template, context)
