@@ -89,6 +89,7 @@ def _ceiling(connections) -> float:
 
     from monitors.clients import client_for
     from monitors.models import Pipeline, PipelineRun
+    from monitors.services import pipeline_run_build
 
     _clean(connections)
     now = datetime.now(UTC)
@@ -107,22 +108,7 @@ def _ceiling(connections) -> float:
         )
         ids = {p.external_id: p.pk for p in made}
         PipelineRun.objects.bulk_create(
-            [
-                PipelineRun(
-                    connection=connection,
-                    pipeline_id=ids[r.pipeline_external_id],
-                    external_run_id=r.external_run_id,
-                    status=r.status,
-                    platform_status=r.platform_status[:60],
-                    started_at=r.started_at,
-                    ended_at=r.ended_at,
-                    duration_ms=r.duration_ms,
-                    platform_updated_at=r.updated_at,
-                    error_message=r.message if r.status == "failed" else "",
-                    raw=r.raw,
-                )
-                for r in records
-            ],
+            [pipeline_run_build(connection, ids[r.pipeline_external_id], r) for r in records],
             batch_size=1000,
         )
     return time.perf_counter() - started

@@ -101,6 +101,24 @@ def _pipelines_ensure(connection: Connection, records: Sequence[RunRecord]) -> d
     return dict(Pipeline.objects.filter(connection=connection, external_id__in=names).values_list("external_id", "id"))
 
 
+def pipeline_run_build(connection: Connection, pipeline_id: int, record: RunRecord) -> PipelineRun:
+    """An unsaved run row from what the platform reported (the platform's own message stands in as the error
+    until the failure detail arrives)."""
+    return PipelineRun(
+        connection=connection,
+        pipeline_id=pipeline_id,
+        external_run_id=record.external_run_id,
+        status=record.status,
+        platform_status=record.platform_status[:60],
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        duration_ms=record.duration_ms,
+        platform_updated_at=record.updated_at,
+        error_message=record.message if record.status == PipelineRun.Status.FAILED else "",
+        raw=record.raw,
+    )
+
+
 def runs_ingest(*, connection: Connection, records: Sequence[RunRecord]) -> IngestResult:
     """Upsert runs by (connection, external run id) in one bulk statement, skipping unchanged ones, and queue the
     failure-detail task (after commit) for runs that are failed and have no detail yet. Safe to run concurrently
@@ -129,22 +147,7 @@ def runs_ingest(*, connection: Connection, records: Sequence[RunRecord]) -> Inge
         ]
         pipeline_ids = _pipelines_ensure(connection, changed) if changed else {}
         PipelineRun.objects.bulk_create(
-            [
-                PipelineRun(
-                    connection=connection,
-                    pipeline_id=pipeline_ids[record.pipeline_external_id],
-                    external_run_id=record.external_run_id,
-                    status=record.status,
-                    platform_status=record.platform_status[:60],
-                    started_at=record.started_at,
-                    ended_at=record.ended_at,
-                    duration_ms=record.duration_ms,
-                    platform_updated_at=record.updated_at,
-                    error_message=record.message if record.status == PipelineRun.Status.FAILED else "",
-                    raw=record.raw,
-                )
-                for record in changed
-            ],
+            [pipeline_run_build(connection, pipeline_ids[record.pipeline_external_id], record) for record in changed],
             update_conflicts=True,
             unique_fields=["connection", "external_run_id"],
             update_fields=RUN_UPDATE_FIELDS,
@@ -222,13 +225,10 @@ def monitor_poll(*, monitor_id: int) -> PollResult:
             token = page.next_token
             if not token:
                 break
-    except SourceError as exc:
-        Monitor.objects.filter(pk=monitor_id).update(last_error=str(exc)[:2000], poll_lease_until=None)
-        raise
     except Exception as exc:
-        Monitor.objects.filter(pk=monitor_id).update(
-            last_error=f"{exc.__class__.__name__}: {exc}"[:2000], poll_lease_until=None
-        )
+        # The pages already committed stay; the watermark stays where it was, so the next poll reads them again.
+        message = str(exc) if isinstance(exc, SourceError) else f"{exc.__class__.__name__}: {exc}"
+        Monitor.objects.filter(pk=monitor_id).update(last_error=message[:2000], poll_lease_until=None)
         raise
     Monitor.objects.filter(pk=monitor_id).update(
         watermark=newest, last_success_at=timezone.now(), last_error="", poll_lease_until=None

@@ -4,10 +4,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from monitors.clients import client_for
 from monitors.clients.adf import _parse_time
 from monitors.clients.base import SourceError, call_with_backoff
 from monitors.clients.databricks import _status, specific_error
 from monitors.models import PipelineRun
+from tests.monitors.factories import make_connection
 
 
 def test_backoff_retries_retryable_then_succeeds_honouring_retry_after():
@@ -126,3 +128,31 @@ def test_adf_time_parsing_keeps_zone(text, expected):
 def test_adf_time_not_iso_refused():
     with pytest.raises(SourceError, match="not ISO 8601"):
         _parse_time("14/03/2025 02:09")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"is_simulator": False, "host": "http://adb-1.azuredatabricks.net"}, "must use https"),
+        ({"is_simulator": True, "host": "http://10.1.2.3:8765"}, "127.0.0.1 or localhost"),
+    ],
+)
+def test_client_for_refuses_unsafe_transport_even_if_saved(fields, message):
+    connection = make_connection(kind="databricks", auth_method="pat", **fields)
+
+    with pytest.raises(SourceError, match=message):
+        client_for(connection)
+
+
+@pytest.mark.django_db
+def test_client_for_builds_clients_for_both_kinds():
+    adf = client_for(make_connection())
+    dbx = client_for(
+        make_connection(
+            kind="databricks", host="https://adb-1.azuredatabricks.net", is_simulator=False, auth_method="pat"
+        )
+    )
+
+    assert type(adf).__name__ == "AdfClient" and adf.tracks_start_time is False
+    assert type(dbx).__name__ == "DatabricksClient" and dbx.tracks_start_time is True
