@@ -207,6 +207,20 @@ POLL_INITIAL_LOOKBACK_HOURS = env.int("POLL_INITIAL_LOOKBACK_HOURS", default=24)
 POLL_FUTURE_TOLERANCE_HOURS = env.int("POLL_FUTURE_TOLERANCE_HOURS", default=24 * 30)
 POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 60)
 
+# --- Failure analysis ----------------------------------------------------------------------------------------
+# An LLM is used when a model is named; otherwise the offline classifier decides alone. Any OpenAI-compatible
+# server works (OpenAI, Azure OpenAI's /openai/v1/ endpoint, a local one). The key never leaves this process except
+# to that server.
+AIMS_LLM_MODEL = env.str("AIMS_LLM_MODEL", default="")
+AIMS_LLM_BASE_URL = env.str("AIMS_LLM_BASE_URL", default="")
+AIMS_LLM_API_KEY = env.str("AIMS_LLM_API_KEY", default="")
+AIMS_LLM_TIMEOUT_SECONDS = env.float("AIMS_LLM_TIMEOUT_SECONDS", default=20.0)
+# Answers less confident than this are not used (the offline classifier stands in, recorded as such).
+AIMS_LLM_MIN_CONFIDENCE = env.int("AIMS_LLM_MIN_CONFIDENCE", default=60)
+# Prices in USD per million tokens, for the cost kept with each analysis.
+AIMS_LLM_PRICE_INPUT_PER_MTOK = env.float("AIMS_LLM_PRICE_INPUT_PER_MTOK", default=0.0)
+AIMS_LLM_PRICE_OUTPUT_PER_MTOK = env.float("AIMS_LLM_PRICE_OUTPUT_PER_MTOK", default=0.0)
+
 # --- Auth ------------------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

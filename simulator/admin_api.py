@@ -62,6 +62,17 @@ def clock_info(world: World) -> dict[str, Any]:
 
 
 @_admin
+async def llm(request: Request, world: World) -> dict[str, Any]:
+    """GET: the chat calls received and their bodies; POST {"override": {...}}: fields forced into JSON answers."""
+    if request.method == "POST":
+        body = await _body(request)
+        with world.lock:
+            world.llm_override = dict(body.get("override") or {})
+    with world.lock:
+        return {"calls": world.llm_counter, "override": world.llm_override, "requests": list(world.llm_requests)}
+
+
+@_admin
 async def reset(request: Request, world: World) -> dict[str, Any]:
     body = await _body(request)
     keep_notify = dict(world.notify_config)
@@ -193,4 +204,5 @@ def routes() -> list[Route]:
         Route("/_sim/notify", notify, methods=["GET", "POST"]),
         Route("/_sim/notifications", notifications, methods=["GET"]),
         Route("/_sim/scenario", scenario, methods=["GET"]),
+        Route("/_sim/llm", llm, methods=["GET", "POST"]),
     ]

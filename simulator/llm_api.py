@@ -250,6 +250,9 @@ def _excerpt(text: str) -> str:
     return line[:160]
 
 
+LLM_REQUESTS_KEPT = 2000
+
+
 def complete(body: dict[str, Any]) -> str:
     """The assistant message content for a chat request."""
     text = _user_text(body.get("messages") or [])
@@ -296,6 +299,12 @@ async def chat_completions(request: Request) -> Response:
         with world.lock:
             world.llm_counter += 1
             number = world.llm_counter
+            world.llm_requests = [*world.llm_requests[-(LLM_REQUESTS_KEPT - 1) :], body]
+            if "__content__" in world.llm_override:
+                content = str(world.llm_override["__content__"])  # a raw answer, e.g. text that is not JSON
+            elif world.llm_override and (body.get("response_format") or {}).get("type") == "json_schema":
+                # Tests force answers the schema or the client must reject (bad enum, low confidence).
+                content = json.dumps({**json.loads(content), **world.llm_override})
             created = world.now_us() // 1_000_000
         prompt_chars = sum(len(json.dumps(m)) for m in body["messages"])
         prompt_tokens, completion_tokens = max(1, prompt_chars // 4), max(1, len(content) // 4)

@@ -128,6 +128,13 @@ class SimulatorHandle:
     def stats(self) -> dict[str, Any]:
         return self.call("GET", "/_sim/stats")
 
+    def llm_calls(self) -> dict[str, Any]:
+        """{"calls": n, "override": {...}, "requests": [chat request bodies]}"""
+        return self.call("GET", "/_sim/llm")
+
+    def set_llm_override(self, **fields: Any) -> dict[str, Any]:
+        return self.call("POST", "/_sim/llm", {"override": fields})
+
     def fail(self, source: str, name: str, **kw: Any) -> dict[str, Any]:
         key = "pipeline" if source == "adf" else "job"
         return self.call("POST", "/_sim/fail", {"source": source, key: name, **kw})

@@ -187,6 +187,9 @@ class World:
         self._snapshots: OrderedDict[Any, list[Any]] = OrderedDict()
         self.schedules: list[Schedule] = []
         self.llm_counter = 0
+        # What the chat endpoint received (newest last, bounded) and fields forced into its JSON answers.
+        self.llm_requests: list[dict[str, Any]] = []
+        self.llm_override: dict[str, Any] = dict(sc.get("llm_override") or {})
         self._build_specs(sc)
         self._generate_history(sc["history"])
         self._init_schedules()
