@@ -7,7 +7,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from aimsweb.choices import ErrorCategory, Severity
 
 
-
 class AnalysisResult(BaseModel):
     """What kind of failure, why, what to do, and whether an automatic retry is right."""
 
