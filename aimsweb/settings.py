@@ -220,6 +220,10 @@ AIMS_LLM_MIN_CONFIDENCE = env.int("AIMS_LLM_MIN_CONFIDENCE", default=60)
 # Prices in USD per million tokens, for the cost kept with each analysis.
 AIMS_LLM_PRICE_INPUT_PER_MTOK = env.float("AIMS_LLM_PRICE_INPUT_PER_MTOK", default=0.0)
 AIMS_LLM_PRICE_OUTPUT_PER_MTOK = env.float("AIMS_LLM_PRICE_OUTPUT_PER_MTOK", default=0.0)
+# At most one LLM call per error signature within this window; later failures reuse that analysis.
+AIMS_LLM_CACHE_HOURS = env.int("AIMS_LLM_CACHE_HOURS", default=24)
+# Retries of a signature needed before its outcomes change the verdict.
+AIMS_LEARNING_MIN_RETRIES = env.int("AIMS_LEARNING_MIN_RETRIES", default=5)
 
 # --- Auth ------------------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -38,6 +38,7 @@ class FailureAnalysis(TimeStampedModel):
     fallback_reason = models.CharField(
         max_length=200, blank=True, help_text="Why the LLM answer was not used, when the offline classifier stood in."
     )
+    learned = models.TextField(blank=True, help_text="How the history of this signature changed the verdict.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -46,6 +47,36 @@ class FailureAnalysis(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} ({self.confidence}%) for {self.run_id}"
+
+
+class SignatureStats(TimeStampedModel):
+    """What AIMS has learnt about one error signature: how often it failed and was retried, how often a retry
+    worked, and the LLM analysis reused for it within the cache window."""
+
+    signature = models.CharField(max_length=64, unique=True)
+    signature_text = models.TextField(blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    retries = models.PositiveIntegerField(default=0)
+    retry_successes = models.PositiveIntegerField(default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    llm_analysis = models.ForeignKey(
+        FailureAnalysis, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Reused."
+    )
+    llm_analyzed_at = models.DateTimeField(null=True, blank=True)
+    llm_claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is asking the LLM about this signature until then."
+    )
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name_plural = "signature statistics"
+
+    def __str__(self) -> str:
+        return f"{self.signature[:12]} ({self.failures} failures)"
+
+    @property
+    def retry_success_rate(self) -> float | None:
+        return self.retry_successes / self.retries if self.retries else None
 
 
 class Incident(TimeStampedModel):
