@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
-from incidents.models import FailureAnalysis, Incident, IncidentEvent
+from incidents.models import FailureAnalysis, Incident, IncidentEvent, SignatureStats
 
 
 class IncidentEventInline(ReadOnlyInline):
@@ -45,3 +45,10 @@ class FailureAnalysisAdmin(ReadOnlyAdmin):
     list_filter = ["category", "severity", "should_retry", "analyzer", "cache_hit"]
     search_fields = ["signature", "summary", "root_cause", "run__external_run_id", "run__pipeline__name"]
     list_select_related = ["run__pipeline"]
+
+
+@admin.register(SignatureStats)
+class SignatureStatsAdmin(ReadOnlyAdmin):
+    list_display = ["signature", "failures", "retries", "retry_successes", "last_seen_at", "llm_analyzed_at"]
+    list_filter = ["last_seen_at", "llm_analyzed_at"]
+    search_fields = ["signature", "signature_text"]

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from aimsweb.choices import ErrorCategory
+from incidents.models import FailureAnalysis
 from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RetryAttempt, RetryPolicy, WebhookDelivery
 from monitors.services import connection_check
 
@@ -139,6 +140,12 @@ class RetryAttemptInline(ReadOnlyInline):
     fields = ["attempt_number", "trigger", "mode", "status", "scheduled_for", "external_rerun_id", "error_message"]
 
 
+class FailureAnalysisInline(ReadOnlyInline):
+    model = FailureAnalysis
+    fields = ["category", "severity", "should_retry", "confidence", "summary", "analyzer", "cache_hit", "learned"]
+    can_delete = False
+
+
 @admin.register(PipelineRun)
 class PipelineRunAdmin(ReadOnlyAdmin):
     list_display = ["external_run_id", "pipeline", "connection", "status", "started_at", "duration_ms", "error_code"]
@@ -146,7 +153,7 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     search_fields = ["external_run_id", "pipeline__name", "error_code", "error_message"]
     list_select_related = ["pipeline", "connection"]
     date_hierarchy = "started_at"
-    inlines = [RetryAttemptInline]
+    inlines = [FailureAnalysisInline, RetryAttemptInline]
 
 
 class RetryPolicyAdminForm(forms.ModelForm):

@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin as django_admin
 
 from aimsweb.crypto import decrypt_secret
+from incidents.models import SignatureStats
 from monitors.models import Connection, Monitor, RetryPolicy, WebhookDelivery
 from tests.admin_forms import admin_post_data
 from tests.contracts.factories import make_check_run_with_violation, make_contract
@@ -212,7 +213,8 @@ def one_of_each(db):
     """Rows of every domain model under two connections and two contracts (so related filters have a choice)."""
     for n in range(2):
         incident = make_incident()
-        make_analysis(run=incident.latest_run)
+        analysis = make_analysis(run=incident.latest_run)
+        SignatureStats.objects.create(signature=analysis.signature, signature_text=f"nightly failure {n}")
         make_retry_attempt(run=incident.latest_run)
         make_retry_policy(connection=incident.connection)
         Monitor.objects.create(connection=incident.connection, name="nightly")
