@@ -239,9 +239,9 @@ def monitor_poll(*, monitor_id: int) -> PollResult:
 
 
 def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str]) -> int:
-    """Fetch where and why each failed run failed (ADF activity runs; Databricks task output) and store the most
-    specific error. Runs already enriched are skipped, so a repeated task does nothing twice. Returns how many runs
-    were enriched; raises after trying them all if any could not be."""
+    """Fetch where and why each failed run failed (ADF activity runs; Databricks task output), store the most
+    specific error and queue its analysis. Runs already enriched are skipped, so a repeated task does nothing twice.
+    Returns how many runs were enriched; raises after trying them all if any could not be."""
     connection = Connection.objects.get(pk=connection_id)
     client = client_for(connection)
     runs = PipelineRun.objects.filter(
@@ -278,6 +278,8 @@ def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str]) -> i
                 "updated_at",
             ]
         )
+        # The analysis needs the specific error, so it is queued once the detail is stored.
+        transaction.on_commit(partial(async_task, "incidents.tasks.failure_analyze_task", run.pk, group="analysis"))
         enriched += 1
     if errors:
         raise SourceError(f"failure detail unavailable for {len(errors)} run(s): " + "; ".join(errors[:5]))

@@ -18,4 +18,5 @@ AIMS_DEMO_PASSWORDS = {"viewer": "", "responder": "", "admin": ""}
 # A file, not memory, for the SQLite test database: each thread of a live server then gets its own connection, as
 # in production, instead of all threads sharing one (which SQLite cannot interleave).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    # One file per test process, so two suites run at once (two checkouts' tools, say) never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
