@@ -79,3 +79,32 @@ def test_evaluate_classifier_needs_labels(tmp_path):
 
     with pytest.raises(CommandError, match="line 1: field 'should_retry' must be true or false"):
         call_command("evaluate_classifier", str(path))
+
+
+def test_classify_errors_llm_needs_configuration(tmp_path, settings):
+    settings.AIMS_LLM_MODEL = ""
+    path = _write(tmp_path, [json.dumps(ROWS[0])])
+
+    with pytest.raises(CommandError, match="AIMS_LLM_MODEL"):
+        call_command("classify_errors", str(path), "--analyzer", "llm")
+
+
+def test_classify_errors_llm_through_simulator_with_fallback_reported(tmp_path, settings):
+    from simulator.testing import run_simulator
+
+    path = _write(tmp_path, [json.dumps(row) for row in ROWS])
+    with run_simulator("quiet") as sim:
+        settings.AIMS_LLM_MODEL, settings.AIMS_LLM_BASE_URL = "sim-analyst", f"{sim.url}/v1"
+        settings.AIMS_LLM_API_KEY, settings.AIMS_LLM_TIMEOUT_SECONDS = "sk-test", 2
+        out = StringIO()
+        call_command("classify_errors", str(path), "--analyzer", "llm", stdout=out)
+        sim.set_faults(rate=1.0, kinds=["500"], apply_to_llm=True)
+        failed = StringIO()
+        call_command("classify_errors", str(path), "--analyzer", "llm", stdout=failed)
+        calls = sim.llm_calls()["calls"]
+
+    answered = [json.loads(line) for line in out.getvalue().splitlines()]
+    fallen_back = [json.loads(line) for line in failed.getvalue().splitlines()]
+    assert [line["analyzer"] for line in answered] == ["llm", "llm"] and calls == 2
+    assert answered[0]["category"] == "transient"
+    assert all(line["analyzer"] == "offline" and "HTTP 500" in line["fallback_reason"] for line in fallen_back)

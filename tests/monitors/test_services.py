@@ -39,7 +39,9 @@ def test_ingest_new_runs_created_with_pipelines_once(django_capture_on_commit_ca
     assert (second.created, second.updated, second.unchanged) == (0, 0, 2)
     assert sorted(first.failures_queued) == ["a", "b"] and second.failures_queued == []
     assert PipelineRun.objects.count() == 2 and Pipeline.objects.count() == 2
-    assert PipelineRun.objects.get(external_run_id="a").error_message == "specific error of a"
+    run = PipelineRun.objects.get(external_run_id="a")
+    assert run.error_message == "specific error of a"
+    assert run.analysis.summary  # the analysis was queued once the detail was stored
 
 
 @pytest.mark.django_db
