@@ -152,7 +152,10 @@ Q_CLUSTER = {
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
     "ack_failures": True,
     "catch_up": False,
-    "save_limit": 5000,
+    # Successful task results kept per task function; django-q2 reads them all on every save, so keep this small
+    # (AIMS keeps its own results in its own tables). Failures are always kept.
+    "save_limit": env.int("Q_SAVE_LIMIT", default=100),
+    "save_limit_per": "func",
     "cache": "default",
     "sync": env.bool("Q_SYNC", default=False),
 }

@@ -160,3 +160,18 @@ def signature_retry_record(*, signature: str, succeeded: bool) -> None:
     SignatureStats.objects.filter(signature=signature).update(
         retries=F("retries") + 1, retry_successes=F("retry_successes") + (1 if succeeded else 0)
     )
+
+
+def failures_analyze(*, run_ids: list[int]) -> int:
+    """Analyse a batch of failed runs (see failure_analyze); one that cannot be analysed does not stop the others,
+    and the first error is raised at the end so the task queue records it. Returns how many were analysed."""
+    analysed, first_error = 0, None
+    for run_id in run_ids:
+        try:
+            failure_analyze(run_id=run_id)
+            analysed += 1
+        except Exception as exc:  # noqa: BLE001 - reported after the rest of the batch is done
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return analysed

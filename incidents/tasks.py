@@ -1,7 +1,7 @@
 """django-q2 tasks of the incidents app: each loads ids, calls one service and lets errors surface."""
 
-from incidents.services import failure_analyze
+from incidents.services import failures_analyze
 
 
-def failure_analyze_task(run_id: int) -> int:
-    return failure_analyze(run_id=run_id).pk
+def failures_analyze_task(run_ids: list[int]) -> int:
+    return failures_analyze(run_ids=run_ids)

@@ -250,7 +250,7 @@ def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str]) -> i
         status=PipelineRun.Status.FAILED,
         detail_fetched_at__isnull=True,
     )
-    enriched, errors = 0, []
+    enriched_ids, errors = [], []
     for run in runs:
         try:
             detail = call_with_backoff(
@@ -278,12 +278,15 @@ def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str]) -> i
                 "updated_at",
             ]
         )
-        # The analysis needs the specific error, so it is queued once the detail is stored.
-        transaction.on_commit(partial(async_task, "incidents.tasks.failure_analyze_task", run.pk, group="analysis"))
-        enriched += 1
+        enriched_ids.append(run.pk)
+    if enriched_ids:
+        # The analysis needs the specific error, so it is queued (one task for the batch) once the detail is stored.
+        transaction.on_commit(
+            partial(async_task, "incidents.tasks.failures_analyze_task", enriched_ids, group="analysis")
+        )
     if errors:
         raise SourceError(f"failure detail unavailable for {len(errors)} run(s): " + "; ".join(errors[:5]))
-    return enriched
+    return len(enriched_ids)
 
 
 def connection_check(*, connection: Connection) -> ConnectionCheck:

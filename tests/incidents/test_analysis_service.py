@@ -6,7 +6,8 @@ import pytest
 
 from incidents.models import FailureAnalysis, SignatureStats
 from incidents.selectors import llm_usage_by_day
-from incidents.services import failure_analyze, signature_retry_record
+from incidents.services import failure_analyze, failures_analyze, signature_retry_record
+from monitors.models import PipelineRun
 from simulator.testing import run_simulator
 from tests.monitors.factories import make_pipeline, make_run
 
@@ -138,3 +139,13 @@ def test_llm_usage_summed_per_day(llm_sim):
     assert len(usage) == 1
     assert usage[0]["calls"] == 3 == llm_sim.llm_calls()["calls"]
     assert usage[0]["prompt_tokens"] > 0 and usage[0]["completion_tokens"] > 0
+
+
+@pytest.mark.django_db
+def test_analyze_batch_one_bad_run_does_not_stop_the_others(no_llm):
+    good = [make_run(error_message=TIMEOUT.format(n=i)) for i in range(2)]
+
+    with pytest.raises(PipelineRun.DoesNotExist):
+        failures_analyze(run_ids=[good[0].pk, 999_999, good[1].pk])
+
+    assert FailureAnalysis.objects.filter(run__in=good).count() == 2
