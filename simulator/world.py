@@ -488,42 +488,30 @@ class World:
         pipelines = [p for f in self.factories.values() for p in f.pipelines.values()]
         jobs = [j for w in self.workspaces.values() for j in w.jobs.values()]
         adf_n, dbx_n = int(history.get("adf_runs") or 0), int(history.get("databricks_runs") or 0)
-        if adf_n and pipelines:
-            rng = random.Random(f"{self.seed}/adf/history")
-            for _ in range(adf_n):
-                p = rng.choice(pipelines)
-                outcome, row, step = self._draw_outcome(rng, p, len(p.activities))
-                queue, total = rng.randint(*p.queue_us), rng.randint(*p.duration_us)
-                created = self._history_start(rng, span, queue + total, active_share)
-                self._make_adf_run(
-                    rng,
-                    p,
-                    created,
-                    outcome=outcome,
-                    row=row,
-                    step=step,
-                    origin="history",
-                    queue_us=queue,
-                    total_us=total,
-                )
-        if dbx_n and jobs:
-            rng = random.Random(f"{self.seed}/databricks/history")
-            for _ in range(dbx_n):
-                job = rng.choice(jobs)
-                outcome, row, step = self._draw_outcome(rng, job, len(job.tasks))
-                queue, total = rng.randint(*job.queue_us), rng.randint(*job.duration_us)
-                created = self._history_start(rng, span, queue + total, active_share)
-                self._make_dbx_run(
-                    rng,
-                    job,
-                    created,
-                    outcome=outcome,
-                    row=row,
-                    step=step,
-                    origin="history",
-                    queue_us=queue,
-                    total_us=total,
-                )
+        self._history_runs("adf", pipelines, adf_n, span, active_share, self._make_adf_run, lambda p: len(p.activities))
+        self._history_runs("databricks", jobs, dbx_n, span, active_share, self._make_dbx_run, lambda j: len(j.tasks))
+
+    def _history_runs(self, source, specs, count, span, active_share, make_run, step_count) -> None:
+        """`count` past runs of randomly chosen pipelines or jobs, from the source's own seeded RNG."""
+        if not (count and specs):
+            return
+        rng = random.Random(f"{self.seed}/{source}/history")
+        for _ in range(count):
+            spec = rng.choice(specs)
+            outcome, row, step = self._draw_outcome(rng, spec, step_count(spec))
+            queue, total = rng.randint(*spec.queue_us), rng.randint(*spec.duration_us)
+            created = self._history_start(rng, span, queue + total, active_share)
+            make_run(
+                rng,
+                spec,
+                created,
+                outcome=outcome,
+                row=row,
+                step=step,
+                origin="history",
+                queue_us=queue,
+                total_us=total,
+            )
 
     def _history_start(self, rng: random.Random, span: int, length: int, active_share: float) -> int:
         """A creation time in the span before clock_start; the active share is still running at clock_start."""
