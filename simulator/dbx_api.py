@@ -1,4 +1,4 @@
-"""Databricks Jobs API 2.1/2.2: runs list/get/get-output/repair/cancel, jobs list/get, and the well-known probe.
+"""Databricks Jobs API 2.1/2.2: runs list/get/get-output/repair/cancel, jobs list/get/run-now, well-known probe.
 
 The bearer token selects the workspace; an unknown token is 401 UNAUTHENTICATED.
 """
@@ -33,6 +33,12 @@ from simulator.world import SimError, World
 VERSIONS = ("2.1", "2.2")
 CREATOR = "aims-sim-sp@example.com"
 MAX_LIMIT = 25
+_FAKE_ID = str(10**14 + 12345)
+# What a truncated/malformed fault on a write cuts in half (the call itself is not run).
+BROKEN_WRITE_BODIES = {
+    "dbx.runs.repair": '{"repair_id":' + _FAKE_ID + "}",
+    "dbx.jobs.run-now": '{"run_id":' + _FAKE_ID + ',"number_in_job":' + _FAKE_ID + "}",
+}
 
 
 def invalid(message: str) -> SimError:
@@ -82,7 +88,7 @@ def endpoint(name: str, write: bool = False) -> Callable[[Handler], Callable[[Re
                     return dbx_error(exc.status, exc.code, exc.message)
                 return json_response(body, 200)
 
-            broken = ('{"repair_id":' + str(10**14 + 12345) + "}") if name == "dbx.repair" else "{}"
+            broken = BROKEN_WRITE_BODIES.get(name, "{}")
             return await with_faults(
                 world,
                 "databricks",
@@ -184,6 +190,19 @@ async def runs_cancel(request: Request, world: World, ws: WorkspaceSpec) -> Any:
     body = await json_body(request, invalid)
     world.dbx_cancel(ws, body.get("run_id"))
     return {}
+
+
+@endpoint("dbx.jobs.run-now", write=True)
+async def jobs_run_now(request: Request, world: World, ws: WorkspaceSpec) -> Any:
+    try:
+        body = await json_body(request, invalid)
+    except SimError as exc:
+        params = {"job_id": None, "idempotency_token": None}
+        world.record_rejected({"source": "databricks", "kind": "run-now", "job_id": None, "params": params}, exc)
+        raise
+    run = world.dbx_run_now(ws, body)
+    # number_in_job is documented as "set to the same value as run_id".
+    return {"run_id": run.run_id, "number_in_job": run.run_id}
 
 
 @endpoint("dbx.jobs.list")
@@ -406,6 +425,7 @@ def routes() -> list[Route]:
         Route("/api/{version}/jobs/runs/get-output", runs_get_output, methods=["GET"]),
         Route("/api/{version}/jobs/runs/repair", runs_repair, methods=["POST"]),
         Route("/api/{version}/jobs/runs/cancel", runs_cancel, methods=["POST"]),
+        Route("/api/{version}/jobs/run-now", jobs_run_now, methods=["POST"]),
         Route("/api/{version}/jobs/list", jobs_list, methods=["GET"]),
         Route("/api/{version}/jobs/get", jobs_get, methods=["GET"]),
     ]

@@ -200,7 +200,7 @@ class DbxRun:
     job: JobSpec
     seq: int
     created_us: int
-    origin: str  # history | schedule | injected
+    origin: str  # history | schedule | injected | manual (run-now)
     trigger: str
     cluster_id: str
     spark_context_id: str

@@ -23,6 +23,8 @@ TOP_DEFAULTS: dict[str, Any] = {
     "history": {"adf_runs": 0, "databricks_runs": 0, "span_seconds": 86400, "active_share": 0.02},
     "rerun_success_rate": {"transient": 0.85, "resource": 0.6, "other": 0.05},
     "databricks_failure_variants": {"trace_only": 0.2, "cluster": 0.1},
+    # Failure probability of a Databricks run-now; None = the job's own failure_rate.
+    "run_now_failure_rate": None,
     "faults": {
         "rate": 0.0,
         "kinds": list(FAULT_KINDS),
@@ -197,6 +199,10 @@ def normalize_scenario(raw: dict[str, Any]) -> dict[str, Any]:
     scenario["speed"] = float(scenario["speed"])
     if scenario["speed"] < 0:
         raise ValueError("speed must be >= 0")
+    if scenario["run_now_failure_rate"] is not None:
+        scenario["run_now_failure_rate"] = float(scenario["run_now_failure_rate"])
+        if not 0.0 <= scenario["run_now_failure_rate"] <= 1.0:
+            raise ValueError("run_now_failure_rate must be null or within 0..1")
     factories = []
     for factory in scenario.get("factories") or []:
         factory = dict(factory)

@@ -5,7 +5,7 @@ directly. Randomness is always a seeded `random.Random` derived from the scenari
 
 * history uses one RNG per source, each schedule (pipeline/job) its own RNG, so the k-th scheduled run of a
   pipeline is identical however the clock is ticked;
-* API-driven actions (createRun, repair, /_sim/fail) share an "actions" RNG, so the same sequence of calls
+* API-driven actions (createRun, run-now, repair, /_sim/fail) share an "actions" RNG, so the same sequence of calls
   gives the same ids and outcomes.
 """
 
@@ -167,6 +167,8 @@ class World:
         self.adf_page_size = int(sc["adf_page_size"])
         self.rerun_success_rate = dict(sc["rerun_success_rate"])
         self.dbx_variants = dict(sc["databricks_failure_variants"])
+        rate = sc.get("run_now_failure_rate")
+        self.run_now_failure_rate: float | None = None if rate is None else float(rate)
         # State.
         self.factories: dict[tuple[str, str, str], FactorySpec] = {}
         self.workspaces: dict[str, WorkspaceSpec] = {}
@@ -177,6 +179,8 @@ class World:
         self.dbx_by_workspace: dict[str, list[DbxRun]] = {}
         self.dbx_task_runs: dict[int, DbxTaskRun] = {}
         self._dbx_ids: set[int] = set()
+        # run-now idempotency: (workspace token, idempotency_token) -> run id, for the life of the world.
+        self.dbx_idempotency: dict[tuple[str, str], int] = {}
         self.reruns: list[dict[str, Any]] = []
         self.outbox: list[notify_mod.Outgoing] = []
         self.notifications: list[dict[str, Any]] = []
@@ -284,14 +288,22 @@ class World:
     # ------------------------------------------------------------------------------------- ADF build
 
     def _draw_outcome(
-        self, rng: random.Random, spec: PipelineSpec | JobSpec, steps: int
+        self,
+        rng: random.Random,
+        spec: PipelineSpec | JobSpec,
+        steps: int,
+        *,
+        failure_rate: float | None = None,
+        cancel_rate: float | None = None,
     ) -> tuple[str, CorpusRow | None, int]:
-        """(outcome, corpus row for failures, step index of the failure/cancel)."""
+        """(outcome, corpus row for failures, step index of the failure/cancel); rates default to the spec's."""
+        cancel = spec.cancel_rate if cancel_rate is None else cancel_rate
+        fail = spec.failure_rate if failure_rate is None else failure_rate
         u = rng.random()
         step = rng.randrange(steps)
-        if u < spec.cancel_rate:
+        if u < cancel:
             return "cancelled", None, step
-        if u < spec.cancel_rate + spec.failure_rate:
+        if u < cancel + fail:
             return "failed", rng.choice(spec.corpus), step
         return "succeeded", None, step
 
@@ -386,6 +398,7 @@ class World:
         variant: tuple[str, str | None] | None = None,
         queue_us: int | None = None,
         total_us: int | None = None,
+        job_parameters: dict[str, str] | None = None,
     ) -> DbxRun:
         run_id = self._new_dbx_id(rng)
         stamp = datetime.fromtimestamp(created_us / US_PER_S, tz=UTC).strftime("%m%d-%H%M%S")
@@ -397,10 +410,10 @@ class World:
             seq=self._next_seq(),
             created_us=created_us,
             origin=origin,
-            trigger="ONE_TIME" if origin == "injected" else "PERIODIC",
+            trigger="ONE_TIME" if origin in ("injected", "manual") else "PERIODIC",
             cluster_id=cluster_id,
             spark_context_id=str(rng.getrandbits(62)),
-            job_parameters=[{"name": "load_date", "default": "", "value": day}],
+            job_parameters=_dbx_job_parameters(day, job_parameters),
         )
         failure = None
         if outcome == "failed" and row is not None:
@@ -1071,6 +1084,79 @@ class World:
         )
         return seg
 
+    def dbx_run_now(self, ws: WorkspaceSpec, body: dict[str, Any]) -> DbxRun:
+        """jobs/run-now: a manual (ONE_TIME) run of a job starting now, or the existing run of a known token."""
+        with self.lock:
+            now = self.tick()
+            token = body.get("idempotency_token")
+            record: dict[str, Any] = {
+                "source": "databricks",
+                "kind": "run-now",
+                "job_id": body.get("job_id"),
+                "params": {"job_id": body.get("job_id"), "idempotency_token": token},
+            }
+            try:
+                run, created = self._dbx_run_now(ws, body, now, record)
+            except SimError as exc:
+                self._record(record, now, status_code=exc.status, error=exc.message, outcome="rejected")
+                raise
+            outcome = "accepted" if created else "noop_idempotent"
+            self._record(record, now, status_code=200, outcome=outcome, new_run_id=run.run_id, job=run.job.name)
+            return run
+
+    def record_rejected(self, record: dict[str, Any], exc: SimError) -> dict[str, Any]:
+        """Log a write that failed before it reached the world (e.g. a body that is not JSON) as rejected."""
+        with self.lock:
+            now = self.tick()
+            return self._record(record, now, status_code=exc.status, error=exc.message, outcome="rejected")
+
+    def _dbx_run_now(
+        self, ws: WorkspaceSpec, body: dict[str, Any], now: int, record: dict[str, Any]
+    ) -> tuple[DbxRun, bool]:
+        raw_id = body.get("job_id")
+        if raw_id is None:
+            raise SimError(400, "INVALID_PARAMETER_VALUE", "Missing required field: job_id")
+        job_id = _dbx_int64(raw_id, "job_id")
+        token = body.get("idempotency_token")
+        if token is not None and (not isinstance(token, str) or len(token) > 64):
+            raise SimError(400, "INVALID_PARAMETER_VALUE", "idempotency_token must have at most 64 characters.")
+        params = body.get("job_parameters")
+        if params is not None and (
+            not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values())
+        ):
+            raise SimError(
+                400, "INVALID_PARAMETER_VALUE", "Invalid job_parameters: expected a map from string to string."
+            )
+        job = ws.jobs.get(job_id)
+        if job is None:
+            raise SimError(404, "RESOURCE_DOES_NOT_EXIST", f"Job {job_id} does not exist.")
+        if token:
+            existing = self.dbx_idempotency.get((ws.token, token))
+            if existing is not None:
+                return self.dbx_runs[existing], False
+        rng = self.actions_rng
+        forced = self.run_now_failure_rate
+        outcome, row, step = self._draw_outcome(
+            rng, job, len(job.tasks), failure_rate=forced, cancel_rate=0.0 if forced is not None else None
+        )
+        if outcome == "cancelled":
+            outcome = "succeeded"  # a manual run is not cancelled by itself
+        run = self._make_dbx_run(
+            rng, job, now, outcome=outcome, row=row, step=step, origin="manual", job_parameters=params or None
+        )
+        seg = run.segments[0]
+        seg.params = {k: v for k, v in body.items() if k not in ("job_id", "idempotency_token")}
+        if token:
+            self.dbx_idempotency[(ws.token, token)] = run.run_id
+        self._push_event(seg.end_us, "databricks", run, seg)
+        record.update(
+            planned_outcome=seg.outcome,
+            label=row.label if row else None,
+            corpus_id=row.id if row else None,
+            failed_step=job.tasks[step] if seg.outcome == "FAILED" else None,
+        )
+        return run, True
+
     def dbx_cancel(self, ws: WorkspaceSpec, run_id: Any) -> dict[str, Any]:
         with self.lock:
             now = self.tick()
@@ -1321,6 +1407,24 @@ def _as_int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise SimError(400, "INVALID_PARAMETER_VALUE", f"Invalid run id: {value!r}") from None
+
+
+def _dbx_int64(value: Any, name: str) -> int:
+    """An int64 field of a Databricks JSON body: a JSON integer or a decimal string (proto3 JSON), not a bool."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise SimError(400, "INVALID_PARAMETER_VALUE", f"Invalid value for {name}: {value!r} (expected an integer)")
+    try:
+        return int(value)
+    except ValueError:
+        raise SimError(
+            400, "INVALID_PARAMETER_VALUE", f"Invalid value for {name}: {value!r} (expected an integer)"
+        ) from None
+
+
+def _dbx_job_parameters(day: str, given: dict[str, str] | None) -> list[dict[str, str]]:
+    """The run's `job_parameters`: the job's `load_date` (default: the run's day) plus run-now overrides."""
+    values = {"load_date": day, **(given or {})}
+    return [{"name": name, "default": "", "value": value} for name, value in values.items()]
 
 
 def _stringify(params: dict[str, Any]) -> dict[str, str]:
