@@ -32,6 +32,7 @@ RESPONDER_ACTIONS = (
 # What an Admin edits in the admin; everything else the system writes, and people only read.
 ADMIN_EDITS = {
     "monitors": ("connection", "monitor", "pipeline", "retrypolicy"),
+    "incidents": ("notificationchannel", "notificationroute", "escalationstep", "maintenancewindow"),
     "contracts": ("datacontract",),
     "auth": ("user",),
 }

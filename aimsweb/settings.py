@@ -228,6 +228,30 @@ AIMS_LLM_CACHE_HOURS = env.int("AIMS_LLM_CACHE_HOURS", default=24)
 # Retries of a signature needed before its outcomes change the verdict.
 AIMS_LEARNING_MIN_RETRIES = env.int("AIMS_LEARNING_MIN_RETRIES", default=5)
 
+# --- Incidents, remediation, notifications ---------------------------------------------------------------------
+# What makes two failures the same incident: "signature" (connection x pipeline x error signature) or "category"
+# (pipeline x error class, coarser).
+AIMS_INCIDENT_GROUPING = env.str("AIMS_INCIDENT_GROUPING", default="signature")
+if AIMS_INCIDENT_GROUPING not in {"signature", "category"}:
+    raise ImproperlyConfigured("AIMS_INCIDENT_GROUPING must be 'signature' or 'category'")
+# A failure this soon after its incident was resolved reopens it; later ones open a new incident.
+AIMS_INCIDENT_REOPEN_MINUTES = env.int("AIMS_INCIDENT_REOPEN_MINUTES", default=60)
+# A rerun claimed by a worker that has not reported back after this long is reconciled with the platform (the
+# worker died): adopted if the platform has it, else started once. Longer than one platform call can take.
+AIMS_RETRY_CLAIM_LEASE_SECONDS = env.int(
+    "AIMS_RETRY_CLAIM_LEASE_SECONDS", default=int(SOURCE_TIMEOUT_SECONDS * SOURCE_MAX_ATTEMPTS) + 60
+)
+NOTIFICATION_SENDERS = {
+    "teams": "incidents.notify.teams.TeamsSender",
+    "slack": "incidents.notify.slack.SlackSender",
+    "email": "incidents.notify.email.EmailSender",
+    "webhook": "incidents.notify.webhook.WebhookSender",
+}
+# Per-request timeout towards Teams, Slack and webhook receivers; failed deliveries are tried this many times in
+# all, with growing delays.
+AIMS_NOTIFY_TIMEOUT_SECONDS = env.float("AIMS_NOTIFY_TIMEOUT_SECONDS", default=10.0)
+AIMS_NOTIFY_MAX_ATTEMPTS = env.int("AIMS_NOTIFY_MAX_ATTEMPTS", default=6)
+
 # --- Auth ------------------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

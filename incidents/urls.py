@@ -1,9 +1,19 @@
 from django.urls import path
 
-from incidents.views import incident_list_view
+from incidents import views
 
 app_name = "incidents"
 
 urlpatterns = [
-    path("", incident_list_view, name="list"),
+    path("", views.incident_list_view, name="list"),
+    path("<int:incident_id>/", views.incident_detail_view, name="detail"),
+    path("<int:incident_id>/acknowledge/", views.incident_acknowledge_view, name="acknowledge"),
+    path("<int:incident_id>/resolve/", views.incident_resolve_view, name="resolve"),
+    path("<int:incident_id>/reopen/", views.incident_reopen_view, name="reopen"),
+    path("<int:incident_id>/assign/", views.incident_assign_view, name="assign"),
+    path("<int:incident_id>/comment/", views.incident_comment_view, name="comment"),
+    path("<int:incident_id>/silence/", views.incident_silence_view, name="silence"),
+    path("<int:incident_id>/unsilence/", views.incident_unsilence_view, name="unsilence"),
+    path("<int:incident_id>/ticket/", views.incident_ticket_view, name="ticket"),
+    path("<int:incident_id>/runs/<int:run_id>/retry/", views.incident_run_retry_view, name="run-retry"),
 ]

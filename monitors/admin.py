@@ -221,7 +221,16 @@ class RetryPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(RetryAttempt)
 class RetryAttemptAdmin(ReadOnlyAdmin):
-    list_display = ["run", "attempt_number", "trigger", "mode", "status", "scheduled_for", "finished_at"]
+    list_display = [
+        "run",
+        "attempt_number",
+        "trigger",
+        "mode",
+        "status",
+        "scheduled_for",
+        "finished_at",
+        "external_rerun_id",
+    ]
     list_filter = ["status", "trigger", "mode"]
     search_fields = ["idempotency_key", "external_rerun_id", "run__external_run_id", "run__pipeline__name"]
     list_select_related = ["run__pipeline"]

@@ -9,7 +9,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, Q
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -17,7 +17,16 @@ from django_q.tasks import async_task
 from aimsweb.choices import ErrorCategory
 from monitors.clients import client_for
 from monitors.clients.base import ConnectionCheck, RunRecord, SourceError, call_with_backoff
-from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RerunMode, RetryPolicy, WebhookDelivery
+from monitors.models import (
+    Connection,
+    Monitor,
+    Pipeline,
+    PipelineRun,
+    RerunMode,
+    RetryAttempt,
+    RetryPolicy,
+    WebhookDelivery,
+)
 from monitors.webhooks import KEPT_HEADERS, AzureMonitorAlert, DatabricksNotification, PayloadError, payload_parse
 
 DEFAULT_RETRY_POLICIES = [
@@ -119,6 +128,15 @@ def pipeline_run_build(connection: Connection, pipeline_id: int, record: RunReco
     )
 
 
+def _recovery_awaited(connection: Connection, pipeline_ids: set[int]) -> bool:
+    """Whether a success on these pipelines may resolve an incident or end a rerun (one query)."""
+    from incidents.models import Incident  # the triage app builds on this one, not the other way round
+
+    open_incident = Incident.objects.filter(pipeline_id__in=pipeline_ids).exclude(status=Incident.Status.RESOLVED)
+    running = RetryAttempt.objects.filter(run__connection=connection, status=RetryAttempt.Status.RUNNING)
+    return Connection.objects.filter(pk=connection.pk).filter(Exists(open_incident) | Exists(running)).exists()
+
+
 def runs_ingest(*, connection: Connection, records: Sequence[RunRecord]) -> IngestResult:
     """Upsert runs by (connection, external run id) in one bulk statement, skipping unchanged ones, and queue the
     failure-detail task (after commit) for runs that are failed and have no detail yet. Safe to run concurrently
@@ -161,6 +179,12 @@ def runs_ingest(*, connection: Connection, records: Sequence[RunRecord]) -> Inge
         if needs_detail:
             transaction.on_commit(
                 partial(async_task, "monitors.tasks.failures_enrich_task", connection.pk, needs_detail, group="enrich")
+            )
+        succeeded = [record for record in changed if record.status == PipelineRun.Status.SUCCEEDED]
+        if succeeded and _recovery_awaited(connection, {pipeline_ids[r.pipeline_external_id] for r in succeeded}):
+            ids = [record.external_run_id for record in succeeded]
+            transaction.on_commit(
+                partial(async_task, "incidents.tasks.runs_succeeded_task", connection.pk, ids, group="recovery")
             )
     created = sum(1 for record in changed if record.external_run_id not in known)
     return IngestResult(
@@ -281,9 +305,7 @@ def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str]) -> i
         enriched_ids.append(run.pk)
     if enriched_ids:
         # The analysis needs the specific error, so it is queued (one task for the batch) once the detail is stored.
-        transaction.on_commit(
-            partial(async_task, "incidents.tasks.failures_analyze_task", enriched_ids, group="analysis")
-        )
+        transaction.on_commit(partial(async_task, "incidents.tasks.failures_triage_task", enriched_ids, group="triage"))
     if errors:
         raise SourceError(f"failure detail unavailable for {len(errors)} run(s): " + "; ".join(errors[:5]))
     return len(enriched_ids)
@@ -300,11 +322,17 @@ def connection_check(*, connection: Connection) -> ConnectionCheck:
 # --- Schedules ----------------------------------------------------------------------------------------------------
 
 POLL_SCHEDULE_PREFIX = "monitor-poll-"
+# Every minute: start due reruns, follow running ones, reconcile stale claims, end silences; and send due
+# notification retries, digests and escalations.
+SYSTEM_SCHEDULES = {
+    "aims-remediation-tick": "incidents.tasks.remediation_tick_task",
+    "aims-notifications-tick": "incidents.tasks.notifications_tick_task",
+}
 
 
 def monitor_schedules_sync() -> dict[str, int]:
     """Make the task scheduler hold exactly one poll schedule per enabled monitor (by name, so running this again,
-    or on every start, never doubles one) and none for disabled or deleted monitors."""
+    or on every start, never doubles one), none for disabled or deleted monitors, and the system's minute ticks."""
     wanted = {
         f"{POLL_SCHEDULE_PREFIX}{monitor_id}": (monitor_id, interval)
         for monitor_id, interval in Monitor.objects.filter(enabled=True, connection__enabled=True).values_list(
@@ -325,6 +353,11 @@ def monitor_schedules_sync() -> dict[str, int]:
                     "minutes": max(1, math.ceil(interval / 60)),
                     "repeats": -1,
                 },
+            )
+        for name, func in SYSTEM_SCHEDULES.items():
+            Schedule.objects.update_or_create(
+                name=name,
+                defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
             )
     return {"schedules": len(wanted), "removed": removed}
 

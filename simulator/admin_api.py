@@ -191,6 +191,37 @@ async def scenario(request: Request, world: World) -> dict[str, Any]:
         return {"scenario": world.scenario, "factories": factories, "workspaces": workspaces}
 
 
+async def inbox_receive(request: Request) -> Response:
+    """A stand-in for a Teams Workflows, Slack or webhook receiver: keep what was posted (the demo's notification
+    channels point here), answer like the service would (Teams 202, else 200 "ok")."""
+    world = world_of(request)
+    raw = await request.body()
+    try:
+        body: Any = json.loads(raw)
+    except ValueError:
+        body = raw.decode("utf-8", errors="replace")
+    name = request.path_params["name"]
+    with world.lock:
+        world.inbox.append(
+            {
+                "name": name,
+                "at": iso7(world.now_us()),
+                "headers": {k: v for k, v in request.headers.items() if k.startswith(("x-aims", "content-type"))},
+                "body": body,
+            }
+        )
+    return Response("ok", status_code=202 if name == "teams" else 200, media_type="text/plain")
+
+
+@_admin
+async def inbox(request: Request, world: World) -> dict[str, Any]:
+    """What was posted to /_sim/inbox/<name>, newest first (?name= filters)."""
+    name = request.query_params.get("name")
+    with world.lock:
+        items = [item for item in reversed(world.inbox) if name in (None, item["name"])]
+    return {"count": len(items), "messages": items}
+
+
 def routes() -> list[Route]:
     return [
         Route("/_sim/reset", reset, methods=["POST"]),
@@ -205,4 +236,6 @@ def routes() -> list[Route]:
         Route("/_sim/notifications", notifications, methods=["GET"]),
         Route("/_sim/scenario", scenario, methods=["GET"]),
         Route("/_sim/llm", llm, methods=["GET", "POST"]),
+        Route("/_sim/inbox", inbox, methods=["GET"]),
+        Route("/_sim/inbox/{name:str}", inbox_receive, methods=["POST"]),
     ]

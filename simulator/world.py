@@ -11,6 +11,7 @@ directly. Randomness is always a seeded `random.Random` derived from the scenari
 
 from __future__ import annotations
 
+import collections
 import heapq
 import json
 import random
@@ -137,6 +138,8 @@ class AdfQuery:
 class World:
     def __init__(self, scenario: dict[str, Any] | str | None = "default", **overrides: Any) -> None:
         self.lock = threading.RLock()
+        # Messages AIMS posted to /_sim/inbox/<name> (a stand-in Teams/Slack/webhook receiver); kept across resets.
+        self.inbox: collections.deque[dict[str, Any]] = collections.deque(maxlen=500)
         self.reset(scenario, **overrides)
 
     # ------------------------------------------------------------------------------------------ setup

@@ -61,3 +61,13 @@ def responder_client(responder) -> Client:
 def admin_client_(admin_user) -> Client:
     """Logged in as a member of the Admin group (not a superuser, unlike pytest-django's admin_client)."""
     return _client_for(admin_user)
+
+
+@pytest.fixture
+def flow_settings(settings):
+    """Settings for flow tests against the simulator: short timeouts and backoff, a lookback covering its history."""
+    settings.POLL_INITIAL_LOOKBACK_HOURS = 24 * 4  # the bulk scenario's history spans three days
+    settings.SOURCE_TIMEOUT_SECONDS = 2
+    settings.SOURCE_MAX_ATTEMPTS = 6
+    settings.SOURCE_BACKOFF_MAX_SECONDS = 0.05
+    return settings

@@ -20,3 +20,7 @@ AIMS_DEMO_PASSWORDS = {"viewer": "", "responder": "", "admin": ""}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # One file per test process, so two suites run at once (two checkouts' tools, say) never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# A worker process that a test starts (see tests/incidents/test_rerun_crash.py) works on that test's database.
+if os.environ.get("AIMS_TEST_WORKER_DATABASE"):
+    DATABASES["default"]["NAME"] = os.environ["AIMS_TEST_WORKER_DATABASE"]  # noqa: F405

@@ -1,4 +1,4 @@
-"""Writes for the incidents app: failure analysis (incidents, notifications and escalation come later)."""
+"""Failure analysis: one verdict per failed run, from the LLM (cached per signature) or the offline classifier."""
 
 from datetime import timedelta
 

@@ -12,8 +12,17 @@ from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 from azure.mgmt.datafactory import DataFactoryManagementClient
 from azure.mgmt.datafactory.models import RunFilterParameters, RunQueryFilter
 
-from monitors.clients.base import ConnectionCheck, FailureDetail, RunPage, RunRecord, SourceError
-from monitors.models import Connection, PipelineRun
+from monitors.clients.base import (
+    ConnectionCheck,
+    FailureDetail,
+    RerunRequest,
+    RerunStarted,
+    RerunState,
+    RunPage,
+    RunRecord,
+    SourceError,
+)
+from monitors.models import Connection, PipelineRun, RerunMode
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 ADF_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})?$")
@@ -133,6 +142,50 @@ class AdfClient:
             if not token:
                 break
         return _failure_from_activities(activities, run_message=record.message)
+
+    def start_rerun(self, request: RerunRequest) -> RerunStarted:
+        """A recovery run in the failed run's group: from the failed activity (recover) or every activity (full);
+        both reuse the original run's parameters."""
+        options = {"reference_pipeline_run_id": request.external_run_id, "is_recovery": True}
+        if request.mode == RerunMode.RECOVER:
+            options["start_from_failure"] = True
+        response = self._call(self._client.pipelines.create_run, request.pipeline_name, **options)
+        return RerunStarted(rerun_id=response.run_id, run_id=response.run_id)
+
+    def rerun_state(self, request: RerunRequest, started: RerunStarted) -> RerunState:
+        record = self.get_run(started.run_id)
+        return RerunState(status=record.status, record=record)
+
+    def find_rerun(self, request: RerunRequest, *, known: set[str]) -> RerunStarted | None:
+        """Recovery runs share the original's run group: the newest member that is neither the original nor known."""
+        original = _record(request.run_raw)
+        group = request.run_raw.get("runGroupId") or request.external_run_id
+        since = (original.started_at or original.updated_at or datetime.now(UTC)) - timedelta(hours=1)
+        until = max(datetime.now(UTC), since) + timedelta(days=30)
+        members, token = [], None
+        while True:
+            response = self._call(
+                self._client.pipeline_runs.query_by_factory,
+                RunFilterParameters(
+                    last_updated_after=since,
+                    last_updated_before=until,
+                    continuation_token=token,
+                    filters=[RunQueryFilter(operand="RunGroupId", operator="Equals", values_property=[group])],
+                ),
+            )
+            members.extend(_record(run.as_dict()) for run in response.value or [])
+            token = response.continuation_token
+            if not token:
+                break
+        unknown = [
+            member
+            for member in members
+            if member.external_run_id != request.external_run_id and member.external_run_id not in known
+        ]
+        if not unknown:
+            return None
+        newest = max(unknown, key=lambda member: member.started_at or member.updated_at or since)
+        return RerunStarted(rerun_id=newest.external_run_id, run_id=newest.external_run_id)
 
     def check(self) -> ConnectionCheck:
         started = time.perf_counter()

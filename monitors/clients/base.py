@@ -63,6 +63,33 @@ class FailureDetail:
 
 
 @dataclass(frozen=True)
+class RerunRequest:
+    """A failed run to rerun, and how."""
+
+    external_run_id: str
+    pipeline_external_id: str
+    pipeline_name: str
+    run_raw: dict[str, Any] = field(repr=False)
+    mode: str  # monitors.models.RerunMode
+    idempotency_key: str  # unique per attempt; sent where the platform honours one
+
+
+@dataclass(frozen=True)
+class RerunStarted:
+    """What the platform answered: `rerun_id` is the new ADF run, the Databricks repair, or the new job run;
+    `run_id` is the run whose state tells the outcome (the new run, or for a repair the repaired run itself)."""
+
+    rerun_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class RerunState:
+    status: str  # monitors.models.PipelineRun.Status of the rerun
+    record: RunRecord  # the run as the platform reports it now, to store like a polled one
+
+
+@dataclass(frozen=True)
 class ConnectionCheck:
     ok: bool
     message: str
@@ -79,6 +106,13 @@ class SourceClient(Protocol):
     def failure_detail(self, run_raw: dict[str, Any], external_run_id: str) -> FailureDetail: ...
 
     def check(self) -> ConnectionCheck: ...
+
+    def start_rerun(self, request: RerunRequest) -> RerunStarted: ...
+
+    def rerun_state(self, request: RerunRequest, started: RerunStarted) -> RerunState: ...
+
+    def find_rerun(self, request: RerunRequest, *, known: set[str]) -> RerunStarted | None:
+        """A rerun of this run the platform has that is none of `known` (one a worker started before it died)."""
 
 
 def call_with_backoff(

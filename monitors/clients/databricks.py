@@ -16,8 +16,17 @@ from databricks.sdk.errors import (
     TooManyRequests,
 )
 
-from monitors.clients.base import ConnectionCheck, FailureDetail, RunPage, RunRecord, SourceError
-from monitors.models import Connection, PipelineRun
+from monitors.clients.base import (
+    ConnectionCheck,
+    FailureDetail,
+    RerunRequest,
+    RerunStarted,
+    RerunState,
+    RunPage,
+    RunRecord,
+    SourceError,
+)
+from monitors.models import Connection, PipelineRun, RerunMode
 
 API = "/api/2.2/jobs"
 PAGE_SIZE = 25
@@ -151,6 +160,50 @@ class DatabricksClient:
             return self._api.do("GET", f"{API}/{path}", query=query) or {}
         except (DatabricksError, ValueError, OSError, TimeoutError) as exc:
             raise _wrap(exc) from exc
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._api.do("POST", f"{API}/{path}", body=body) or {}
+        except (DatabricksError, ValueError, OSError, TimeoutError) as exc:
+            raise _wrap(exc) from exc
+
+    def _repairs(self, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        run = self._get("runs/get", {"run_id": run_id, "include_history": "true"})
+        return run, [item for item in run.get("repair_history", []) if item.get("type") == "REPAIR"]
+
+    def start_rerun(self, request: RerunRequest) -> RerunStarted:
+        """Recover: repair the failed tasks inside the same run, naming the latest repair as the API requires from
+        the second repair on. Full: a new run of the job, with the attempt's key as the idempotency token (the
+        platform then never starts two runs for one attempt)."""
+        if request.mode == RerunMode.FULL:
+            body = {"job_id": int(request.pipeline_external_id), "idempotency_token": request.idempotency_key[:64]}
+            response = self._post("run-now", body)
+            return RerunStarted(rerun_id=str(response["run_id"]), run_id=str(response["run_id"]))
+        _, repairs = self._repairs(request.external_run_id)
+        body = {"run_id": int(request.external_run_id), "rerun_all_failed_tasks": True}
+        if repairs:
+            body["latest_repair_id"] = repairs[-1]["id"]
+        response = self._post("runs/repair", body)
+        return RerunStarted(rerun_id=str(response["repair_id"]), run_id=request.external_run_id)
+
+    def rerun_state(self, request: RerunRequest, started: RerunStarted) -> RerunState:
+        if request.mode == RerunMode.FULL:
+            record = self.get_run(started.run_id)
+            return RerunState(status=record.status, record=record)
+        run, repairs = self._repairs(started.run_id)
+        item = next((item for item in repairs if str(item.get("id")) == started.rerun_id), None)
+        if item is None:
+            raise DatabricksClientError(f"Databricks run {started.run_id} has no repair {started.rerun_id}")
+        return RerunState(status=_status(item)[0], record=_record(run))
+
+    def find_rerun(self, request: RerunRequest, *, known: set[str]) -> RerunStarted | None:
+        if request.mode == RerunMode.FULL:
+            return None  # starting again with the same idempotency token returns the run already started
+        _, repairs = self._repairs(request.external_run_id)
+        unknown = [item for item in repairs if str(item.get("id")) not in known]
+        if not unknown:
+            return None
+        return RerunStarted(rerun_id=str(unknown[-1]["id"]), run_id=request.external_run_id)
 
     def list_runs_page(self, *, since: datetime, until: datetime, page_token: str | None) -> RunPage:
         # Later pages repeat the first page's filters with the token, as the SDK's own iterator does.

@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from aimsweb.roles import Role, user_role
+from incidents.models import NotificationChannel, NotificationRoute
 from monitors.models import Connection, RetryPolicy
 
 
@@ -41,6 +42,11 @@ def test_demo_setup_creates_users_with_roles_and_prints_passwords():
     assert {c.name for c in connections} == {"adf-sim", "adf-sim-analytics", "sim-databricks"}
     assert all(c.is_simulator and c.get_webhook_secret() and c.monitors.count() == 1 for c in connections)
     assert Connection.objects.get(name="sim-databricks").get_secret() == "dapi-sim-ws1"
+    route = NotificationRoute.objects.get()
+    assert route.channels.count() == 3 and route.escalation_steps.get().after_minutes == 15
+    urls = {channel.name: channel.get_url() for channel in NotificationChannel.objects.all()}
+    assert all(url.startswith("http://127.0.0.1:8765/_sim/inbox/") for url in urls.values()), urls
+    assert NotificationChannel.objects.get(kind="webhook").get_signing_secret()
 
 
 @pytest.mark.django_db
@@ -56,6 +62,7 @@ def test_demo_setup_second_run_keeps_passwords_and_policies():
     assert RetryPolicy.objects.get(name="Transient failures").max_attempts == 7
     assert get_user_model().objects.count() == 3
     assert "Created connection" not in second and Connection.objects.count() == 3
+    assert NotificationChannel.objects.count() == 4 and NotificationRoute.objects.count() == 1
 
 
 @pytest.mark.django_db

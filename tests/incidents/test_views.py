@@ -49,3 +49,12 @@ def test_incident_list_htmx_request_gets_rows_only(viewer_client):
 
     assert html.lstrip().startswith('<tbody id="incident-rows"')
     assert "partial please" in html and "<html" not in html
+
+
+@pytest.mark.django_db
+def test_incident_list_rows_link_to_detail_page(viewer_client):
+    incident = make_incident(title="linked failure")
+
+    html = viewer_client.get("/incidents/", headers={"HX-Request": "true"}).content.decode()
+
+    assert f'<a href="/incidents/{incident.pk}/">linked failure</a>' in html

@@ -6,15 +6,6 @@ from monitors.models import Connection, Monitor
 from simulator.testing import run_simulator
 
 
-@pytest.fixture
-def flow_settings(settings):
-    settings.POLL_INITIAL_LOOKBACK_HOURS = 24 * 4  # the bulk scenario's history spans three days
-    settings.SOURCE_TIMEOUT_SECONDS = 2
-    settings.SOURCE_MAX_ATTEMPTS = 6
-    settings.SOURCE_BACKOFF_MAX_SECONDS = 0.05
-    return settings
-
-
 def connect_to(sim) -> dict[str, Connection]:
     """One AIMS connection (and a watch-everything monitor) per simulated factory and workspace."""
     scenario = sim.scenario()

@@ -3,7 +3,15 @@
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from monitors.clients.base import ConnectionCheck, FailureDetail, RunPage, RunRecord
+from monitors.clients.base import (
+    ConnectionCheck,
+    FailureDetail,
+    RerunRequest,
+    RerunStarted,
+    RerunState,
+    RunPage,
+    RunRecord,
+)
 from monitors.models import PipelineRun
 
 
@@ -31,6 +39,7 @@ class FakeSourceClient:
     page_size: ClassVar[int] = 2
     calls: ClassVar[list[tuple[str, Any]]] = []
     tracks_start_time = False
+    rerun_status: ClassVar[str] = PipelineRun.Status.RUNNING
 
     def __init__(self, connection, *, timeout: float):
         self.connection = connection
@@ -58,3 +67,20 @@ class FakeSourceClient:
 
     def check(self):
         return ConnectionCheck(ok=True, message="fake", latency_ms=1)
+
+    def start_rerun(self, request: RerunRequest) -> RerunStarted:
+        self.calls.append(("start_rerun", request.idempotency_key))
+        rerun_id = f"rerun-{request.idempotency_key}"
+        return RerunStarted(rerun_id=rerun_id, run_id=rerun_id)
+
+    def rerun_state(self, request: RerunRequest, started: RerunStarted) -> RerunState:
+        """The rerun is still running: a test that wants an outcome sets `rerun_status`."""
+        self.calls.append(("rerun_state", started.rerun_id))
+        status = self.rerun_status
+        return RerunState(
+            status=status, record=record(started.run_id, pipeline=request.pipeline_external_id, status=status)
+        )
+
+    def find_rerun(self, request: RerunRequest, *, known: set[str]) -> RerunStarted | None:
+        self.calls.append(("find_rerun", request.idempotency_key))
+        return None

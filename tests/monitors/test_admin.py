@@ -1,10 +1,20 @@
 """The admin edits retry policies and connections with validation: bad input names the field and saves nothing."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib import admin as django_admin
 
 from aimsweb.crypto import decrypt_secret
-from incidents.models import SignatureStats
+from incidents.models import (
+    EscalationStep,
+    MaintenanceWindow,
+    Notification,
+    NotificationChannel,
+    NotificationRoute,
+    SignatureStats,
+    TicketLink,
+)
 from monitors.models import Connection, Monitor, RetryPolicy, WebhookDelivery
 from tests.admin_forms import admin_post_data
 from tests.contracts.factories import make_check_run_with_violation, make_contract
@@ -226,6 +236,20 @@ def one_of_each(db):
             error="schemaId: Field required",
         )
         make_check_run_with_violation(make_contract(name=f"orders-{n}"))
+        channel = NotificationChannel.objects.create(name=f"nightly-{n}", kind="email", recipients=f"oc{n}@example.com")
+        route = NotificationRoute.objects.create(name=f"nightly-{n}", connection=incident.connection)
+        route.channels.set([channel])
+        EscalationStep.objects.create(route=route, after_minutes=15).channels.set([channel])
+        MaintenanceWindow.objects.create(
+            name=f"nightly-{n}",
+            connection=incident.connection,
+            starts_at=incident.first_seen_at,
+            ends_at=incident.first_seen_at + timedelta(hours=1),
+        )
+        Notification.objects.create(
+            channel=channel, incident=incident, event="opened", dedup_key=f"nightly-{n}", headline=f"nightly {n}"
+        )
+        TicketLink.objects.create(incident=incident, system="Jira", key=f"NIGHTLY-{n}")
 
 
 def _lookup(obj, path: str) -> str:

@@ -151,7 +151,13 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
     monitor_schedules_sync()
 
     schedules = {s.name: s for s in Schedule.objects.all()}
-    assert set(schedules) == {f"monitor-poll-{fast.pk}", f"monitor-poll-{slow.pk}"}
+    ticks = {"aims-remediation-tick", "aims-notifications-tick"}
+    assert set(schedules) == {f"monitor-poll-{fast.pk}", f"monitor-poll-{slow.pk}", *ticks}
+    assert {schedules[name].func for name in ticks} == {
+        "incidents.tasks.remediation_tick_task",
+        "incidents.tasks.notifications_tick_task",
+    }
+    assert all(schedules[name].minutes == 1 for name in ticks)
     assert schedules[f"monitor-poll-{slow.pk}"].minutes == 3
     assert schedules[f"monitor-poll-{fast.pk}"].func == "monitors.tasks.monitor_poll_task"
 
@@ -160,4 +166,8 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         off.enabled = True
         off.save()
 
-    assert set(Schedule.objects.values_list("name", flat=True)) == {f"monitor-poll-{slow.pk}", f"monitor-poll-{off.pk}"}
+    assert set(Schedule.objects.values_list("name", flat=True)) == {
+        f"monitor-poll-{slow.pk}",
+        f"monitor-poll-{off.pk}",
+        *ticks,
+    }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 
 from simulator.timefmt import parse_iso
 from tests.simulator.conftest import CLOCK_START, SUB
@@ -84,3 +86,23 @@ def test_notify_urls_must_be_loopback(sim):
         assert exc.status == 400 and "loopback" in exc.body["error"]
     else:
         raise AssertionError("non-loopback notify URL accepted")
+
+
+def _post(url: str, body: dict, headers: dict) -> int:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **headers}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status
+
+
+def test_inbox_keeps_what_is_posted_and_answers_like_the_service(sim):
+    teams = _post(f"{sim.url}/_sim/inbox/teams", {"type": "message"}, {"X-AIMS-Delivery": "7"})
+    slack = _post(f"{sim.url}/_sim/inbox/slack", {"text": "hi"}, {})
+
+    inbox = sim.call("GET", "/_sim/inbox")
+    assert (teams, slack) == (202, 200)
+    assert [m["name"] for m in inbox["messages"]] == ["slack", "teams"]
+    assert inbox["messages"][1]["body"] == {"type": "message"}
+    assert inbox["messages"][1]["headers"]["x-aims-delivery"] == "7"
+    assert sim.call("GET", "/_sim/inbox?name=teams")["count"] == 1

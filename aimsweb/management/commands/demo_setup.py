@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from aimsweb.demo import simulator_connections_ensure
+from aimsweb.demo import demo_notifications_ensure, simulator_connections_ensure
 from aimsweb.services import demo_users_ensure
 from monitors.services import retry_policy_defaults_ensure
 
@@ -22,6 +22,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created retry policy {name!r} (edit it in the admin).")
         for name in simulator_connections_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
             self.stdout.write(f"Created connection {name!r} to the local simulator, with a monitor polling it.")
+        for name in demo_notifications_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
+            self.stdout.write(f"Created {name!r}: it posts to {settings.AIMS_SIMULATOR_URL}/_sim/inbox (see there).")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"AIMS demo users, log in at {settings.AIMS_BASE_URL}/login/"))
         for user in users:

@@ -1,0 +1,81 @@
+"""What every notification sender takes and returns, whichever service it talks to."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One notification held back by a channel's rate limit, listed in the digest that follows."""
+
+    title: str
+    event: str
+    severity: str
+    url: str
+
+
+@dataclass(frozen=True)
+class NotificationMessage:
+    """Everything a channel may show about one incident event (all text already redacted)."""
+
+    event: str  # opened | reopened | escalated | resolved | digest
+    headline: str  # e.g. "Incident opened", "Escalated: not acknowledged after 15 minutes"
+    title: str  # the incident's title
+    severity: str  # low | medium | high | critical
+    status: str  # the incident's status now
+    category: str  # error class, display form
+    summary: str  # analysis summary
+    root_cause: str
+    error: str  # the specific error (may be long: builders trim it)
+    pipeline: str
+    connection: str
+    failed_step: str
+    occurrences: int
+    url: str  # absolute link to the incident page
+    incident_id: int | None = None
+    actions: tuple[str, ...] = ()  # recommended actions
+    digest_items: tuple[DigestItem, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Where and how to deliver: the secrets (webhook URL, signing secret) in clear, for sending only."""
+
+    kind: str  # teams | slack | email | webhook
+    name: str
+    url: str = ""
+    recipients: tuple[str, ...] = ()
+    signing_secret: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    ok: bool
+    status_code: int | None = None
+    error: str = ""
+    retryable: bool = False  # worth trying again later (timeouts, 429, 5xx)
+
+
+class Sender(Protocol):
+    def __init__(self, *, timeout: float) -> None: ...
+
+    def send(self, channel: ChannelConfig, message: NotificationMessage, *, delivery_id: str) -> DeliveryResult: ...
+
+
+def message_facts(message: NotificationMessage) -> list[tuple[str, str]]:
+    """The incident's labelled facts, in display order, leaving out the empty ones."""
+    facts = [
+        ("Severity", message.severity.upper()),
+        ("Status", message.status),
+        ("Class", message.category),
+        ("Pipeline", message.pipeline),
+        ("Connection", message.connection),
+        ("Step", message.failed_step),
+        ("Occurrences", str(message.occurrences) if message.occurrences else ""),
+    ]
+    return [(label, value) for label, value in facts if value]
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

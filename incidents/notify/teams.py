@@ -1,0 +1,95 @@
+"""Microsoft Teams through a Workflows webhook ("When a Teams webhook request is received"): the incident as an
+Adaptive Card 1.4 in a message attachment. Every text is bounded so the card stays under Teams' 28 KB limit."""
+
+import json
+
+from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage, clip, message_facts
+from incidents.notify.http import post_json
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+ATTENTION_EVENTS = frozenset({"opened", "reopened", "escalated"})
+ATTENTION_SEVERITIES = frozenset({"high", "critical"})
+# Characters per text; with up to 4 UTF-8 bytes per character the whole card stays below 28 KB.
+MAX_HEADLINE_CHARS = 200
+MAX_TITLE_CHARS = 300
+MAX_FACT_CHARS = 200
+MAX_SUMMARY_CHARS = 1500
+MAX_ERROR_CHARS = 1500
+MAX_ACTIONS = 5
+MAX_ACTION_CHARS = 300
+MAX_DIGEST_ITEMS = 20
+MAX_DIGEST_TITLE_CHARS = 150
+
+
+def _headline_color(message: NotificationMessage) -> str:
+    if message.event == "resolved":
+        return "good"
+    if message.event in ATTENTION_EVENTS and message.severity in ATTENTION_SEVERITIES:
+        return "attention"
+    return "default"
+
+
+def _text_block(text: str, **properties: str | bool) -> dict:
+    return {"type": "TextBlock", "text": text, "wrap": True, **properties}
+
+
+def _facts(message: NotificationMessage) -> list[dict[str, str]]:
+    return [{"title": title, "value": clip(value, MAX_FACT_CHARS)} for title, value in message_facts(message)]
+
+
+def _digest_line(item: DigestItem) -> dict:
+    # Brackets in the title would end the markdown link text early.
+    title = clip(item.title, MAX_DIGEST_TITLE_CHARS).replace("[", "(").replace("]", ")")
+    return _text_block(f"**{item.severity.upper()}** {item.event}: [{title}]({item.url})")
+
+
+def _incident_body(message: NotificationMessage) -> list[dict]:
+    body: list[dict] = [_text_block(clip(message.title, MAX_TITLE_CHARS))]
+    facts = _facts(message)
+    if facts:
+        body.append({"type": "FactSet", "facts": facts})
+    if message.summary:
+        body.append(_text_block(clip(message.summary, MAX_SUMMARY_CHARS)))
+    if message.error:
+        body.append(_text_block(clip(message.error, MAX_ERROR_CHARS), fontType="Monospace"))
+    if message.actions:
+        lines = [f"- {clip(action, MAX_ACTION_CHARS)}" for action in message.actions[:MAX_ACTIONS]]
+        body.append(_text_block("\n".join(lines)))
+    return body
+
+
+def _digest_body(message: NotificationMessage) -> list[dict]:
+    items = message.digest_items
+    body = [_digest_line(item) for item in items[:MAX_DIGEST_ITEMS]]
+    if len(items) > MAX_DIGEST_ITEMS:
+        body.append(_text_block(f"and {len(items) - MAX_DIGEST_ITEMS} more", isSubtle=True))
+    return body
+
+
+def adaptive_card_payload(message: NotificationMessage) -> dict:
+    """The Workflows webhook body: one message with the incident (or the digest) as an Adaptive Card."""
+    headline = _text_block(
+        clip(message.headline, MAX_HEADLINE_CHARS), weight="Bolder", size="Medium", color=_headline_color(message)
+    )
+    is_digest = message.event == "digest"
+    body = _digest_body(message) if is_digest else _incident_body(message)
+    open_title = "Open incidents" if is_digest else "Open incident"
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "msteams": {"width": "Full"},
+        "body": [headline, *body],
+        "actions": [{"type": "Action.OpenUrl", "title": open_title, "url": message.url}] if message.url else [],
+    }
+    return {"type": "message", "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}]}
+
+
+class TeamsSender:
+    def __init__(self, *, timeout: float) -> None:
+        self.timeout = timeout
+
+    def send(self, channel: ChannelConfig, message: NotificationMessage, *, delivery_id: str) -> DeliveryResult:
+        # Raw UTF-8 rather than \u escapes, which would take up to six bytes of the card's size limit per character.
+        body = json.dumps(adaptive_card_payload(message), ensure_ascii=False).encode()
+        return post_json(channel.url, body, {"Content-Type": "application/json"}, timeout=self.timeout)

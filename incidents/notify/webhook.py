@@ -1,0 +1,106 @@
+"""Signed JSON webhooks for any receiver (ticketing, chat-ops, scripts).
+
+The body, version 1 (keys sorted, no spaces; new keys may be added within a version, none removed or retyped):
+
+    {"version": 1, "delivery_id": str, "event": "opened|reopened|escalated|resolved|digest",
+     "incident": {"id": int|null, "title", "status", "severity", "category", "pipeline", "connection",
+                  "failed_step": str, "occurrences": int, "url": str},
+     "analysis": {"summary": str, "root_cause": str, "recommended_actions": [str]},
+     "error": str (at most 10,000 characters),
+     "digest": [{"title", "event", "severity", "url"}]  (empty unless event is "digest")}
+
+Headers: X-AIMS-Delivery (the delivery id, the same on every retry: receivers deduplicate on it), X-AIMS-Timestamp
+(unix seconds) and X-AIMS-Signature: "sha256=" + hex HMAC-SHA256 over f"{timestamp}." + the raw body bytes, keyed
+with the channel's signing secret. Receivers check it with `signature_verify`, which also refuses stale timestamps
+so a captured request cannot be replayed later.
+"""
+
+import hashlib
+import hmac
+import json
+import time
+
+from incidents.notify.base import ChannelConfig, DeliveryResult, NotificationMessage, clip
+from incidents.notify.http import post_json
+
+BODY_VERSION = 1
+MAX_ERROR_CHARS = 10_000
+SIGNATURE_PREFIX = "sha256="
+
+
+def webhook_body(message: NotificationMessage, *, delivery_id: str) -> dict:
+    """The documented version-1 body (see the module docstring)."""
+    return {
+        "version": BODY_VERSION,
+        "delivery_id": delivery_id,
+        "event": message.event,
+        "incident": {
+            "id": message.incident_id,
+            "title": message.title,
+            "status": message.status,
+            "severity": message.severity,
+            "category": message.category,
+            "pipeline": message.pipeline,
+            "connection": message.connection,
+            "failed_step": message.failed_step,
+            "occurrences": message.occurrences,
+            "url": message.url,
+        },
+        "analysis": {
+            "summary": message.summary,
+            "root_cause": message.root_cause,
+            "recommended_actions": list(message.actions),
+        },
+        "error": clip(message.error, MAX_ERROR_CHARS),
+        "digest": [
+            {"title": item.title, "event": item.event, "severity": item.severity, "url": item.url}
+            for item in message.digest_items
+        ],
+    }
+
+
+def _signature(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return SIGNATURE_PREFIX + digest
+
+
+def signature_verify(
+    secret: str,
+    timestamp: str | int,
+    body: bytes,
+    header_value: str,
+    *,
+    now: float | None = None,
+    tolerance_seconds: int = 300,
+) -> bool:
+    """Whether X-AIMS-Signature `header_value` signs `body` at `timestamp` with `secret`, within the tolerance."""
+    try:
+        sent_at = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    current = time.time() if now is None else now
+    if abs(current - sent_at) > tolerance_seconds:
+        return False
+    expected = _signature(secret, str(sent_at), body)
+    return hmac.compare_digest(expected.encode(), header_value.encode())
+
+
+class WebhookSender:
+    def __init__(self, *, timeout: float) -> None:
+        self.timeout = timeout
+
+    def send(self, channel: ChannelConfig, message: NotificationMessage, *, delivery_id: str) -> DeliveryResult:
+        if not channel.signing_secret:
+            return DeliveryResult(ok=False, error="no signing secret", retryable=False)
+        # Serialised once: these exact bytes are both signed and sent.
+        body = json.dumps(
+            webhook_body(message, delivery_id=delivery_id), separators=(",", ":"), sort_keys=True
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-AIMS-Delivery": delivery_id,
+            "X-AIMS-Timestamp": timestamp,
+            "X-AIMS-Signature": _signature(channel.signing_secret, timestamp, body),
+        }
+        return post_json(channel.url, body, headers, timeout=self.timeout)

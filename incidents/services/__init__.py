@@ -1,0 +1,59 @@
+"""Writes of the incidents app, by concern: analysis, incidents, notifications, remediation and triage."""
+
+from incidents.services.analysis import failure_analyze, failures_analyze, signature_retry_record
+from incidents.services.incidents import (
+    RETRY_ENGINE,
+    SYSTEM,
+    Actor,
+    incident_acknowledge,
+    incident_assign,
+    incident_comment,
+    incident_open_or_update,
+    incident_reopen,
+    incident_resolve,
+    incident_silence,
+    incident_ticket_link,
+    incident_unsilence,
+)
+from incidents.services.notifications import incident_notify, notification_send, notifications_send, notifications_tick
+from incidents.services.remediation import (
+    pipeline_run_retry,
+    remediation_decide,
+    remediation_tick,
+    retry_attempt_execute,
+    retry_attempt_follow,
+    retry_attempt_reconcile,
+    runs_succeeded,
+)
+from incidents.services.triage import failure_triage, failures_triage
+
+__all__ = [
+    "RETRY_ENGINE",
+    "SYSTEM",
+    "Actor",
+    "failure_analyze",
+    "failure_triage",
+    "failures_analyze",
+    "failures_triage",
+    "incident_acknowledge",
+    "incident_assign",
+    "incident_comment",
+    "incident_notify",
+    "incident_open_or_update",
+    "incident_reopen",
+    "incident_resolve",
+    "incident_silence",
+    "incident_ticket_link",
+    "incident_unsilence",
+    "notification_send",
+    "notifications_send",
+    "notifications_tick",
+    "pipeline_run_retry",
+    "remediation_decide",
+    "remediation_tick",
+    "retry_attempt_execute",
+    "retry_attempt_follow",
+    "retry_attempt_reconcile",
+    "runs_succeeded",
+    "signature_retry_record",
+]

@@ -1,0 +1,413 @@
+"""Notifications: who is told about an incident event (routes, escalation steps), once per state change, within
+each channel's rate limit (the rest in one digest), delivered by a task and retried with backoff."""
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from aimsweb.crypto import SecretDecryptionError
+from incidents.analysis.redact import redact
+from incidents.models import (
+    EscalationStep,
+    Incident,
+    IncidentEvent,
+    MaintenanceWindow,
+    Notification,
+    NotificationChannel,
+    NotificationRoute,
+)
+from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage
+from incidents.notify.http import sender_for
+
+logger = logging.getLogger(__name__)
+
+PAGE_EVENTS = (Notification.Event.OPENED, Notification.Event.REOPENED, Notification.Event.ESCALATED)
+SEND_CLAIM_SECONDS = 120
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 3600
+HEADLINES = {
+    Notification.Event.OPENED: "Incident opened",
+    Notification.Event.REOPENED: "Incident reopened",
+    Notification.Event.ESCALATED: "Escalated",
+    Notification.Event.RESOLVED: "Resolved",
+}
+
+
+def maintenance_window_active(
+    *, connection_id: int | None, pipeline_name: str, suppresses: str, at: datetime | None = None
+) -> MaintenanceWindow | None:
+    """The active window covering this pipeline that suppresses "notifications" or "retries", if any."""
+    at = at or timezone.now()
+    field = {"notifications": "suppress_notifications", "retries": "suppress_retries"}[suppresses]
+    candidates = MaintenanceWindow.objects.filter(
+        Q(connection_id__isnull=True) | Q(connection_id=connection_id),
+        starts_at__lte=at,
+        ends_at__gt=at,
+        **{field: True},
+    )
+    return next(
+        (w for w in candidates if w.covers(connection_id=connection_id, pipeline_name=pipeline_name, at=at)), None
+    )
+
+
+def _routes(incident: Incident) -> list[NotificationRoute]:
+    pipeline_name = incident.pipeline.name if incident.pipeline else ""
+    routes = NotificationRoute.objects.filter(enabled=True).prefetch_related("channels", "escalation_steps__channels")
+    return [
+        route
+        for route in routes
+        if route.matches(
+            connection_id=incident.connection_id,
+            pipeline_name=pipeline_name,
+            severity=incident.severity,
+            category=incident.category,
+        )
+    ]
+
+
+def _event_add(incident: Incident, kind: str, message: str, details: dict | None = None) -> None:
+    IncidentEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        actor_type=IncidentEvent.ActorType.SYSTEM,
+        actor_label="notifications",
+        message=message,
+        details=details or {},
+    )
+
+
+def _suppressed(incident: Incident) -> str:
+    """Why nobody may be told about this incident now ('' when they may)."""
+    now = timezone.now()
+    if incident.status == Incident.Status.SILENCED and incident.silenced_until and incident.silenced_until > now:
+        return f"the incident is silenced until {timezone.localtime(incident.silenced_until):%Y-%m-%d %H:%M}"
+    window = maintenance_window_active(
+        connection_id=incident.connection_id,
+        pipeline_name=incident.pipeline.name if incident.pipeline else "",
+        suppresses="notifications",
+        at=now,
+    )
+    if window is not None:
+        return f"maintenance window “{window.name}” until {timezone.localtime(window.ends_at):%Y-%m-%d %H:%M}"
+    return ""
+
+
+def _channels_for(
+    incident: Incident, event: str, step: EscalationStep | None, *, retrying: bool = False
+) -> list[NotificationChannel]:
+    routes = _routes(incident)
+    if step is not None:
+        channels = list(step.channels.all())
+    elif event in (Notification.Event.OPENED, Notification.Event.REOPENED):
+        # While a retry is under way only routes that ask to hear at once do; the rest hear if the retries fail.
+        channels = [
+            channel
+            for route in routes
+            if route.notify_on_open and (route.notify_while_retrying or not retrying)
+            for channel in route.channels.all()
+        ]
+    elif event == Notification.Event.ESCALATED:
+        channels = [channel for route in routes for channel in route.channels.all()]
+    else:  # resolved: only the channels that were paged in this generation, on routes that want to hear it
+        paged = set(
+            Notification.objects.filter(
+                incident=incident, event__in=PAGE_EVENTS, generation=incident.generation
+            ).values_list("channel_id", flat=True)
+        )
+        wanted = {
+            channel.pk: channel
+            for route in routes
+            if route.notify_on_resolve
+            for channel in [*route.channels.all(), *(c for s in route.escalation_steps.all() for c in s.channels.all())]
+        }
+        channels = [channel for pk, channel in wanted.items() if pk in paged]
+    unique = {channel.pk: channel for channel in channels if channel.enabled}
+    return list(unique.values())
+
+
+def _over_limit(channel: NotificationChannel, now: datetime) -> bool:
+    window = now - timedelta(minutes=channel.rate_limit_minutes)
+    recent = (
+        Notification.objects.filter(channel=channel, created_at__gte=window)
+        .exclude(status__in=[Notification.Status.HELD, Notification.Status.DIGESTED])
+        .count()
+    )
+    return recent >= channel.rate_limit_count
+
+
+def incident_notify(
+    *, incident: Incident, event: str, step: EscalationStep | None = None, reason: str = "", retrying: bool = False
+) -> int:
+    """Create one notification per channel the routes (or the escalation step) name for this event, at most once
+    per incident, generation, event and step; hold back what a channel's rate limit does not allow (a digest follows);
+    queue the sending after commit. Call inside the transaction that changed the incident. Returns how many were
+    created."""
+    suppressed = _suppressed(incident) if event != Notification.Event.RESOLVED else ""
+    if suppressed:
+        _event_add(incident, IncidentEvent.Kind.SUPPRESSED, f"Nobody notified ({event}): {suppressed}.")
+        return 0
+    now = timezone.now()
+    headline = HEADLINES.get(event, event.title()) + (f": {reason}" if reason else "")
+    created_ids = []
+    channels = _channels_for(incident, event, step, retrying=retrying)
+    if retrying and not channels and _routes(incident):
+        _event_add(
+            incident, IncidentEvent.Kind.SUPPRESSED, "Page deferred: a retry is under way; it pages if it fails."
+        )
+    for channel in channels:
+        key = f"{event}:i{incident.pk}:g{incident.generation}:c{channel.pk}" + (f":s{step.pk}" if step else "")
+        held = _over_limit(channel, now)
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    channel=channel,
+                    incident=incident,
+                    event=event,
+                    generation=incident.generation,
+                    dedup_key=key,
+                    headline=headline[:300],
+                    status=Notification.Status.HELD if held else Notification.Status.PENDING,
+                )
+        except IntegrityError:
+            continue  # this state change was already notified on this channel
+        if not held:
+            created_ids.append(notification.pk)
+    if created_ids and event in PAGE_EVENTS and incident.paged_at is None:
+        Incident.objects.filter(pk=incident.pk, paged_at__isnull=True).update(paged_at=now)
+        incident.paged_at = now
+    if created_ids:
+        transaction.on_commit(partial(async_task, "incidents.tasks.notifications_send_task", created_ids))
+    return len(created_ids)
+
+
+# --- Sending ------------------------------------------------------------------------------------------------------
+
+
+def _message(notification: Notification) -> NotificationMessage:
+    if notification.incident_id is None:
+        items = tuple(
+            DigestItem(
+                title=held.incident.title if held.incident else held.headline,
+                event=held.event,
+                severity=held.incident.severity if held.incident else "",
+                url=_url(held.incident),
+            )
+            for held in notification.held_items.select_related("incident").order_by("created_at", "id")
+        )
+        return NotificationMessage(
+            event=Notification.Event.DIGEST,
+            headline=notification.headline,
+            title=notification.headline,
+            severity="",
+            status="",
+            category="",
+            summary=f"{len(items)} notification(s) were held back by this channel's rate limit.",
+            root_cause="",
+            error="",
+            pipeline="",
+            connection="",
+            failed_step="",
+            occurrences=len(items),
+            url=f"{settings.AIMS_BASE_URL}/incidents/",
+            digest_items=items,
+        )
+    incident = notification.incident
+    analysis = incident.analysis
+    run = incident.latest_run
+    return NotificationMessage(
+        event=notification.event,
+        headline=notification.headline,
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.get_status_display(),
+        category=incident.get_category_display(),
+        summary=analysis.summary if analysis else "",
+        root_cause=analysis.root_cause if analysis else "",
+        error=redact(run.error_message) if run else "",
+        pipeline=incident.pipeline.name if incident.pipeline else "",
+        connection=incident.connection.name if incident.connection else "",
+        failed_step=run.failed_step if run else "",
+        occurrences=incident.occurrence_count,
+        url=_url(incident),
+        incident_id=incident.pk,
+        actions=tuple(analysis.recommended_actions) if analysis else (),
+    )
+
+
+def _url(incident: Incident | None) -> str:
+    return settings.AIMS_BASE_URL + (incident.get_absolute_url() if incident else "/incidents/")
+
+
+def _config(channel: NotificationChannel) -> ChannelConfig:
+    return ChannelConfig(
+        kind=channel.kind,
+        name=channel.name,
+        url=channel.get_url(),
+        recipients=tuple(channel.recipient_list),
+        signing_secret=channel.get_signing_secret(),
+    )
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
+    """Deliver one pending or due notification (claimed first, so two workers never send it at once); record the
+    outcome; schedule a retry with growing delays after a failure, and give up after AIMS_NOTIFY_MAX_ATTEMPTS.
+    Returns the new status."""
+    now = now or timezone.now()
+    claimed = (
+        Notification.objects.filter(
+            pk=notification_id, status__in=[Notification.Status.PENDING, Notification.Status.RETRYING]
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(next_attempt_at=now + timedelta(seconds=SEND_CLAIM_SECONDS))
+    )
+    notification = Notification.objects.select_related(
+        "channel", "incident__analysis", "incident__latest_run", "incident__pipeline", "incident__connection"
+    ).get(pk=notification_id)
+    if not claimed:
+        return notification.status
+    try:
+        result = sender_for(notification.channel.kind).send(
+            _config(notification.channel), _message(notification), delivery_id=str(notification.pk)
+        )
+    except (ImproperlyConfigured, SecretDecryptionError) as exc:  # trying again cannot help
+        result = DeliveryResult(ok=False, error=f"{exc.__class__.__name__}: {exc}"[:500], retryable=False)
+    except Exception as exc:
+        logger.exception("notification %s to channel %s failed", notification.pk, notification.channel_id)
+        result = DeliveryResult(ok=False, error=f"{exc.__class__.__name__}: {exc}"[:500], retryable=True)
+    attempts = notification.attempts + 1
+    if result.ok:
+        status, next_at = Notification.Status.SENT, None
+    elif result.retryable and attempts < settings.AIMS_NOTIFY_MAX_ATTEMPTS:
+        status, next_at = Notification.Status.RETRYING, now + _retry_delay(attempts)
+    else:
+        status, next_at = Notification.Status.FAILED, None
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=status,
+            attempts=attempts,
+            next_attempt_at=next_at,
+            last_status_code=result.status_code,
+            last_error=result.error[:2000],
+            sent_at=now if result.ok else None,
+            updated_at=timezone.now(),
+        )
+        if notification.incident_id and status in (Notification.Status.SENT, Notification.Status.FAILED):
+            channel = notification.channel
+            if status == Notification.Status.SENT:
+                text = f"Notified {channel} ({notification.get_event_display().lower()})."
+                kind = IncidentEvent.Kind.NOTIFIED
+            else:
+                text = f"Could not notify {channel} after {attempts} attempt(s): {result.error[:300]}"
+                kind = IncidentEvent.Kind.NOTIFY_FAILED
+            _event_add(notification.incident, kind, text, {"notification_id": notification.pk})
+    if status == Notification.Status.RETRYING:
+        logger.warning(
+            "notification %s to %s failed (attempt %s), retrying at %s: %s",
+            notification.pk,
+            notification.channel,
+            attempts,
+            next_at,
+            result.error,
+        )
+    return status
+
+
+def notifications_send(*, notification_ids: list[int]) -> int:
+    """Send a batch (see notification_send); returns how many were sent."""
+    return sum(1 for pk in notification_ids if notification_send(notification_id=pk) == Notification.Status.SENT)
+
+
+# --- Periodic: retries, digests, escalation -------------------------------------------------------------------
+
+
+def _digests_create(now: datetime) -> list[int]:
+    """For each channel holding notifications back whose window has room again (or whose oldest held one is a
+    window old), one digest of all of them."""
+    created = []
+    held = (
+        Notification.objects.filter(status=Notification.Status.HELD)
+        .values("channel_id")
+        .annotate(oldest=Min("created_at"), first=Min("id"))
+    )
+    for row in held:
+        channel = NotificationChannel.objects.get(pk=row["channel_id"])
+        window_old = row["oldest"] <= now - timedelta(minutes=channel.rate_limit_minutes)
+        if not window_old and _over_limit(channel, now):
+            continue
+        with transaction.atomic():
+            digest, was_created = Notification.objects.get_or_create(
+                dedup_key=f"digest:c{channel.pk}:n{row['first']}",
+                defaults={
+                    "channel": channel,
+                    "event": Notification.Event.DIGEST,
+                    "headline": "Held back by the rate limit",
+                },
+            )
+            count = Notification.objects.filter(channel=channel, status=Notification.Status.HELD).update(
+                status=Notification.Status.DIGESTED, digest=digest
+            )
+            Notification.objects.filter(pk=digest.pk).update(headline=f"{count} more notification(s) held back")
+        if was_created:
+            created.append(digest.pk)
+    return created
+
+
+def _escalations_fire(now: datetime) -> int:
+    """Run the escalation steps of paged incidents nobody has acknowledged: each step once per generation."""
+    fired = 0
+    incidents = Incident.objects.filter(status=Incident.Status.TRIGGERED, paged_at__isnull=False).select_related(
+        "pipeline", "connection"
+    )
+    for incident in incidents:
+        for route in _routes(incident):
+            for step in route.escalation_steps.all():
+                if incident.paged_at + timedelta(minutes=step.after_minutes) > now:
+                    continue
+                with transaction.atomic():
+                    locked = Incident.objects.select_for_update().select_related("pipeline", "connection")
+                    current = locked.get(pk=incident.pk)
+                    if current.status != Incident.Status.TRIGGERED:
+                        break
+                    reason = f"not acknowledged after {step.after_minutes} min"
+                    if incident_notify(incident=current, event=Notification.Event.ESCALATED, step=step, reason=reason):
+                        names = ", ".join(str(channel) for channel in step.channels.all())
+                        _event_add(
+                            current,
+                            IncidentEvent.Kind.ESCALATED,
+                            f"Not acknowledged {step.after_minutes} min after the page: notified {names}.",
+                            {"route": route.name, "step_id": step.pk},
+                        )
+                        fired += 1
+    return fired
+
+
+def notifications_tick(*, now: datetime | None = None) -> dict[str, int]:
+    """Every minute: send deliveries that are due (retries, and pending ones whose task was lost), digests of
+    held-back notifications, and due escalation steps."""
+    now = now or timezone.now()
+    digests = _digests_create(now)
+    escalated = _escalations_fire(now)
+    stale = now - timedelta(seconds=SEND_CLAIM_SECONDS)
+    due = list(
+        Notification.objects.filter(
+            Q(status=Notification.Status.RETRYING, next_attempt_at__lte=now)
+            | Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=Notification.Status.PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
+            | Q(pk__in=digests)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    sent = sum(1 for pk in due if notification_send(notification_id=pk, now=now) == Notification.Status.SENT)
+    return {"digests": len(digests), "escalations": escalated, "due": len(due), "sent": sent}

@@ -1,0 +1,81 @@
+"""Triage of a failed run: analyse it, count it in its incident, let the retry policy decide, and page whoever the
+routes name — once per run, however often the task runs."""
+
+from functools import partial
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from incidents.models import FailureAnalysis, Incident, Notification
+from incidents.realtime import incidents_changed_broadcast
+from incidents.services.analysis import failure_analyze
+from incidents.services.incidents import Change, incident_open_or_update
+from incidents.services.notifications import incident_notify
+from incidents.services.remediation import remediation_decide
+from monitors.models import PipelineRun, RetryAttempt
+
+
+def _attempt_behind(run: PipelineRun) -> RetryAttempt | None:
+    """The attempt whose rerun this run is (an ADF recovery run, a new Databricks job run), if any."""
+    attempt = RetryAttempt.objects.filter(run__connection_id=run.connection_id, external_rerun_id=run.external_run_id)
+    found = attempt.select_related("run").first()
+    if found is None:
+        group = (run.raw or {}).get("runGroupId")
+        if group and group != run.external_run_id:
+            # A recovery run shares its original's group: if the original has attempts, it belongs to their chain.
+            found = (
+                RetryAttempt.objects.filter(run__connection_id=run.connection_id, run__external_run_id=group)
+                .select_related("run")
+                .order_by("-attempt_number")
+                .first()
+            )
+    return found
+
+
+def failure_triage(*, run_id: int) -> Incident | None:
+    """Analyse a failed run, then in one transaction: count it in its incident (opening or reopening one), let the
+    retry policy decide about a rerun — or, for a rerun that failed, leave it to the attempt it belongs to — and
+    queue the page when the incident is new. Idempotent: a run already counted is left alone."""
+    analysis = failure_analyze(run_id=run_id)
+    with transaction.atomic():
+        analysis = (
+            FailureAnalysis.objects.select_for_update()
+            .select_related("run__pipeline", "run__connection")
+            .get(pk=analysis.pk)
+        )
+        if analysis.incident_id is not None:
+            return analysis.incident
+        run = analysis.run
+        incident, change = incident_open_or_update(run=run, analysis=analysis)
+        FailureAnalysis.objects.filter(pk=analysis.pk).update(incident=incident)
+        attempt = _attempt_behind(run)
+        retrying = False
+        if attempt is not None:
+            # A rerun that failed is the outcome of its attempt, not a new failure to retry on its own.
+            PipelineRun.objects.filter(pk=run.pk, rerun_of__isnull=True).update(rerun_of=attempt.run)
+            transaction.on_commit(
+                partial(async_task, "incidents.tasks.retry_attempt_follow_task", attempt.pk, group="remediation")
+            )
+            retrying = True
+        elif run.status == PipelineRun.Status.FAILED:
+            retrying = remediation_decide(run=run, analysis=analysis, incident=incident).attempt is not None
+        if change in (Change.OPENED, Change.REOPENED):
+            event = Notification.Event.OPENED if change == Change.OPENED else Notification.Event.REOPENED
+            incident_notify(incident=incident, event=event, retrying=retrying)
+        incidents_changed_broadcast(incident_ids=[incident.pk])
+    return incident
+
+
+def failures_triage(*, run_ids: list[int]) -> int:
+    """Triage a batch of failed runs (see failure_triage); one that fails does not stop the others, and the first
+    error is raised at the end so the task queue records it. Returns how many were triaged."""
+    done, first_error = 0, None
+    for run_id in run_ids:
+        try:
+            failure_triage(run_id=run_id)
+            done += 1
+        except Exception as exc:  # noqa: BLE001 - reported after the rest of the batch is done
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return done
