@@ -111,7 +111,7 @@ def incident_open_or_update(*, run: PipelineRun, analysis: FailureAnalysis) -> t
     details = {"run_id": run.pk, "external_run_id": run.external_run_id, "analysis_id": analysis.pk}
     for _ in range(5):
         incident = (
-            Incident.objects.select_for_update()
+            Incident.objects.select_for_update(of=("self",))
             .filter(fingerprint=fingerprint)
             .exclude(status=Incident.Status.RESOLVED)
             .first()
@@ -134,7 +134,7 @@ def incident_open_or_update(*, run: PipelineRun, analysis: FailureAnalysis) -> t
             return incident, Change.OCCURRED
         window = now - timedelta(minutes=settings.AIMS_INCIDENT_REOPEN_MINUTES)
         recent = (
-            Incident.objects.select_for_update()
+            Incident.objects.select_for_update(of=("self",))
             .filter(fingerprint=fingerprint, status=Incident.Status.RESOLVED, resolved_at__gte=window)
             .order_by("-resolved_at")
             .first()
@@ -195,7 +195,7 @@ def _ago(then: datetime | None, now: datetime) -> str:
 
 
 def _locked(incident_id: int) -> Incident:
-    return Incident.objects.select_for_update().select_related("pipeline", "connection").get(pk=incident_id)
+    return Incident.objects.select_for_update(of=("self",)).select_related("pipeline", "connection").get(pk=incident_id)
 
 
 @transaction.atomic

@@ -375,7 +375,7 @@ def _escalations_fire(now: datetime) -> int:
                 if incident.paged_at + timedelta(minutes=step.after_minutes) > now:
                     continue
                 with transaction.atomic():
-                    locked = Incident.objects.select_for_update().select_related("pipeline", "connection")
+                    locked = Incident.objects.select_for_update(of=("self",)).select_related("pipeline", "connection")
                     current = locked.get(pk=incident.pk)
                     if current.status != Incident.Status.TRIGGERED:
                         break

@@ -339,7 +339,9 @@ def _finish(attempt: RetryAttempt, *, succeeded: bool, status: str | None = None
         if analysis is not None and status != RetryAttempt.Status.ERROR:
             signature_retry_record(signature=analysis.signature, succeeded=succeeded)
         incident = (
-            Incident.objects.select_for_update().select_related("pipeline", "connection").get(pk=analysis.incident_id)
+            Incident.objects.select_for_update(of=("self",))
+            .select_related("pipeline", "connection")
+            .get(pk=analysis.incident_id)
             if analysis is not None and analysis.incident_id
             else None
         )
@@ -441,7 +443,9 @@ def pipeline_run_retry(*, run_id: int, user: AbstractBaseUser, request_key: str)
     """A retry by hand (Responder): the next attempt of this run, due now, in the matching policy's mode or a
     recovery; the request key makes a double submit one attempt."""
     with transaction.atomic():
-        run = PipelineRun.objects.select_for_update().select_related("pipeline", "connection").get(pk=run_id)
+        run = (
+            PipelineRun.objects.select_for_update(of=("self",)).select_related("pipeline", "connection").get(pk=run_id)
+        )
         if run.status != PipelineRun.Status.FAILED:
             raise ValidationError(f"Run {run.external_run_id} is {run.get_status_display().lower()}, not failed.")
         existing = RetryAttempt.objects.filter(idempotency_key=f"manual-{request_key}").first()
@@ -492,7 +496,7 @@ def runs_succeeded(*, connection_id: int, external_run_ids: list[str]) -> int:
         ):
             with transaction.atomic():
                 incident = (
-                    Incident.objects.select_for_update()
+                    Incident.objects.select_for_update(of=("self",))
                     .select_related("pipeline", "connection", "latest_run")
                     .get(pk=incident_id)
                 )

@@ -39,7 +39,7 @@ def failure_triage(*, run_id: int) -> Incident | None:
     analysis = failure_analyze(run_id=run_id)
     with transaction.atomic():
         analysis = (
-            FailureAnalysis.objects.select_for_update()
+            FailureAnalysis.objects.select_for_update(of=("self",))
             .select_related("run__pipeline", "run__connection")
             .get(pk=analysis.pk)
         )
