@@ -234,6 +234,9 @@ AIMS_LEARNING_MIN_RETRIES = env.int("AIMS_LEARNING_MIN_RETRIES", default=5)
 AIMS_INCIDENT_GROUPING = env.str("AIMS_INCIDENT_GROUPING", default="signature")
 if AIMS_INCIDENT_GROUPING not in {"signature", "category"}:
     raise ImproperlyConfigured("AIMS_INCIDENT_GROUPING must be 'signature' or 'category'")
+# Failures that ended longer ago than this when AIMS first sees them (a first poll reading history, say) are analysed
+# but open no incident and are not rerun; nor are failures a later successful run of the pipeline has superseded.
+AIMS_TRIAGE_MAX_AGE_HOURS = env.int("AIMS_TRIAGE_MAX_AGE_HOURS", default=24)
 # A failure this soon after its incident was resolved reopens it; later ones open a new incident.
 AIMS_INCIDENT_REOPEN_MINUTES = env.int("AIMS_INCIDENT_REOPEN_MINUTES", default=60)
 # A rerun claimed by a worker that has not reported back after this long is reconciled with the platform (the

@@ -1,9 +1,12 @@
 """Triage of a failed run: analyse it, count it in its incident, let the retry policy decide, and page whoever the
 routes name — once per run, however often the task runs."""
 
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from incidents.models import FailureAnalysis, Incident, Notification
@@ -32,10 +35,24 @@ def _attempt_behind(run: PipelineRun) -> RetryAttempt | None:
     return found
 
 
+def _passed_over(run: PipelineRun) -> bool:
+    """A failure nobody needs to act on any more: it ended long before AIMS saw it, or a later run of the pipeline
+    has already succeeded. Reruns of attempts are never passed over: their attempt waits for them."""
+    ended = run.ended_at or run.started_at
+    if ended is not None and ended < timezone.now() - timedelta(hours=settings.AIMS_TRIAGE_MAX_AGE_HOURS):
+        return True
+    return run.started_at is not None and (
+        PipelineRun.objects.filter(
+            pipeline_id=run.pipeline_id, status=PipelineRun.Status.SUCCEEDED, started_at__gt=run.started_at
+        ).exists()
+    )
+
+
 def failure_triage(*, run_id: int) -> Incident | None:
     """Analyse a failed run, then in one transaction: count it in its incident (opening or reopening one), let the
     retry policy decide about a rerun — or, for a rerun that failed, leave it to the attempt it belongs to — and
-    queue the page when the incident is new. Idempotent: a run already counted is left alone."""
+    queue the page when the incident is new. Idempotent: a run already counted is left alone. A failure passed over
+    (stale, or superseded by a later success) is analysed only; returns None then."""
     analysis = failure_analyze(run_id=run_id)
     with transaction.atomic():
         analysis = (
@@ -46,9 +63,11 @@ def failure_triage(*, run_id: int) -> Incident | None:
         if analysis.incident_id is not None:
             return analysis.incident
         run = analysis.run
+        attempt = _attempt_behind(run)
+        if attempt is None and _passed_over(run):
+            return None
         incident, change = incident_open_or_update(run=run, analysis=analysis)
         FailureAnalysis.objects.filter(pk=analysis.pk).update(incident=incident)
-        attempt = _attempt_behind(run)
         retrying = False
         if attempt is not None:
             # A rerun that failed is the outcome of its attempt, not a new failure to retry on its own.

@@ -254,3 +254,25 @@ def test_later_success_resolves_unless_policy_says_otherwise(django_capture_on_c
     event = incident.events.get(kind=IncidentEvent.Kind.AUTO_RESOLVED)
     assert ok.external_run_id in event.message and event.actor_type == "system"
     assert kept.status == "triggered"
+
+
+@pytest.mark.django_db
+def test_triage_passes_over_stale_and_superseded_failures(django_capture_on_commit_callbacks):
+    make_retry_policy()
+    pipeline = make_pipeline()
+    long_ago = timezone.now() - timedelta(days=2)
+    stale = make_run(pipeline=pipeline, started_at=long_ago, ended_at=long_ago, error_message=TIMEOUT.format(n=1))
+    superseded = make_run(pipeline=pipeline, error_message=TIMEOUT.format(n=2))
+    make_run(
+        pipeline=pipeline,
+        status=PipelineRun.Status.SUCCEEDED,
+        started_at=superseded.started_at + timedelta(minutes=1),
+        error_message="",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        results = [failure_triage(run_id=run.pk) for run in (stale, superseded)]
+
+    assert results == [None, None]
+    assert FailureAnalysis.objects.filter(incident__isnull=True).count() == 2  # analysed, for the record
+    assert Incident.objects.count() == 0 and RetryAttempt.objects.count() == 0
