@@ -55,14 +55,13 @@ def failure_triage(*, run_id: int) -> Incident | None:
     (stale, or superseded by a later success) is analysed only; returns None then."""
     analysis = failure_analyze(run_id=run_id)
     with transaction.atomic():
-        analysis = (
-            FailureAnalysis.objects.select_for_update(of=("self",))
-            .select_related("run__pipeline", "run__connection")
-            .get(pk=analysis.pk)
-        )
-        if analysis.incident_id is not None:
-            return analysis.incident
-        run = analysis.run
+        # Lock the analysis row alone (a join here leaves PostgreSQL to plan it on statistics a bulk poll has just
+        # made stale), then read the run.
+        counted = FailureAnalysis.objects.select_for_update().filter(pk=analysis.pk).values_list("incident", flat=True)
+        incident_id = counted.get()
+        if incident_id is not None:
+            return Incident.objects.get(pk=incident_id)
+        run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=analysis.run_id)
         attempt = _attempt_behind(run)
         if attempt is None and _passed_over(run):
             return None
