@@ -269,7 +269,7 @@ AIMS_DEMO_PASSWORDS = {
 # Where `make run` starts the local ADF/Databricks simulator that the demo connections point at.
 AIMS_SIMULATOR_URL = env.str("AIMS_SIMULATOR_URL", default="http://127.0.0.1:8765").rstrip("/")
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "incidents:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- I18N, static ----------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents.views import incidents as views
 
 app_name = "incidents"
 

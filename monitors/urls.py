@@ -5,5 +5,5 @@ from monitors.views import run_list_view
 app_name = "monitors"
 
 urlpatterns = [
-    path("", run_list_view, name="run-list"),
+    path("runs/", run_list_view, name="run-list"),
 ]

@@ -79,7 +79,7 @@ def test_auth_login_follows_next_within_site_only(client, viewer):
     response = client.post("/login/?next=https://evil.example/", {"username": viewer.username, "password": PASSWORD})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("incidents:list")
+    assert response["Location"] == reverse("home")
 
 
 @pytest.mark.django_db
