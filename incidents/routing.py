@@ -1,7 +1,10 @@
 from django.urls import path
 
 from incidents.consumers import IncidentListConsumer
+from incidents.live import DashboardConsumer, IncidentPageConsumer
 
 websocket_urlpatterns = [
     path("ws/incidents/", IncidentListConsumer.as_asgi(), name="ws-incidents"),
+    path("ws/incidents/<int:incident_id>/", IncidentPageConsumer.as_asgi(), name="ws-incident"),
+    path("ws/dashboard/", DashboardConsumer.as_asgi(), name="ws-dashboard"),
 ]

@@ -15,6 +15,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from aimsweb.choices import ErrorCategory
+from incidents.realtime import runs_failed_broadcast
 from monitors.clients import client_for
 from monitors.clients.base import ConnectionCheck, RunRecord, SourceError, call_with_backoff
 from monitors.models import (
@@ -180,6 +181,8 @@ def runs_ingest(*, connection: Connection, records: Sequence[RunRecord]) -> Inge
             transaction.on_commit(
                 partial(async_task, "monitors.tasks.failures_enrich_task", connection.pk, needs_detail, group="enrich")
             )
+            failed = {pipeline_ids.get(latest[external_id].pipeline_external_id) for external_id in needs_detail}
+            runs_failed_broadcast(pipeline_ids=failed - {None})
         succeeded = [record for record in changed if record.status == PipelineRun.Status.SUCCEEDED]
         if succeeded and _recovery_awaited(connection, {pipeline_ids[r.pipeline_external_id] for r in succeeded}):
             ids = [record.external_run_id for record in succeeded]

@@ -61,7 +61,8 @@ class Change(StrEnum):
 def incident_event_add(
     *, incident: Incident, kind: str, actor: Actor = SYSTEM, message: str = "", details: dict | None = None
 ) -> IncidentEvent:
-    """Append one entry to the incident's timeline."""
+    """Append one entry to the incident's timeline (and announce the change after commit)."""
+    incidents_changed_broadcast(incident_ids=[incident.pk])
     return IncidentEvent.objects.create(
         incident=incident,
         kind=kind,

@@ -25,6 +25,7 @@ from incidents.models import (
 )
 from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage
 from incidents.notify.http import sender_for
+from incidents.realtime import incidents_changed_broadcast
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def _routes(incident: Incident) -> list[NotificationRoute]:
 
 
 def _event_add(incident: Incident, kind: str, message: str, details: dict | None = None) -> None:
+    incidents_changed_broadcast(incident_ids=[incident.pk])
     IncidentEvent.objects.create(
         incident=incident,
         kind=kind,

@@ -81,12 +81,21 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     """The incident page (only its main partial for htmx), with the failed action's errors when there are."""
+    context = {**detail_context(incident, bound=bound), "failed_action": action, "problems": problems or []}
+    response = render(request, f"{DETAIL}#main" if request.htmx else DETAIL, context, status=status)
+    if request.htmx and problems:
+        # Bring the error banner into view (the page's hx-on handler lets htmx swap this 400 in).
+        response["HX-Reswap"] = "outerHTML show:#incident-problems:top"
+    return response
+
+
+def detail_context(incident: Incident, *, bound: dict[str, forms.Form] | None = None) -> dict:
+    """What the incident page shows, with empty action forms (or the bound ones of a failed action); also what its
+    websocket consumer re-renders the live parts from."""
     context = {
         "incident": incident,
         "detail": incident_detail(incident=incident),
         "retry_token": secrets.token_urlsafe(24),
-        "failed_action": action,
-        "problems": problems or [],
     }
     bound = bound or {}
     for name, form_class in ACTION_FORMS.items():
@@ -95,11 +104,7 @@ def _page(
         else:
             initial = {"assignee": incident.assignee_id} if name == "assign_form" else None
             context[name] = form_class(auto_id=_auto_id(name), initial=initial)
-    response = render(request, f"{DETAIL}#main" if request.htmx else DETAIL, context, status=status)
-    if request.htmx and problems:
-        # Bring the error banner into view (the page's hx-on handler lets htmx swap this 400 in).
-        response["HX-Reswap"] = "outerHTML show:#incident-problems:top"
-    return response
+    return context
 
 
 def _act(
