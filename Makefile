@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run install test lint format migrations lock clean bench
+.PHONY: run install browser-deps test lint format migrations lock clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,20 @@ run: install
 	$(BIN)/python manage.py sync_schedules
 	$(BIN)/honcho --procfile Procfile --app-root $(CURDIR) start
 
-test: install lint
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright (never a browser Playwright downloads).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" != 0 ]; then echo "browser-deps: Chromium is missing; install Debian's chromium package" >&2; exit 1; fi; \
+	  echo "browser-deps: installing Debian's chromium package" >&2; \
+	  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-liberation >&2; \
+	}
+
+# Both suites include the browser tests; AIMS_REQUIRE_BROWSER turns their skip (no Chromium) into a failure.
+test: install lint browser-deps
 	@echo "== pytest on SQLite"
-	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest
+	AIMS_REQUIRE_BROWSER=1 DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest
 	@echo "== pytest on PostgreSQL"
-	scripts/with-postgres $(BIN)/pytest
+	AIMS_REQUIRE_BROWSER=1 scripts/with-postgres $(BIN)/pytest
 
 # Benchmarks against a throw-away PostgreSQL; table on stdout, figures in var/bench/results.json.
 bench: install

@@ -179,7 +179,8 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [CHANNEL_LAYER_URL], "prefix": "aims"},
+            # redis-py's default 5 s socket timeout equals channels_redis's blocking read: idle sockets would drop.
+            "CONFIG": {"hosts": [{"address": CHANNEL_LAYER_URL, "socket_timeout": 10}], "prefix": "aims"},
         }
     }
 

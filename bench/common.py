@@ -70,23 +70,32 @@ def wait_for_http(port: int, path: str = "/livez", timeout: float = 30.0) -> Non
     raise RuntimeError(f"nothing answered on 127.0.0.1:{port}{path}")
 
 
-def start_daphne(port: int) -> subprocess.Popen:
-    env = {**os.environ, **BENCH_ENV}
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "daphne"),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "aimsweb.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    wait_for_http(port)
+def start_daphne(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """daphne on 127.0.0.1:port with the bench environment (plus `env`), once it answers /livez. Its stderr goes to
+    var/bench/daphne.log (the latest server's): a pipe nobody reads would stall the server once it filled up."""
+    env = {**os.environ, **BENCH_ENV, **(env or {})}
+    log = RESULTS.parent / "daphne.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "daphne"),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "aimsweb.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        wait_for_http(port)
+    except RuntimeError:
+        process.kill()
+        raise RuntimeError(f"daphne did not answer on port {port}; see {log}") from None
     return process
 
 
@@ -147,3 +156,26 @@ def write_results(metrics: list[Metric]) -> None:
     existing = {m["metric"]: m for m in json.loads(RESULTS.read_text())} if RESULTS.exists() else {}
     existing.update({m.metric: asdict(m) for m in metrics})
     RESULTS.write_text(json.dumps(list(existing.values()), indent=2) + "\n")
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile (linear interpolation between the closest ranks)."""
+    if len(values) < 2:
+        return max(values)
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def viewer_session_cookie(username: str = "bench-viewer") -> str:
+    """A `Cookie` header value for a signed-in user with the Viewer role (the user is created if missing)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from aimsweb.roles import Role
+    from aimsweb.services import user_set_role
+
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user_set_role(user=user, role=Role.VIEWER)
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"

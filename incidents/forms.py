@@ -3,12 +3,17 @@
 from datetime import datetime, timedelta
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
 
+from aimsweb.choices import ErrorCategory, Severity
+from incidents.models import Incident
 from incidents.selectors import incident_assignee_choices
-from incidents.services.incidents import MAX_COMMENT
+from incidents.selectors.incidents import INCIDENT_SORTS
+from incidents.services.incidents import INCIDENTS_BULK_ACTIONS, INCIDENTS_BULK_MAX, MAX_COMMENT
+from monitors.models import Connection, Pipeline
 
 SILENCE_HOURS = {"1": 1, "4": 4, "24": 24}
 
@@ -108,6 +113,155 @@ class RetryForm(ActionForm):
         validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Reload the page and try again.")],
         error_messages={"required": "Reload the page and try again."},
     )
+
+
+def _is_id(value: str) -> bool:
+    """A database id as typed in a URL: ASCII digits, short enough for a bigint."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
+class PipelineChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.connection.name})"
+
+
+class AssigneeFilterField(forms.Field):
+    """Whose incidents: "me", "none" (nobody's) or a user's id. Cleans to "me", "none", a user, or "" for anyone."""
+
+    widget = forms.Select
+    default_error_messages = {
+        "invalid_choice": "Unknown assignee “%(value)s”; use me, none or a person from the list.",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        # A callable: the people are read only when the select is rendered, not when the list is filtered.
+        self.widget.choices = self._choices
+
+    @staticmethod
+    def _choices() -> list[tuple]:
+        people = [(user.pk, user.get_username()) for user in incident_assignee_choices()]
+        return [("", "Anyone"), ("me", "Me"), ("none", "Nobody"), *people]
+
+    def to_python(self, value):
+        value = str(value or "").strip()
+        if value in ("", "me", "none"):
+            return value
+        user = get_user_model().objects.filter(pk=int(value)).first() if _is_id(value) else None
+        if user is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return user
+
+
+def _sort_choices() -> list[tuple[str, str]]:
+    choices = []
+    for name, sort in INCIDENT_SORTS.items():
+        choices += [(f"-{name}", f"{sort.label}, {sort.descending}"), (name, f"{sort.label}, {sort.ascending}")]
+    return choices
+
+
+class IncidentFilterForm(forms.Form):
+    """The incident list's filters, as the query string gives them. Every field is optional (blank: the default);
+    the list leaves an invalid one out and shows its message."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or error text"}),
+        error_messages={"max_length": "At most %(limit_value)d characters (%(show_value)d given)."},
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("open", "Open (not resolved)"), *Incident.Status.choices, ("all", "All")],
+        error_messages={
+            "invalid_choice": "Unknown status “%(value)s”; use open, triggered, acknowledged, silenced, resolved "
+            "or all."
+        },
+    )
+    severity = forms.MultipleChoiceField(
+        label="Severity",
+        required=False,
+        choices=Severity.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": f"Unknown severity “%(value)s”; use {', '.join(Severity.values)}."},
+    )
+    category = forms.MultipleChoiceField(
+        label="Error class",
+        required=False,
+        choices=ErrorCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": f"Unknown error class “%(value)s”; use {', '.join(ErrorCategory.values)}."},
+    )
+    connection = forms.ModelChoiceField(
+        label="Connection",
+        required=False,
+        queryset=Connection.objects.order_by("name"),
+        empty_label="Any",
+        error_messages={"invalid_choice": "No connection with id “%(value)s”; choose one from the list."},
+    )
+    pipeline = PipelineChoiceField(
+        label="Pipeline",
+        required=False,
+        queryset=Pipeline.objects.select_related("connection").order_by("name", "connection__name"),
+        empty_label="Any",
+        error_messages={"invalid_choice": "No pipeline with id “%(value)s”; choose one from the list."},
+    )
+    assignee = AssigneeFilterField(label="Assignee", required=False)
+    sort = forms.ChoiceField(
+        label="Sort",
+        required=False,
+        choices=_sort_choices(),
+        error_messages={
+            "invalid_choice": f"Unknown sort “%(value)s”; use one of {', '.join(INCIDENT_SORTS)}, with a leading "
+            "- for descending."
+        },
+    )
+
+
+class IncidentIdsField(forms.Field):
+    """Incident ids, one value each (checkboxes named ids); at most `max_count`, repeats counted once."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "Select at least one incident.",
+        "invalid": "“%(value)s” is not an incident number.",
+        "too_many": "Select at most %(limit)d incidents at a time (%(count)d sent).",
+    }
+
+    def __init__(self, *, max_count: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.max_count = max_count
+
+    def to_python(self, value) -> list[int]:
+        values = [value] if isinstance(value, str) else list(value or [])
+        if len(values) > self.max_count:
+            raise ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"limit": self.max_count, "count": len(values)}
+            )
+        ids = []
+        for raw in values:
+            raw = str(raw).strip()
+            if not _is_id(raw):
+                raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": raw[:20]})
+            ids.append(int(raw))
+        return list(dict.fromkeys(ids))
+
+
+class IncidentBulkForm(ActionForm):
+    """Acknowledge or resolve the incidents ticked on the list; `next` is the list (with its filters) to go back to."""
+
+    action = forms.ChoiceField(
+        label="Action",
+        choices=[(action, action.capitalize()) for action in INCIDENTS_BULK_ACTIONS],
+        error_messages={
+            "required": "Choose acknowledge or resolve.",
+            "invalid_choice": "Unknown action “%(value)s”; use acknowledge or resolve.",
+        },
+    )
+    ids = IncidentIdsField(label="Selected incidents (ids)", max_count=INCIDENTS_BULK_MAX)
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
 
 def form_errors_add(form: forms.Form, error: ValidationError) -> None:

@@ -71,7 +71,19 @@ class FailureAnalysis(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "failure analyses"
-        indexes = [models.Index(fields=["signature", "-created_at"], name="analysis_signature_recent_idx")]
+        indexes = [
+            models.Index(fields=["signature", "-created_at"], name="analysis_signature_recent_idx"),
+            # The dashboard's LLM cost and calls in a window, from this index alone (offline analyses cost nothing).
+            models.Index(
+                fields=["created_at"],
+                include=["cost_usd", "cache_hit"],
+                condition=Q(analyzer="llm"),
+                name="analysis_llm_created_idx",
+            ),
+            # The error class of the failed runs charted on the dashboard: the analyses written since the chart's
+            # start, hash-joined to the runs from this index alone.
+            models.Index(fields=["created_at"], include=["run", "category"], name="analysis_recent_class_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} ({self.confidence}%) for {self.run_id}"
@@ -159,6 +171,29 @@ class Incident(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "-last_seen_at"], name="incident_status_recent_idx"),
             models.Index(fields=["-last_seen_at", "-id"], name="incident_recent_idx"),
+            # The incident list's default view: open ones, newest activity first, whatever the number resolved.
+            models.Index(
+                fields=["-last_seen_at", "-id"], condition=~Q(status="resolved"), name="incident_open_recent_idx"
+            ),
+            # The dashboard reads each KPI from one of these alone (index-only scans on PostgreSQL, never the
+            # table): incidents opened, acknowledged (MTTA) and resolved (MTTR, and joined to automatic recoveries)
+            # in a window, and open incidents by severity and age. Unset timestamps are left out.
+            models.Index(fields=["opened_at"], name="incident_opened_idx"),
+            models.Index(
+                fields=["acknowledged_at"],
+                include=["opened_at"],
+                condition=Q(acknowledged_at__isnull=False),
+                name="incident_acked_idx",
+            ),
+            models.Index(
+                fields=["resolved_at"],
+                include=["opened_at", "id"],
+                condition=Q(resolved_at__isnull=False),
+                name="incident_resolved_idx",
+            ),
+            models.Index(
+                fields=["severity", "opened_at"], condition=~Q(status="resolved"), name="incident_open_age_idx"
+            ),
         ]
         permissions = [
             ("acknowledge_incident", "Can acknowledge an incident"),
@@ -223,7 +258,16 @@ class IncidentEvent(TimeStampedModel):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["incident", "created_at"], name="event_incident_time_idx")]
+        indexes = [
+            models.Index(fields=["incident", "created_at"], name="event_incident_time_idx"),
+            # The dashboard counts automatic recoveries in a window from this small index alone.
+            models.Index(
+                fields=["created_at"],
+                include=["incident"],
+                condition=Q(kind="auto_resolved"),
+                name="event_auto_resolved_time_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.incident_id}"

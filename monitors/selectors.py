@@ -2,10 +2,16 @@
 
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.db.models import Case, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, TextField, Value, When, Window
+from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber, StrIndex, Substr
+from django.utils import timezone
 
-from monitors.models import Connection, PipelineRun
+from incidents.models import Incident
+from monitors.models import Connection, Pipeline, PipelineRun, RetryAttempt
 
 WEBHOOK_TARGET_TTL_SECONDS = 30.0
 
@@ -40,9 +46,14 @@ def webhook_targets_forget() -> None:
     _webhook_targets.clear()
 
 
-def pipeline_run_list(*, status: str = "", search: str = "", limit: int = 100) -> QuerySet[PipelineRun]:
-    """Newest runs first, optionally of one status and matching a search over pipeline, run id and error."""
+def pipeline_run_list(
+    *, status: str = "", search: str = "", pipeline_id: int | None = None, offset: int = 0, limit: int = 100
+) -> QuerySet[PipelineRun]:
+    """Newest runs first, optionally of one status and one pipeline, and matching a search over pipeline, run id
+    and error."""
     runs = PipelineRun.objects.select_related("pipeline", "connection").order_by("-started_at", "-id")
+    if pipeline_id is not None:
+        runs = runs.filter(pipeline_id=pipeline_id)
     if status:
         runs = runs.filter(status=status)
     if search:
@@ -52,4 +63,277 @@ def pipeline_run_list(*, status: str = "", search: str = "", limit: int = 100) -
             | Q(error_message__icontains=search)
             | Q(error_code__iexact=search)
         )
-    return runs.defer("raw", "failure_detail", "error_trace")[:limit]
+    return runs.defer("raw", "failure_detail", "error_trace")[offset : offset + limit]
+
+
+# Runs that reached an end; the failure rate is failed / finished, so runs in flight never count against it.
+FINISHED_STATUSES = (PipelineRun.Status.SUCCEEDED, PipelineRun.Status.FAILED, PipelineRun.Status.CANCELLED)
+STATS_WINDOW = timedelta(days=7)
+MAX_RUN_PAGE = 1000
+# Newest first on every database (PostgreSQL already puts NULLs first in a descending order, so it keeps using
+# the (pipeline, -started_at) index): a queued run without a start time counts as the newest.
+NEWEST_FIRST = (F("started_at").desc(nulls_first=True), F("id").desc())
+
+
+class PipelineSort(models.TextChoices):
+    NAME = "name", "Name"
+    FAILURE_RATE = "failure_rate", "Failure rate (7 days)"
+    OPEN_INCIDENTS = "open_incidents", "Open incidents"
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of the runs list, newest first, without counting the whole table."""
+
+    runs: list[PipelineRun]
+    number: int
+    has_previous: bool
+    has_next: bool
+
+
+def pipeline_run_page(
+    *, status: str = "", search: str = "", pipeline_id: int | None = None, page: int = 1, per_page: int = 50
+) -> RunPage:
+    """A page of `pipeline_run_list`; reads one row more than it shows to know whether another page follows.
+    Pages past MAX_RUN_PAGE are that page: deeper offsets cost more than anyone reads."""
+    page = min(max(page, 1), MAX_RUN_PAGE)
+    runs = list(
+        pipeline_run_list(
+            status=status, search=search, pipeline_id=pipeline_id, offset=(page - 1) * per_page, limit=per_page + 1
+        )
+    )
+    return RunPage(runs=runs[:per_page], number=page, has_previous=page > 1, has_next=len(runs) > per_page)
+
+
+def connection_list() -> QuerySet[Connection]:
+    """Connections by name, for choosing one."""
+    return Connection.objects.only("id", "name", "kind").order_by("name")
+
+
+def pipeline_get(*, pipeline_id: int) -> Pipeline | None:
+    """One pipeline with its connection, or None."""
+    return Pipeline.objects.select_related("connection").filter(pk=pipeline_id).first()
+
+
+def _failure_rate(failed: int, finished: int) -> float | None:
+    return failed / finished if finished else None
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    """One row of the pipelines list: the pipeline, its latest runs (oldest first) and its recent health."""
+
+    pipeline: Pipeline
+    runs: list[PipelineRun]
+    failed: int
+    finished: int
+    open_incidents: int
+
+    @property
+    def failure_rate(self) -> float | None:
+        return _failure_rate(self.failed, self.finished)
+
+    @property
+    def last_run(self) -> PipelineRun | None:
+        return self.runs[-1] if self.runs else None
+
+
+@dataclass(frozen=True)
+class PipelineListPage:
+    page: Page
+    summaries: list[PipelineSummary]
+
+
+def pipeline_list(
+    *,
+    connection_id: int | None = None,
+    search: str = "",
+    sort: str = PipelineSort.NAME,
+    page: int | str = 1,
+    per_page: int = 50,
+    strip_size: int = 20,
+) -> PipelineListPage:
+    """A page of pipelines with, for each, its last `strip_size` runs, its failed and finished runs of the last
+    7 days and its open incidents, in four queries (count, page, week, strips) whatever the page size.
+
+    Every read of runs is bounded through the pipeline-and-start index: the week's counts by the 7-day window,
+    the strips by each pipeline's own `strip_size`-th newest start, which the page query looks up (so a weekly job
+    still shows 20 runs and a busy one costs 20 rows, not a week of them). Only the failure-rate sort reads the
+    week of every pipeline, once."""
+    since = timezone.now() - STATS_WINDOW
+    open_incidents = (
+        Incident.objects.filter(pipeline=OuterRef("pk"))
+        .exclude(status=Incident.Status.RESOLVED)
+        .order_by()
+        .values("pipeline")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # Only the start is wanted, so no tie-break on id: the order is then exactly the index's.
+    strip_since = (
+        PipelineRun.objects.filter(pipeline=OuterRef("pk"))
+        .order_by(F("started_at").desc(nulls_first=True))
+        .values("started_at")[strip_size - 1 : strip_size]
+    )
+    pipelines = Pipeline.objects.select_related("connection").annotate(
+        open_incidents=Coalesce(Subquery(open_incidents), 0), strip_since=Subquery(strip_since)
+    )
+    if connection_id is not None:
+        pipelines = pipelines.filter(connection_id=connection_id)
+    if search:
+        pipelines = pipelines.filter(name__icontains=search)
+    if sort == PipelineSort.FAILURE_RATE:
+        week = _run_counts(PipelineRun.objects.filter(pipeline=OuterRef("pk"), started_at__gte=since))
+        rate = week.annotate(rate=Cast("failed", FloatField()) / NullIf("finished", 0)).values("rate")
+        # Worst first; pipelines without a finished run in the window last.
+        pipelines = pipelines.annotate(failure_rate=Subquery(rate)).order_by(
+            F("failure_rate").desc(nulls_last=True), "name", "id"
+        )
+    elif sort == PipelineSort.OPEN_INCIDENTS:
+        pipelines = pipelines.order_by("-open_incidents", "name", "id")
+    else:
+        pipelines = pipelines.order_by("name", "connection__name", "id")
+    page_obj = Paginator(pipelines, per_page).get_page(page)
+    rows = list(page_obj.object_list)
+    ids = [p.pk for p in rows]
+    week_counts = {
+        row["pipeline"]: row
+        for row in _run_counts(PipelineRun.objects.filter(pipeline_id__in=ids, started_at__gte=since))
+    }
+    strips = _run_strips({p.pk: p.strip_since for p in rows}, size=strip_size)
+    summaries = [
+        PipelineSummary(
+            pipeline=p,
+            runs=strips.get(p.pk, []),
+            failed=week_counts.get(p.pk, {}).get("failed", 0),
+            finished=week_counts.get(p.pk, {}).get("finished", 0),
+            open_incidents=p.open_incidents,
+        )
+        for p in rows
+    ]
+    return PipelineListPage(page=page_obj, summaries=summaries)
+
+
+def _run_counts(runs: QuerySet[PipelineRun]) -> QuerySet:
+    """Failed and finished runs per pipeline, counted in one pass. Counting the status (never null), not the id,
+    keeps every column read in the pipeline-and-start index, so PostgreSQL counts from the index alone."""
+    return (
+        runs.order_by()
+        .values("pipeline")
+        .annotate(
+            failed=Count("status", filter=Q(status=PipelineRun.Status.FAILED)),
+            finished=Count("status", filter=Q(status__in=FINISHED_STATUSES)),
+        )
+    )
+
+
+def _run_strips(boundaries: dict[int, datetime | None], *, size: int) -> dict[int, list[PipelineRun]]:
+    """The last `size` runs of each pipeline, oldest first, in one query: each pipeline's rows are bounded by its
+    `size`-th newest start (None: it has fewer runs), and a row number trims ties on that start."""
+    if not boundaries:
+        return {}
+    bounded = Q()
+    for pipeline_id, since in boundaries.items():
+        rows = Q(pipeline_id=pipeline_id)
+        if since is not None:
+            rows &= Q(started_at__gte=since) | Q(started_at__isnull=True)
+        bounded |= rows
+    runs = (
+        PipelineRun.objects.filter(bounded)
+        .annotate(position=Window(RowNumber(), partition_by=F("pipeline_id"), order_by=NEWEST_FIRST))
+        .filter(position__lte=size)
+        .only("id", "pipeline_id", "status", "started_at", "duration_ms")
+        .order_by("pipeline_id", "-position")
+    )
+    strips: dict[int, list[PipelineRun]] = {}
+    for run in runs:
+        strips.setdefault(run.pipeline_id, []).append(run)
+    return strips
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """A pipeline's runs over a window: how many, how many failed, and the spread of finished runs' durations."""
+
+    runs: int
+    failed: int
+    finished: int
+    median_ms: int | None
+    p95_ms: int | None
+
+    @property
+    def failure_rate(self) -> float | None:
+        return _failure_rate(self.failed, self.finished)
+
+
+@dataclass(frozen=True)
+class PipelineDetail:
+    """What the pipeline page shows besides the pipeline row."""
+
+    stats: RunStats
+    runs: list[PipelineRun]
+    trend: list[PipelineRun]
+    open_incidents: list[Incident]
+
+    @property
+    def strip(self) -> list[PipelineRun]:
+        return self.runs[::-1]
+
+
+def _percentile(ordered: list[int], fraction: float) -> int | None:
+    """Linear interpolation between the closest ranks (PostgreSQL's percentile_cont) of sorted values, to the ms."""
+    if not ordered:
+        return None
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
+
+
+def pipeline_detail(
+    *, pipeline: Pipeline, run_limit: int = 50, trend_limit: int = 50, incident_limit: int = 50
+) -> PipelineDetail:
+    """A pipeline's 7-day stats, its latest runs (newest first, with retry counts and the error's first line), the
+    durations of its latest finished runs (oldest first) and its open incidents, in four queries."""
+    since = timezone.now() - STATS_WINDOW
+    window = list(
+        PipelineRun.objects.filter(pipeline=pipeline, started_at__gte=since)
+        .order_by()
+        .values_list("status", "duration_ms")
+    )
+    durations = sorted(ms for status, ms in window if status in FINISHED_STATUSES and ms is not None)
+    stats = RunStats(
+        runs=len(window),
+        failed=sum(status == PipelineRun.Status.FAILED for status, _ in window),
+        finished=sum(status in FINISHED_STATUSES for status, _ in window),
+        median_ms=_percentile(durations, 0.5),
+        p95_ms=_percentile(durations, 0.95),
+    )
+    retries = (
+        RetryAttempt.objects.filter(run=OuterRef("pk")).order_by().values("run").annotate(n=Count("pk")).values("n")
+    )
+    newline = StrIndex("error_message", Value("\n"))
+    runs = list(
+        PipelineRun.objects.filter(pipeline=pipeline)
+        .annotate(
+            retries=Coalesce(Subquery(retries), 0),
+            error_headline=Case(
+                When(error_message__contains="\n", then=Substr("error_message", 1, newline - 1)),
+                default=F("error_message"),
+                output_field=TextField(),
+            ),
+        )
+        .defer("raw", "failure_detail", "error_trace", "error_message")
+        .order_by(*NEWEST_FIRST)[:run_limit]
+    )
+    trend = list(
+        PipelineRun.objects.filter(pipeline=pipeline, status__in=FINISHED_STATUSES, duration_ms__isnull=False)
+        .only("id", "status", "started_at", "duration_ms")
+        .order_by(*NEWEST_FIRST)[:trend_limit]
+    )
+    open_incidents = list(
+        Incident.objects.filter(pipeline=pipeline)
+        .exclude(status=Incident.Status.RESOLVED)
+        .order_by("-last_seen_at", "-id")[:incident_limit]
+    )
+    return PipelineDetail(stats=stats, runs=runs, trend=trend[::-1], open_incidents=open_incidents)

@@ -5,6 +5,9 @@ import os
 # Before the project settings read the environment: no developer's .env, and no local Redis expected.
 os.environ["AIMS_ENV_FILE"] = ""
 os.environ["CHANNEL_LAYER_URL"] = "memory://"
+# A server that a browser test starts (tests/browser) shares a Redis channel layer with the test process instead.
+if os.environ.get("AIMS_TEST_CHANNEL_LAYER_URL"):
+    os.environ["CHANNEL_LAYER_URL"] = os.environ["AIMS_TEST_CHANNEL_LAYER_URL"]
 
 from aimsweb.settings import *  # noqa: F403
 from aimsweb.settings import Q_CLUSTER
@@ -24,3 +27,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # A worker process that a test starts (see tests/incidents/test_rerun_crash.py) works on that test's database.
 if os.environ.get("AIMS_TEST_WORKER_DATABASE"):
     DATABASES["default"]["NAME"] = os.environ["AIMS_TEST_WORKER_DATABASE"]  # noqa: F405
+
+# A server that a browser test starts serves the static files collected for it; the project's var/static is left alone.
+if os.environ.get("AIMS_TEST_STATIC_ROOT"):
+    STATIC_ROOT = os.environ["AIMS_TEST_STATIC_ROOT"]

@@ -14,6 +14,7 @@ from incidents.services.incidents import (
     incident_silence,
     incident_ticket_link,
     incident_unsilence,
+    incidents_bulk_act,
 )
 from incidents.services.notifications import incident_notify, notification_send, notifications_send, notifications_tick
 from incidents.services.remediation import (
@@ -45,6 +46,7 @@ __all__ = [
     "incident_silence",
     "incident_ticket_link",
     "incident_unsilence",
+    "incidents_bulk_act",
     "notification_send",
     "notifications_send",
     "notifications_tick",

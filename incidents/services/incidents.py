@@ -2,6 +2,7 @@
 timeline event, announced after commit."""
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -359,3 +360,46 @@ def incident_ticket_link(*, incident_id: int, actor: Actor, system: str, key: st
         )
         incidents_changed_broadcast(incident_ids=[incident.pk])
     return ticket
+
+
+# --- Bulk actions from the incident list -------------------------------------------------------------------------
+
+INCIDENTS_BULK_MAX = 500
+INCIDENTS_BULK_ACTIONS = ("acknowledge", "resolve")
+
+
+def incidents_bulk_act(*, incident_ids: list[int], action: str, actor: Actor) -> dict:
+    """Acknowledge or resolve each incident through incident_acknowledge / incident_resolve (so each gets its own
+    transaction, timeline event, notification and broadcast), skipping those gone, already there, or whose
+    transition is refused. Returns {"done": n, "skipped": n, "reasons": {"already resolved": n, ...}}."""
+    if action not in INCIDENTS_BULK_ACTIONS:
+        raise ValidationError({"action": f"Unknown action {action!r}; use acknowledge or resolve."})
+    ids = sorted(set(incident_ids))
+    if len(ids) > INCIDENTS_BULK_MAX:
+        raise ValidationError({"ids": f"At most {INCIDENTS_BULK_MAX} incidents at a time ({len(ids)} given)."})
+    if action == "acknowledge":
+        apply, target = incident_acknowledge, Incident.Status.ACKNOWLEDGED
+    else:
+        apply, target = incident_resolve, Incident.Status.RESOLVED
+    statuses = dict(Incident.objects.filter(pk__in=ids).values_list("pk", "status"))
+    done, reasons = 0, Counter()
+    for incident_id in ids:
+        status = statuses.get(incident_id)
+        if status is None:
+            reasons["not found"] += 1
+            continue
+        if status == target:
+            # The service would change nothing: not counted as done.
+            reasons[f"already {target}"] += 1
+            continue
+        try:
+            apply(incident_id=incident_id, actor=actor)
+        except Incident.DoesNotExist:
+            reasons["not found"] += 1
+        except ValidationError:
+            # Refused for the state it is in now (e.g. acknowledging a resolved one).
+            current = Incident.objects.filter(pk=incident_id).values_list("status", flat=True).first()
+            reasons[f"already {current}" if current else "not found"] += 1
+        else:
+            done += 1
+    return {"done": done, "skipped": sum(reasons.values()), "reasons": dict(reasons)}

@@ -1,10 +1,16 @@
-"""The dashboard: open incidents by severity and age, KPIs, and charts of failures."""
+"""The dashboard: open incidents by severity and age, KPIs of a time window, and charts of failures."""
 
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import render
+
+from incidents.selectors import dashboard_context
+
+TEMPLATE = "incidents/dashboard.html"
 
 
 @permission_required("incidents.view_incident", raise_exception=True)
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    return redirect("incidents:list")
+    """The dashboard for ?window=24h (default) or 7d: the whole page, or only its live part for an htmx request."""
+    context = dashboard_context(window=request.GET.get("window", ""))
+    return render(request, f"{TEMPLATE}#live" if request.htmx else TEMPLATE, context)

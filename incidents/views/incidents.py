@@ -4,17 +4,22 @@ that names the field."""
 
 import secrets
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from incidents.forms import (
     AssignForm,
     CommentForm,
+    IncidentBulkForm,
     ResolveForm,
     RetryForm,
     SilenceForm,
@@ -23,7 +28,7 @@ from incidents.forms import (
     form_problems,
 )
 from incidents.models import Incident
-from incidents.selectors import incident_detail, incident_get, incident_list, incident_run_get
+from incidents.selectors import incident_detail, incident_get, incident_list_page, incident_run_get
 from incidents.services import (
     Actor,
     incident_acknowledge,
@@ -34,6 +39,7 @@ from incidents.services import (
     incident_silence,
     incident_ticket_link,
     incident_unsilence,
+    incidents_bulk_act,
     pipeline_run_retry,
 )
 
@@ -57,11 +63,74 @@ class HttpResponseSeeOther(HttpResponseRedirect):
     status_code = 303
 
 
+LIST = "incidents/incident_list.html"
+BULK_PERMISSIONS = {"acknowledge": "incidents.acknowledge_incident", "resolve": "incidents.resolve_incident"}
+BULK_DONE = {"acknowledge": "Acknowledged", "resolve": "Resolved"}
+
+
+def _list_page(
+    request: HttpRequest, params: QueryDict, *, notice: str = "", problems: list[str] | None = None, status: int = 200
+) -> HttpResponse:
+    """The incident list for these filters: the whole page, or its results partial for htmx (a boosted link, which
+    swaps the body, gets the page)."""
+    context = incident_list_page(params=params, user=request.user)
+    context["notice"] = notice
+    context["bulk_problems"] = problems or []
+    partial = request.htmx and not request.htmx.boosted
+    response = render(request, f"{LIST}#results" if partial else LIST, context, status=status)
+    if partial and request.method == "GET":
+        # The filter form sent every field, blank ones too: show the canonical, shareable URL instead.
+        response["HX-Push-Url"] = context["list_url"]
+    return response
+
+
 @permission_required("incidents.view_incident", raise_exception=True)
 def incident_list_view(request: HttpRequest) -> HttpResponse:
-    """The incident list: the whole page, or only its rows for an htmx request."""
-    template = "incidents/incident_list.html#rows" if request.htmx else "incidents/incident_list.html"
-    return render(request, template, {"incidents": incident_list()})
+    """The incident list, filtered, sorted and paged by the query string."""
+    return _list_page(request, request.GET)
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where the bulk form came from (the list with its filters), if it is a URL of this site; else the list."""
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("incidents:list")
+
+
+def _bulk_outcome(action: str, result: dict) -> str:
+    """E.g. "Acknowledged 3, skipped 1 (already resolved)"."""
+    outcome = f"{BULK_DONE[action]} {result['done']}"
+    if not result["skipped"]:
+        return f"{outcome}."
+    reasons = result["reasons"]
+    why = next(iter(reasons)) if len(reasons) == 1 else ", ".join(f"{n} {reason}" for reason, n in reasons.items())
+    return f"{outcome}, skipped {result['skipped']} ({why})."
+
+
+@permission_required("incidents.view_incident", raise_exception=True)
+@require_POST
+def incident_bulk_view(request: HttpRequest) -> HttpResponse:
+    """Acknowledge or resolve the incidents ticked on the list, then show the list again with the same filters."""
+    # Checked before the input: a forged post by someone without the right changes nothing and learns nothing.
+    action = request.POST.get("action", "")
+    needed = [BULK_PERMISSIONS[action]] if action in BULK_PERMISSIONS else BULK_PERMISSIONS.values()
+    if not any(request.user.has_perm(permission) for permission in needed):
+        raise PermissionDenied
+    next_url = _next_url(request)
+    params = QueryDict(urlsplit(next_url).query)
+    form = IncidentBulkForm(request.POST)
+    if not form.is_valid():
+        return _list_page(request, params, problems=form_problems(form), status=400)
+    action = form.cleaned_data["action"]
+    result = incidents_bulk_act(incident_ids=form.cleaned_data["ids"], action=action, actor=Actor.of_user(request.user))
+    outcome = _bulk_outcome(action, result)
+    if request.htmx:
+        return _list_page(request, params, notice=outcome)
+    messages.success(request, outcome)
+    return HttpResponseSeeOther(next_url)
 
 
 def _incident_or_404(incident_id: int) -> Incident:

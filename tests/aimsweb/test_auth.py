@@ -59,7 +59,7 @@ def test_auth_login_shows_user_and_role(client, make_user, role):
 
     response = client.post("/login/", {"username": f"user-{role.value.lower()}", "password": PASSWORD}, follow=True)
 
-    assert response.redirect_chain[-1][0] == reverse("incidents:list")
+    assert response.redirect_chain[-1][0] == reverse("home")
     html = response.content.decode()
     assert f'data-testid="username">user-{role.value.lower()}<' in html
     assert f'data-testid="role">{role.value}<' in html

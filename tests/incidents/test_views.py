@@ -16,7 +16,7 @@ def _queries_for_list(client) -> int:
 def test_incident_list_empty_explains(viewer_client):
     html = viewer_client.get("/incidents/").content.decode()
 
-    assert "No incidents." in html
+    assert "No open incidents." in html
     assert 'ws-connect="/ws/incidents/"' in html
 
 
@@ -42,13 +42,14 @@ def test_incident_list_query_count_constant(viewer_client, responder):
 
 
 @pytest.mark.django_db
-def test_incident_list_htmx_request_gets_rows_only(viewer_client):
+def test_incident_list_htmx_request_gets_results_only(viewer_client):
     make_incident(title="partial please")
 
     html = viewer_client.get("/incidents/", headers={"HX-Request": "true"}).content.decode()
 
-    assert html.lstrip().startswith('<tbody id="incident-rows"')
-    assert "partial please" in html and "<html" not in html
+    assert html.lstrip().startswith('<div id="incident-results"')
+    assert '<tbody id="incident-rows">' in html
+    assert "partial please" in html and "<html" not in html and 'id="incident-filters"' not in html
 
 
 @pytest.mark.django_db
