@@ -53,7 +53,7 @@ def test_settings_defaults_are_embedded(load_settings, tmp_path):
     assert s["Q_CLUSTER"]["max_attempts"] >= 1
     layer = s["CHANNEL_LAYERS"]["default"]
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert layer["CONFIG"]["hosts"] == [f"unix://{tmp_path / 'run' / 'redis.sock'}"]
+    assert layer["CONFIG"]["hosts"] == [{"address": f"unix://{tmp_path / 'run' / 'redis.sock'}", "socket_timeout": 10}]
     assert s["CACHES"]["default"]["BACKEND"].endswith("FileBasedCache")
     assert s["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     assert s["DEBUG"] is False
@@ -83,7 +83,7 @@ def test_settings_redis_url_drives_queue_cache_and_channel_layer(load_settings):
     s = load_settings(REDIS_URL=url)
 
     assert s["Q_CLUSTER"]["redis"] == url and "orm" not in s["Q_CLUSTER"]
-    assert s["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"] == [url]
+    assert s["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"] == [{"address": url, "socket_timeout": 10}]
     assert s["CACHES"]["default"] == {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
 
 
