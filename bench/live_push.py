@@ -23,7 +23,9 @@ consumer, re-render and websocket, the tail every probe ends with, so value / ce
 the push (queue, lookups, analysis, incident) adds.
 
 Also printed: background failures injected and accepted per second, and the backlog (tasks still queued, deliveries
-not yet processed) when the load stops: whether the system keeps up at this rate is part of the answer.
+not yet processed) when the load stops: whether the system keeps up at this rate is part of the answer. A probe
+that shows no row within 30 s counts as 30 s; after three in a row the probing stops (later probes would only wait
+behind a longer queue) and the figure is a lower bound.
 """
 
 import contextlib
@@ -40,8 +42,17 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import BENCH_ENV, RESULTS, ROOT, Metric, django_setup, free_port, p95, start_daphne
-from bench.common import viewer_session_cookie as session_cookie
+from bench.common import (
+    BENCH_ENV,
+    RESULTS,
+    ROOT,
+    Metric,
+    django_setup,
+    free_port,
+    p95,
+    start_daphne,
+    viewer_session_cookie,
+)
 
 BACKGROUND_PER_SECOND = 50.0
 WARMUP_PROBES = 6  # the first task of each kind in each worker pays for imports
@@ -315,10 +326,9 @@ def _counted_in(incident_ids: list[int], run_id: str) -> bool:
     ).exists()
 
 
-def _resolve_probe_incidents(live: LiveList) -> bool:
-    """Resolve the probe job's open incidents, then wait for a push without them. False when no such push came
-    (an earlier probe's failure, late behind the queue, may have opened one again); the probe then relies on
-    matching its own run alone."""
+def _resolve_probe_incidents(live: LiveList) -> None:
+    """Resolve the probe job's open incidents, then wait (a while) for a push without them. An earlier probe's
+    failure, late behind the queue, may open one again; the probe's own check of its run covers that case."""
     from incidents.models import Incident
     from incidents.services import SYSTEM, incident_resolve
 
@@ -328,11 +338,11 @@ def _resolve_probe_incidents(live: LiveList) -> bool:
         .values_list("pk", flat=True)
     )
     if not open_ids:
-        return True
+        return
     live.discard()
     for incident_id in open_ids:
         incident_resolve(incident_id=incident_id, actor=SYSTEM, note="bench probe")
-    return live.wait_for(lambda html: ROWS_ID in html and not _probe_rows(html), GUARD_TIMEOUT_SECONDS) is not None
+    live.wait_for(lambda html: ROWS_ID in html and not _probe_rows(html), GUARD_TIMEOUT_SECONDS)
 
 
 def _post_webhook(port: int, body: dict) -> float:
@@ -474,7 +484,7 @@ def run() -> list[Metric]:
         _connect(sim)
         print(f"incidents in the database at the start: {Incident.objects.count():,} (the list shows the open ones)")
         ceiling_incident = _ceiling_incident()
-        cookie = session_cookie()
+        cookie = viewer_session_cookie()
 
         port = free_port()
         stack.callback(_stop, start_daphne(port, env))
@@ -539,13 +549,13 @@ def run() -> list[Metric]:
     print(f"websocket: {live.received:,} pushes received")
     print(f"probe latencies in order (ms): {[round(v) for v in probes_ms]}")
     print(_summary(f"webhook 202 -> row on the websocket ({len(probes_ms)} probes, {missed} missed)", probes_ms))
-    if pushes_ms:
-        label = f"ceiling, broadcast -> row on the websocket ({len(pushes_ms)} samples, {pushes_missed} missed)"
-        print(_summary(label, pushes_ms))
+    label = f"ceiling, broadcast -> row on the websocket ({len(pushes_ms)} samples, {pushes_missed} missed)"
+    print(_summary(label, pushes_ms))
     if missed:
-        print(f"NOTE: {missed} probe(s) showed no row within {PROBE_TIMEOUT_SECONDS:.0f} s; each counted as that long")
-    if not pushes_ms:
-        raise SystemExit("no probe arrived, so there is no push to time: the system did not keep up at all")
+        print(
+            f"NOTE: {missed} probe(s) showed no row within {PROBE_TIMEOUT_SECONDS:.0f} s and count as that long: "
+            "the figure is a lower bound"
+        )
     value, ceiling = p95(probes_ms), p95(pushes_ms)
     return [
         Metric(
