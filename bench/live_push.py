@@ -61,7 +61,6 @@ PROBE_EVERY_SECONDS = 1.5
 PROBE_TIMEOUT_SECONDS = 30.0  # a probe slower than this counts as this long (and is reported as missed)
 GUARD_TIMEOUT_SECONDS = 15.0
 Q_WORKERS = 3
-LAYER_SOCKET_TIMEOUT_SECONDS = 30
 SECRET = "bench-live-webhook-secret-0123456789"
 PROBE_JOB = "bench_live_probe"
 CEILING_PIPELINE = "bench_live_ceiling"
@@ -470,14 +469,10 @@ def run() -> list[Metric]:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="aims-live-")))
         redis_server, redis_url = _start_redis(directory)
         stack.callback(_stop, redis_server)
-        # Work-around: redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis blocks
-        # waiting for a message, so an idle consumer's receive times out and the consumer dies (its socket goes
-        # quiet). A longer timeout in the URL avoids that until the settings give the layer one.
-        layer_url = f"{redis_url}?socket_timeout={LAYER_SOCKET_TIMEOUT_SECONDS}"
         # This process broadcasts the ceiling's events: it must use the same channel layer as daphne.
-        layer = {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [layer_url], "prefix": "aims"}}
+        layer = {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url], "prefix": "aims"}}
         stack.enter_context(override_settings(CHANNEL_LAYERS={"default": layer}))
-        env = {"REDIS_URL": redis_url, "CHANNEL_LAYER_URL": layer_url, "AIMS_LLM_MODEL": ""}
+        env = {"REDIS_URL": redis_url, "CHANNEL_LAYER_URL": redis_url, "AIMS_LLM_MODEL": ""}
         env["Q_WORKERS"] = str(Q_WORKERS)
 
         sim = stack.enter_context(run_simulator(_scenario(), speed=0))
