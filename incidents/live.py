@@ -12,7 +12,7 @@ from django.contrib.auth.context_processors import PermWrapper
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
-from incidents.realtime import DASHBOARD_GROUP, INCIDENT_LIST_GROUP, incident_group
+from incidents.realtime import DASHBOARD_GROUP, incident_group
 from incidents.selectors import incident_get
 from incidents.views.incidents import detail_context
 
@@ -111,21 +111,3 @@ class DashboardConsumer(LivePageConsumer):
 
         context = {**dashboard_context(window=self.params.get("window", "24h")), "oob": True, "user": self.user}
         return render_to_string("incidents/dashboard.html#live", context)
-
-
-class IncidentListConsumer(LivePageConsumer):
-    """The incident list as the page filtered, sorted and paged it (the filters come in the socket's URL)."""
-
-    def groups_to_join(self) -> list[str]:
-        return [INCIDENT_LIST_GROUP]
-
-    def render(self) -> str:
-        from incidents.selectors import incident_list_page
-
-        context = {
-            **incident_list_page(params=self.params, user=self.user),
-            "perms": PermWrapper(self.user),
-            "user": self.user,
-            "oob": True,
-        }
-        return render_to_string("incidents/incident_list.html#live", context)
