@@ -6,3 +6,8 @@ class AimswebConfig(AppConfig):
 
     name = "aimsweb"
     verbose_name = "AIMS"
+
+    def ready(self) -> None:
+        from aimsweb.db import fork_safety_install
+
+        fork_safety_install()
