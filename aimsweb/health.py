@@ -1,15 +1,17 @@
 """/healthz: the state of the database and the task queue, for load balancers and people, without login."""
 
 import time
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_q.brokers import get_broker
 from django_q.conf import Conf
-from django_q.models import Success
+from django_q.models import Failure
 from django_q.status import Stat
 
 
@@ -34,8 +36,8 @@ def _task_queue_state(database_ok: bool) -> dict:
     state["clusters"] = len(clusters)
     state["workers"] = sum(len(stat.workers) for stat in clusters)
     if database_ok:
-        last = Success.objects.order_by("-stopped").values_list("stopped", flat=True).first()
-        state["last_success_at"] = last.isoformat() if last else None
+        # Successful tasks are not stored (Q_SAVE_LIMIT); failed ones always are.
+        state["failed_last_hour"] = Failure.objects.filter(stopped__gte=timezone.now() - timedelta(hours=1)).count()
     state["ok"] = state["clusters"] > 0
     return state
 

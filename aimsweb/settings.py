@@ -152,9 +152,9 @@ Q_CLUSTER = {
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
     "ack_failures": True,
     "catch_up": False,
-    # Successful task results kept per task function; django-q2 reads them all on every save, so keep this small
-    # (AIMS keeps its own results in its own tables). Failures are always kept.
-    "save_limit": env.int("Q_SAVE_LIMIT", default=100),
+    # Successful task results are not stored (-1): a row per task is write load at 50 failures/s, and AIMS keeps
+    # the outcomes in its own tables. A positive number keeps that many per function. Failures are always kept.
+    "save_limit": env.int("Q_SAVE_LIMIT", default=-1),
     "save_limit_per": "func",
     "cache": "default",
     "sync": env.bool("Q_SYNC", default=False),
@@ -210,6 +210,9 @@ SOURCE_BACKOFF_MAX_SECONDS = env.float("SOURCE_BACKOFF_MAX_SECONDS", default=60.
 POLL_INITIAL_LOOKBACK_HOURS = env.int("POLL_INITIAL_LOOKBACK_HOURS", default=24)
 POLL_FUTURE_TOLERANCE_HOURS = env.int("POLL_FUTURE_TOLERANCE_HOURS", default=24 * 30)
 POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 60)
+# An Azure Monitor alert's lookup re-reads this much before the newest failure an earlier lookup of the pipeline
+# saw, for runs the service lists late (monitors.services.alert_lookup_start).
+AIMS_ALERT_LOOKUP_OVERLAP_SECONDS = env.int("AIMS_ALERT_LOOKUP_OVERLAP_SECONDS", default=30)
 
 # --- Failure analysis ----------------------------------------------------------------------------------------
 # An LLM is used when a model is named; otherwise the offline classifier decides alone. Any OpenAI-compatible

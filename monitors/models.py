@@ -128,6 +128,13 @@ class Pipeline(TimeStampedModel):
     name = models.CharField(max_length=260)
     criticality = models.CharField(max_length=10, choices=Criticality.choices, default=Criticality.NORMAL)
     owner = models.CharField(max_length=200, blank=True)
+    alert_lookup = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="What the latest Azure Monitor alert lookups covered: began at (AIMS time), from, to and newest "
+        "failure seen (platform time).",
+    )
 
     class Meta:
         ordering = ["connection", "name"]

@@ -138,9 +138,10 @@ def _recovery_awaited(connection: Connection, pipeline_ids: set[int]) -> bool:
     return Connection.objects.filter(pk=connection.pk).filter(Exists(open_incident) | Exists(running)).exists()
 
 
-def runs_ingest(*, connection: Connection, records: Sequence[RunRecord]) -> IngestResult:
+def runs_ingest(*, connection: Connection, records: Sequence[RunRecord], queue_detail: bool = True) -> IngestResult:
     """Upsert runs by (connection, external run id) in one bulk statement, skipping unchanged ones, and queue the
-    failure-detail task (after commit) for runs that are failed and have no detail yet. Safe to run concurrently
+    failure-detail task (after commit) for runs that are failed and have no detail yet (or, with queue_detail
+    False, leave that to the caller: they are in failures_queued). Safe to run concurrently
     with itself for the same runs: the database's ON CONFLICT decides, not a read before the write."""
     latest: dict[str, RunRecord] = {}
     for record in records:
@@ -171,16 +172,23 @@ def runs_ingest(*, connection: Connection, records: Sequence[RunRecord]) -> Inge
             unique_fields=["connection", "external_run_id"],
             update_fields=RUN_UPDATE_FIELDS,
         )
+        # A known failure still without detail is queued again by a poll (its first task may have died); the
+        # caller of queue_detail=False takes only the failures new to AIMS, which no one else is working on.
         needs_detail = [
             external_id
             for external_id, record in latest.items()
             if record.status == PipelineRun.Status.FAILED
-            and (external_id not in known or known[external_id][0] != record.status or known[external_id][3] is None)
+            and (
+                external_id not in known
+                or known[external_id][0] != record.status
+                or (queue_detail and known[external_id][3] is None)
+            )
         ]
-        if needs_detail:
+        if needs_detail and queue_detail:
             transaction.on_commit(
                 partial(async_task, "monitors.tasks.failures_enrich_task", connection.pk, needs_detail, group="enrich")
             )
+        if needs_detail:
             failed = {pipeline_ids.get(latest[external_id].pipeline_external_id) for external_id in needs_detail}
             runs_failed_broadcast(pipeline_ids=failed - {None})
         succeeded = [record for record in changed if record.status == PipelineRun.Status.SUCCEEDED]
@@ -265,10 +273,11 @@ def monitor_poll(*, monitor_id: int) -> PollResult:
     )
 
 
-def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str]) -> int:
+def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str], triage_now: bool = False) -> int:
     """Fetch where and why each failed run failed (ADF activity runs; Databricks task output), store the most
-    specific error and queue its analysis. Runs already enriched are skipped, so a repeated task does nothing twice.
-    Returns how many runs were enriched; raises after trying them all if any could not be."""
+    specific error and queue its analysis (or, with triage_now, triage them here and now). Runs already enriched
+    are skipped, so a repeated task does nothing twice. Returns how many runs were enriched; raises after trying
+    them all if any could not be."""
     connection = Connection.objects.get(pk=connection_id)
     client = client_for(connection)
     runs = PipelineRun.objects.filter(
@@ -306,7 +315,11 @@ def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str]) -> i
             ]
         )
         enriched_ids.append(run.pk)
-    if enriched_ids:
+    if enriched_ids and triage_now:
+        from incidents.services import failures_triage  # the triage app builds on this one, not the other way round
+
+        failures_triage(run_ids=enriched_ids)
+    elif enriched_ids:
         # The analysis needs the specific error, so it is queued (one task for the batch) once the detail is stored.
         transaction.on_commit(partial(async_task, "incidents.tasks.failures_triage_task", enriched_ids, group="triage"))
     if errors:
@@ -398,33 +411,148 @@ def webhook_delivery_receive(
     return WebhookOutcome(delivery=delivery, problem=problem)
 
 
-def _alert_runs(client, alert: AzureMonitorAlert) -> list[RunRecord]:
-    """The failed runs behind an alert: failed runs of the alerted pipelines updated in the alert's window."""
-    start, end = alert.window
-    since, until = start - timedelta(minutes=15), end + timedelta(minutes=15)
+ALERT_WINDOW_SLACK = timedelta(minutes=2)  # around the alert's own window: clocks and late run updates
+
+
+@dataclass(frozen=True)
+class AlertCoverage:
+    """What the alert lookups of one pipeline have covered (stored in Pipeline.alert_lookup): every failed run
+    updated between `start` and `end` that existed when the lookup began (`at`, AIMS time) was found; `seen` is the
+    newest update time among them. start, end and seen are platform times."""
+
+    at: datetime
+    start: datetime
+    end: datetime
+    seen: datetime | None
+
+    @classmethod
+    def of(cls, data: dict) -> "AlertCoverage | None":
+        try:
+            return cls(
+                at=datetime.fromisoformat(data["at"]),
+                start=datetime.fromisoformat(data["start"]),
+                end=datetime.fromisoformat(data["end"]),
+                seen=datetime.fromisoformat(data["seen"]) if data.get("seen") else None,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def as_json(self) -> dict:
+        return {
+            "at": self.at.isoformat(),
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "seen": self.seen.isoformat() if self.seen else None,
+        }
+
+
+def alert_lookup_start(
+    coverage: AlertCoverage | None, *, since: datetime, until: datetime, received: datetime
+) -> datetime | None:
+    """Where a pipeline's lookup for an alert window (since..until) must begin, or None when none is needed.
+
+    None when a lookup that began after the alert arrived covered the whole window: the failure behind the alert
+    existed then, so it was found (a burst of alerts costs one lookup). Otherwise only what is newer than the last
+    failure already seen, less AIMS_ALERT_LOOKUP_OVERLAP_SECONDS for runs the service lists late: a run that ends
+    later is updated later. Runs missed all the same are read by the next poll."""
+    if coverage is None or coverage.start > since:
+        return since
+    if coverage.at >= received and coverage.end >= until:
+        return None
+    if coverage.seen is None:
+        return since
+    start = max(since, coverage.seen - timedelta(seconds=settings.AIMS_ALERT_LOOKUP_OVERLAP_SECONDS))
+    return start if start <= until else None
+
+
+def alert_coverage_merge(
+    old: AlertCoverage | None, *, at: datetime, start: datetime, end: datetime, seen: datetime | None
+) -> AlertCoverage:
+    """The coverage after a lookup of start..end that began at `at`: joined to the old one when the two touch (the
+    lookup began no later than the newest failure the old one saw), else the lookup's own."""
+    if old is not None and old.start <= start and old.seen is not None and start <= old.seen:
+        newest = max(old.seen, seen) if seen else old.seen
+        return AlertCoverage(at=at, start=old.start, end=max(old.end, end), seen=newest)
+    return AlertCoverage(at=at, start=start, end=end, seen=seen)
+
+
+@dataclass(frozen=True)
+class AlertLookup:
+    records: list[RunRecord]
+    names: set[str]  # the pipelines looked up (none: all of the factory's)
+    at: datetime
+    start: datetime
+    end: datetime
+
+
+def _alert_runs(client, delivery: WebhookDelivery, alert: AzureMonitorAlert) -> AlertLookup | None:
+    """The failed runs behind an alert, found with the service's own filters (status Failed, the alerted pipelines,
+    updated in the alert's window) and only as far back as no earlier lookup has already read; None when earlier
+    lookups have covered the alert (see alert_lookup_start)."""
+    window_start, window_end = alert.window
+    since, until = window_start - ALERT_WINDOW_SLACK, window_end + ALERT_WINDOW_SLACK
     names = alert.pipeline_names
+    began = timezone.now()
+    if names:
+        coverage = {
+            external_id: AlertCoverage.of(state)
+            for external_id, state in Pipeline.objects.filter(
+                connection=delivery.connection, external_id__in=names
+            ).values_list("external_id", "alert_lookup")
+        }
+        starts = {
+            name: alert_lookup_start(coverage.get(name), since=since, until=until, received=delivery.created_at)
+            for name in names
+        }
+        needed = {name for name, start in starts.items() if start is not None}
+        if not needed:
+            return None
+        lookup_since = min(starts[name] for name in needed)
+    else:
+        needed, lookup_since = set(), since
     found, token = [], None
     while True:
         page = call_with_backoff(
-            partial(client.list_runs_page, since=since, until=until, page_token=token),
+            partial(client.failed_runs_page, since=lookup_since, until=until, pipeline_names=needed, page_token=token),
             attempts=settings.SOURCE_MAX_ATTEMPTS,
             max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS,
         )
-        found += [
-            r for r in page.runs if r.status == PipelineRun.Status.FAILED and (not names or r.pipeline_name in names)
-        ]
+        found += [r for r in page.runs if r.status == PipelineRun.Status.FAILED]
         token = page.next_token
         if not token:
-            return found
+            break
+    return AlertLookup(records=found, names=needed, at=began, start=lookup_since, end=until)
+
+
+def _alert_coverage_record(connection: Connection, lookup: AlertLookup) -> None:
+    """Record, once its runs are stored, what a lookup covered for each pipeline it named."""
+    seen: dict[str, datetime] = {}
+    for record in lookup.records:
+        if record.updated_at is not None:
+            name = record.pipeline_external_id
+            seen[name] = max(seen.get(name, record.updated_at), record.updated_at)
+    with transaction.atomic():
+        pipelines = Pipeline.objects.select_for_update().filter(connection=connection, external_id__in=lookup.names)
+        for pipeline in pipelines.order_by("pk"):
+            merged = alert_coverage_merge(
+                AlertCoverage.of(pipeline.alert_lookup),
+                at=lookup.at,
+                start=lookup.start,
+                end=lookup.end,
+                seen=seen.get(pipeline.external_id),
+            )
+            Pipeline.objects.filter(pk=pipeline.pk).update(alert_lookup=merged.as_json())
 
 
 def webhook_delivery_process(*, delivery_id: int) -> WebhookDelivery:
-    """Look up the runs a delivery points at through the platform API and ingest them like a poll would."""
+    """Look up the runs a delivery points at through the platform API, ingest them like a poll would, and fetch
+    and triage the new failures right here: one task from webhook to incident, where a poll queues two more."""
     delivery = WebhookDelivery.objects.select_related("connection").get(pk=delivery_id)
     if delivery.status != WebhookDelivery.Status.ACCEPTED:
         return delivery
     payload = payload_parse(delivery.source, delivery.body.encode())
     client = client_for(delivery.connection)
+    lookup = None
     try:
         if isinstance(payload, DatabricksNotification):
             records = [
@@ -435,7 +563,8 @@ def webhook_delivery_process(*, delivery_id: int) -> WebhookDelivery:
                 )
             ]
         elif payload.data.essentials.monitorCondition == "Fired":
-            records = _alert_runs(client, payload)
+            lookup = _alert_runs(client, delivery, payload)
+            records = lookup.records if lookup else []
         else:
             records = []
     except SourceError as exc:
@@ -443,9 +572,28 @@ def webhook_delivery_process(*, delivery_id: int) -> WebhookDelivery:
             status=WebhookDelivery.Status.FAILED, error=str(exc)[:2000], processed_at=timezone.now()
         )
         raise
-    runs_ingest(connection=delivery.connection, records=records)
+    result = runs_ingest(connection=delivery.connection, records=records, queue_detail=False)
+    if lookup is not None and lookup.names:
+        _alert_coverage_record(delivery.connection, lookup)
+    if isinstance(payload, DatabricksNotification):
+        delivery.run_ids = [record.external_run_id for record in records]
+    else:
+        # An alert names no run: the runs it led to are the failures AIMS learnt of through it.
+        delivery.run_ids = list(result.failures_queued)
     delivery.status = WebhookDelivery.Status.PROCESSED if records else WebhookDelivery.Status.IGNORED
-    delivery.run_ids = [record.external_run_id for record in records]
-    delivery.processed_at = timezone.now()
-    delivery.save(update_fields=["status", "run_ids", "processed_at", "updated_at"])
+    if (
+        lookup is None
+        and isinstance(payload, AzureMonitorAlert)
+        and payload.data.essentials.monitorCondition == "Fired"
+    ):
+        delivery.error = "nothing to look up: a lookup of its pipelines begun after it arrived covered its window"
+    try:
+        if result.failures_queued:
+            failures_enrich(
+                connection_id=delivery.connection_id, external_run_ids=result.failures_queued, triage_now=True
+            )
+    finally:
+        # Processed once its runs are stored. A detail error fails the task, and the next poll fetches it again.
+        delivery.processed_at = timezone.now()
+        delivery.save(update_fields=["status", "run_ids", "error", "processed_at", "updated_at"])
     return delivery

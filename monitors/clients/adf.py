@@ -117,6 +117,26 @@ class AdfClient:
             runs=[_record(run.as_dict()) for run in response.value or []], next_token=response.continuation_token
         )
 
+    def failed_runs_page(
+        self, *, since: datetime, until: datetime, pipeline_names: set[str], page_token: str | None
+    ) -> RunPage:
+        """Failed runs updated in the window, of the named pipelines (all when none are named), filtered by the
+        service: what an Azure Monitor alert points at, without paging through every run of the factory."""
+        filters = [RunQueryFilter(operand="Status", operator="Equals", values_property=["Failed"])]
+        if pipeline_names:
+            filters.append(
+                RunQueryFilter(operand="PipelineName", operator="In", values_property=sorted(pipeline_names))
+            )
+        response = self._call(
+            self._client.pipeline_runs.query_by_factory,
+            RunFilterParameters(
+                last_updated_after=since, last_updated_before=until, continuation_token=page_token, filters=filters
+            ),
+        )
+        return RunPage(
+            runs=[_record(run.as_dict()) for run in response.value or []], next_token=response.continuation_token
+        )
+
     def get_run(self, external_run_id: str) -> RunRecord:
         return _record(self._call(self._client.pipeline_runs.get, external_run_id).as_dict())
 

@@ -51,6 +51,22 @@ class FakeSourceClient:
         more = start + self.page_size < len(self.runs)
         return RunPage(runs=chunk, next_token=str(start + self.page_size) if more else None)
 
+    def failed_runs_page(self, *, since, until, pipeline_names, page_token):
+        """As the service filters: failed runs, of the named pipelines, updated in the window (when known)."""
+        self.calls.append(("failed", (since, until, tuple(sorted(pipeline_names)), page_token)))
+        matching = [
+            run
+            for run in self.runs
+            if run.status == PipelineRun.Status.FAILED
+            and (not pipeline_names or run.pipeline_name in pipeline_names)
+            and (run.updated_at is None or since <= run.updated_at <= until)
+        ]
+        start = int(page_token or 0)
+        more = start + self.page_size < len(matching)
+        return RunPage(
+            runs=matching[start : start + self.page_size], next_token=str(start + self.page_size) if more else None
+        )
+
     def get_run(self, external_run_id):
         self.calls.append(("get", external_run_id))
         return next(run for run in self.runs if run.external_run_id == external_run_id)
