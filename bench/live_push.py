@@ -145,12 +145,14 @@ def _start_qcluster(env: dict[str, str]) -> subprocess.Popen:
 
 
 def _scenario() -> dict:
-    """The quiet scenario (frozen clock, no schedule) with one more job, kept for the probes."""
+    """The quiet scenario (no schedule: only the failures the bench makes) with one more job kept for the probes,
+    and a clock that runs at real speed, so failures are spread in time as they would be on the platforms."""
     import copy
 
     from simulator.scenarios import BUILTIN_SCENARIOS
 
     scenario = copy.deepcopy(BUILTIN_SCENARIOS["quiet"])
+    scenario["speed"] = 1.0
     scenario["workspaces"][0]["jobs"].append(
         {"name": PROBE_JOB, "tasks": ["ingest", "transform"], "interval_seconds": 0}
     )

@@ -12,8 +12,8 @@ from django.contrib.auth.context_processors import PermWrapper
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
-from incidents.realtime import DASHBOARD_GROUP, incident_group
-from incidents.selectors import incident_get
+from incidents.realtime import DASHBOARD_GROUP, INCIDENT_LIST_GROUP, incident_group
+from incidents.selectors import incident_get, incident_list_page
 from incidents.views.incidents import detail_context
 
 CLOSE_FORBIDDEN = 4403  # application close codes (4000-4999) mirror the HTTP statuses
@@ -82,6 +82,18 @@ class LivePageConsumer(AsyncWebsocketConsumer):
 
     def render(self) -> str:
         raise NotImplementedError
+
+
+class IncidentListConsumer(LivePageConsumer):
+    """The incident list's rows and counts, for the filters, sort and page in the websocket URL's query string (the
+    page's own)."""
+
+    def groups_to_join(self) -> list[str]:
+        return [INCIDENT_LIST_GROUP]
+
+    def render(self) -> str:
+        context = {**incident_list_page(params=self.params, user=self.user), "oob": True}
+        return render_to_string("incidents/incident_list.html#live", context)
 
 
 class IncidentPageConsumer(LivePageConsumer):

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from incidents.consumers import IncidentListConsumer
-from incidents.live import DashboardConsumer, IncidentPageConsumer
+from incidents.live import DashboardConsumer, IncidentListConsumer, IncidentPageConsumer
 
 websocket_urlpatterns = [
     path("ws/incidents/", IncidentListConsumer.as_asgi(), name="ws-incidents"),

@@ -1,4 +1,5 @@
-"""The incident list websocket: refused without login or permission, accepted with it, pushed to after commit."""
+"""The incident list websocket: refused without login or permission; accepted with it, it catches up at once and
+is pushed to after commit, once for a burst of changes."""
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -66,15 +67,17 @@ def test_ws_incidents_viewer_accepted_and_receives_rows_after_commit(viewer):
     async def scenario():
         communicator = _communicator((b"cookie", cookie))
         connected, _ = await communicator.connect()
+        caught_up = await communicator.receive_from(timeout=5)
         incident_id = await database_sync_to_async(open_incident_and_broadcast)()
         message = await communicator.receive_from(timeout=5)
-        nothing_more = await communicator.receive_nothing(timeout=0.2)
+        nothing_more = await communicator.receive_nothing(timeout=0.5)
         await communicator.disconnect()
-        return connected, incident_id, message, nothing_more
+        return connected, caught_up, incident_id, message, nothing_more
 
-    connected, incident_id, html, nothing_more = async_to_sync(scenario)()
+    connected, caught_up, incident_id, html, nothing_more = async_to_sync(scenario)()
 
     assert connected is True
+    assert 'id="incident-rows"' in caught_up and 'id="incident-' + str(incident_id) + '"' not in caught_up
     assert 'id="incident-rows"' in html and 'hx-swap-oob="true"' in html
     assert f'id="incident-{incident_id}"' in html
     assert "orders_nightly: source timed out" in html
@@ -93,9 +96,43 @@ def test_ws_incidents_broadcast_rolled_back_sends_nothing(viewer):
     async def scenario():
         communicator = _communicator((b"cookie", cookie))
         await communicator.connect()
+        await communicator.receive_from(timeout=5)  # the catch-up on connect
         await database_sync_to_async(broadcast_then_roll_back)()
         quiet = await communicator.receive_nothing(timeout=0.3)
         await communicator.disconnect()
         return quiet
 
     assert async_to_sync(scenario)() is True
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ws_incidents_reconnect_catches_up_and_a_burst_is_one_push(viewer):
+    cookie = _session_cookie(viewer)
+
+    def open_incidents(count: int) -> list[int]:
+        ids = []
+        for number in range(count):
+            with transaction.atomic():
+                incident = make_incident(title=f"burst {number}")
+                incidents_changed_broadcast(incident_ids=[incident.pk])
+            ids.append(incident.pk)
+        return ids
+
+    async def scenario():
+        # Changes made while no socket was open are on the first message of the next connection.
+        missed = await database_sync_to_async(open_incidents)(1)
+        communicator = _communicator((b"cookie", cookie))
+        await communicator.connect()
+        caught_up = await communicator.receive_from(timeout=5)
+        burst = await database_sync_to_async(open_incidents)(20)
+        pushes = [await communicator.receive_from(timeout=5)]
+        while not await communicator.receive_nothing(timeout=0.6):
+            pushes.append(await communicator.receive_from(timeout=5))
+        await communicator.disconnect()
+        return missed, caught_up, burst, pushes
+
+    missed, caught_up, burst, pushes = async_to_sync(scenario)()
+
+    assert f'id="incident-{missed[0]}"' in caught_up
+    assert len(pushes) <= 3, f"20 changes made {len(pushes)} pushes"
+    assert all(f'id="incident-{incident_id}"' in pushes[-1] for incident_id in burst)
