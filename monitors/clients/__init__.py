@@ -1,6 +1,8 @@
 """Clients for the pipeline platforms. Which class serves which kind of connection is the MONITOR_CLIENTS setting,
 so tests and the simulator plug in the way Django picks a session engine."""
 
+import threading
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,14 +14,56 @@ from monitors.models import LOOPBACK_HOSTS, Connection
 __all__ = ["SourceClient", "SourceError", "client_for"]
 
 
+# Building an SDK client (configuration, credential, HTTP pipeline) costs more than the call it makes, and a worker
+# calls the same few connections all day: clients are kept per process and thread, keyed by everything they are
+# built from, so an edited connection or a changed setting gets a new one.
+_CLIENTS_KEPT = 32
+_clients = threading.local()
+
+
+def _client_key(connection: Connection) -> tuple:
+    return (
+        connection.pk,
+        connection.updated_at,
+        *(getattr(connection, field) for field in CLIENT_FIELDS),
+        settings.MONITOR_CLIENTS[connection.kind],
+        settings.SOURCE_TIMEOUT_SECONDS,
+    )
+
+
+CLIENT_FIELDS = (
+    "kind",
+    "is_simulator",
+    "host",
+    "auth_method",
+    "tenant_id",
+    "client_id",
+    "subscription_id",
+    "resource_group",
+    "factory_name",
+    "secret_env_var",
+    "secret_encrypted",
+)
+
+
 def client_for(connection: Connection) -> SourceClient:
-    """A client for this connection, with the configured timeout. Refuses a connection whose endpoint breaks the
-    transport rule even if it was saved around the admin's validation: plain http only to a loopback simulator."""
+    """A client for this connection, with the configured timeout (reused while the connection and settings are
+    unchanged). Refuses a connection whose endpoint breaks the transport rule even if it was saved around the
+    admin's validation: plain http only to a loopback simulator."""
     if connection.host:
         parts = urlsplit(connection.host)
         if connection.is_simulator and parts.hostname not in LOOPBACK_HOSTS:
             raise SourceError(f"connection {connection.name}: a simulator must be on 127.0.0.1 or localhost")
         if not connection.is_simulator and parts.scheme != "https":
             raise SourceError(f"connection {connection.name}: a real endpoint must use https")
-    client_class = import_string(settings.MONITOR_CLIENTS[connection.kind])
-    return client_class(connection, timeout=settings.SOURCE_TIMEOUT_SECONDS)
+    kept: OrderedDict = getattr(_clients, "kept", None) or OrderedDict()
+    _clients.kept = kept
+    key = _client_key(connection)
+    client = kept.get(key)
+    if client is None:
+        client_class = import_string(settings.MONITOR_CLIENTS[connection.kind])
+        client = kept[key] = client_class(connection, timeout=settings.SOURCE_TIMEOUT_SECONDS)
+        while len(kept) > _CLIENTS_KEPT:
+            kept.popitem(last=False)
+    kept.move_to_end(key)
+    return client

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="psycopg's pool exists on PostgreSQL only"),
 ]
 

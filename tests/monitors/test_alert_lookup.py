@@ -116,7 +116,7 @@ def _lookups(fake) -> list[tuple]:
     return [args for kind, args in fake.calls if kind == "failed"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_alert_lookup_filters_at_the_service_and_triages_in_the_same_task(adf, fake_clients, held_tasks, settings):  # noqa: F811
     settings.AIMS_TRIAGE_MAX_AGE_HOURS = 24 * 3650  # the fake's runs are from 2026-11-20
     fake_clients.runs = [
@@ -140,7 +140,7 @@ def test_alert_lookup_filters_at_the_service_and_triages_in_the_same_task(adf, f
     assert (coverage.start, coverage.end, coverage.seen) == (SINCE, UNTIL, _minutes(5))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_burst_of_alerts_costs_one_lookup(adf, fake_clients):  # noqa: F811
     fake_clients.runs = [record("r-1", minute=5)]
     first = _receive(adf)
@@ -158,7 +158,7 @@ def test_burst_of_alerts_costs_one_lookup(adf, fake_clients):  # noqa: F811
     assert "covered its window" in second.error
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_later_alert_reads_only_past_the_newest_failure_seen(adf, fake_clients, settings):  # noqa: F811
     settings.AIMS_ALERT_LOOKUP_OVERLAP_SECONDS = 30
     fake_clients.runs = [record("r-1", minute=5)]
@@ -178,7 +178,7 @@ def test_later_alert_reads_only_past_the_newest_failure_seen(adf, fake_clients, 
     assert (coverage.start, coverage.seen) == (SINCE, _minutes(8))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_alert_naming_no_pipeline_reads_every_failed_run_of_the_window(adf, fake_clients):  # noqa: F811
     unnamed = copy.deepcopy(ALERT_PAYLOAD)
     unnamed["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = []

@@ -1,0 +1,66 @@
+"""Announcements are sent after commit, merged per transaction, and dropped with a rollback."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from aimsweb.realtime import broadcast_after_commit
+
+
+def _listen(*groups: str):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    for group in groups:
+        async_to_sync(layer.group_add)(group, channel)
+
+    def received() -> list[dict]:
+        messages = []
+        while True:
+            try:
+                messages.append(async_to_sync(_receive_soon)(layer, channel))
+            except TimeoutError:
+                return messages
+
+    return received
+
+
+async def _receive_soon(layer, channel):
+    import asyncio
+
+    async with asyncio.timeout(0.2):
+        return await layer.receive(channel)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_message_per_group_and_event_for_a_transaction_without_its_rolled_back_savepoint():
+    received = _listen("g.list", "g.one")
+
+    with transaction.atomic():
+        broadcast_after_commit(group="g.list", event="changed", ids=[3])
+        broadcast_after_commit(group="g.list", event="changed", ids=[1, 3])
+        broadcast_after_commit(group="g.one", event="changed", ids=[1])
+        with pytest.raises(RuntimeError), transaction.atomic():
+            broadcast_after_commit(group="g.list", event="changed", ids=[99])
+            raise RuntimeError("savepoint rolled back")
+        broadcast_after_commit(group="g.list", event="failed", ids=[7])
+        assert received() == []  # nothing before the commit
+
+    messages = sorted(received(), key=lambda message: (message["event"], message["ids"]))
+    assert messages == [
+        {"type": "aims.event", "event": "changed", "ids": [1]},
+        {"type": "aims.event", "event": "changed", "ids": [1, 3]},
+        {"type": "aims.event", "event": "failed", "ids": [7]},
+    ]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_rolled_back_transaction_sends_nothing_now_or_later():
+    received = _listen("g.list")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        broadcast_after_commit(group="g.list", event="changed", ids=[1])
+        raise RuntimeError("rolled back")
+    broadcast_after_commit(group="g.list", event="changed", ids=[2])  # autocommit: sent at once, alone
+
+    assert received() == [{"type": "aims.event", "event": "changed", "ids": [2]}]
