@@ -16,7 +16,6 @@ from django.db import connection, transaction
 EVENT_MESSAGE_TYPE = "aims.event"
 
 
-
 class _Batch:
     """One on-commit callback holding every announcement made at one savepoint level of a transaction."""
 
