@@ -150,6 +150,8 @@ Q_CLUSTER = {
     "timeout": env.int("Q_TIMEOUT", default=300),
     "retry": env.int("Q_RETRY", default=360),
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
+    # A worker is replaced after this many tasks; a new one loads the classifier and the SDKs again (seconds).
+    "recycle": env.int("Q_RECYCLE", default=5000),
     "ack_failures": True,
     "catch_up": False,
     # Successful task results are not stored (-1): a row per task is write load at 50 failures/s, and AIMS keeps

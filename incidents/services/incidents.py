@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from aimsweb.choices import Severity
@@ -119,14 +118,13 @@ def incident_open_or_update(*, run: PipelineRun, analysis: FailureAnalysis) -> t
             .first()
         )
         if incident is not None:
-            Incident.objects.filter(pk=incident.pk).update(
-                occurrence_count=F("occurrence_count") + 1,
-                last_seen_at=now,
-                latest_run=run,
-                analysis=analysis,
-                severity=_more_severe(incident.severity, severity),
+            # The row is locked: what is written here is what it holds until the transaction ends.
+            incident.occurrence_count += 1
+            incident.last_seen_at, incident.latest_run, incident.analysis = now, run, analysis
+            incident.severity = _more_severe(incident.severity, severity)
+            incident.save(
+                update_fields=["occurrence_count", "last_seen_at", "latest_run", "analysis", "severity", "updated_at"]
             )
-            incident.refresh_from_db()
             incident_event_add(
                 incident=incident,
                 kind=IncidentEvent.Kind.OCCURRED,
