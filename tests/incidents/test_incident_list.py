@@ -622,14 +622,16 @@ def test_ws_incidents_pushes_live_part_for_the_page_filters(responder):
             headers=[(b"origin", b"http://127.0.0.1:8000"), (b"cookie", cookie)],
         )
         connected, _ = await communicator.connect()
+        caught_up = await communicator.receive_from(timeout=5)
         await database_sync_to_async(acknowledge_and_broadcast)()
         message = await communicator.receive_from(timeout=5)
         await communicator.disconnect()
-        return connected, message
+        return connected, caught_up, message
 
-    connected, html = async_to_sync(scenario)()
+    connected, caught_up, html = async_to_sync(scenario)()
 
     assert connected is True
+    assert row_ids(caught_up) == [high.pk] and "Acknowledged <strong>0</strong>" in caught_up
     assert row_ids(html) == [high.pk] and "low one" not in html
     for element in ("caption", "thead", "tbody", "tfoot"):
         assert re.search(rf'<{element} id="incident-[a-z]+"( hx-boost="true")? hx-swap-oob="true"', html)
