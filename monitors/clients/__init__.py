@@ -20,17 +20,6 @@ __all__ = ["SourceClient", "SourceError", "client_for"]
 _CLIENTS_KEPT = 32
 _clients = threading.local()
 
-
-def _client_key(connection: Connection) -> tuple:
-    return (
-        connection.pk,
-        connection.updated_at,
-        *(getattr(connection, field) for field in CLIENT_FIELDS),
-        settings.MONITOR_CLIENTS[connection.kind],
-        settings.SOURCE_TIMEOUT_SECONDS,
-    )
-
-
 CLIENT_FIELDS = (
     "kind",
     "is_simulator",
@@ -44,6 +33,16 @@ CLIENT_FIELDS = (
     "secret_env_var",
     "secret_encrypted",
 )
+
+
+def _client_key(connection: Connection) -> tuple:
+    return (
+        connection.pk,
+        connection.updated_at,
+        *(getattr(connection, field) for field in CLIENT_FIELDS),
+        settings.MONITOR_CLIENTS[connection.kind],
+        settings.SOURCE_TIMEOUT_SECONDS,
+    )
 
 
 def client_for(connection: Connection) -> SourceClient:
