@@ -215,6 +215,10 @@ POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=Q_CLUSTER["timeout"] 
 # An Azure Monitor alert's lookup re-reads this much before the newest failure an earlier lookup of the pipeline
 # saw, for runs the service lists late (monitors.services.alert_lookup_start).
 AIMS_ALERT_LOOKUP_OVERLAP_SECONDS = env.int("AIMS_ALERT_LOOKUP_OVERLAP_SECONDS", default=30)
+# Webhook deliveries are processed in batches of up to this many, each held by its worker for this long (a worker
+# that dies lets go of its batch then).
+AIMS_WEBHOOK_BATCH = env.int("AIMS_WEBHOOK_BATCH", default=50)
+AIMS_WEBHOOK_CLAIM_SECONDS = env.int("AIMS_WEBHOOK_CLAIM_SECONDS", default=Q_CLUSTER["timeout"] + 60)
 
 # --- Failure analysis ----------------------------------------------------------------------------------------
 # An LLM is used when a model is named; otherwise the offline classifier decides alone. Any OpenAI-compatible

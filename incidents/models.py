@@ -169,6 +169,8 @@ class Incident(TimeStampedModel):
             ),
         ]
         indexes = [
+            # Triage: the open incident of a fingerprint, or the one resolved last (to reopen it).
+            models.Index(fields=["fingerprint", "-resolved_at"], name="incident_fingerprint_idx"),
             models.Index(fields=["status", "-last_seen_at"], name="incident_status_recent_idx"),
             models.Index(fields=["-last_seen_at", "-id"], name="incident_recent_idx"),
             # The incident list's default view: open ones, newest activity first, whatever the number resolved.

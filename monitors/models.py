@@ -413,11 +413,18 @@ class WebhookDelivery(TimeStampedModel):
     error = models.TextField(blank=True)
     run_ids = models.JSONField(default=list, blank=True, help_text="Platform run ids this delivery led to.")
     processed_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="A worker is processing it until then (or gave up)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["connection", "-created_at"], name="delivery_connection_recent_idx")]
+        indexes = [
+            models.Index(fields=["connection", "-created_at"], name="delivery_connection_recent_idx"),
+            # The deliveries still to process, oldest first, however many are kept.
+            models.Index(fields=["id"], condition=models.Q(status="accepted"), name="delivery_pending_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} #{self.pk} ({self.status})"

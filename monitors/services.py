@@ -1,13 +1,17 @@
 """Writes for sources and runs: retry policy defaults, run ingest, polling, failure detail, webhooks, schedules."""
 
+import contextlib
 import fnmatch
+import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, Min, Q
 from django.utils import timezone
@@ -29,6 +33,8 @@ from monitors.models import (
     WebhookDelivery,
 )
 from monitors.webhooks import KEPT_HEADERS, AzureMonitorAlert, DatabricksNotification, PayloadError, payload_parse
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY_POLICIES = [
     {
@@ -338,9 +344,10 @@ def connection_check(*, connection: Connection) -> ConnectionCheck:
 # --- Schedules ----------------------------------------------------------------------------------------------------
 
 POLL_SCHEDULE_PREFIX = "monitor-poll-"
-# Every minute: start due reruns, follow running ones, reconcile stale claims, end silences; and send due
-# notification retries, digests and escalations.
+# Every minute: process the webhook deliveries whose drain was lost; start due reruns, follow running ones,
+# reconcile stale claims, end silences; and send due notification retries, digests and escalations.
 SYSTEM_SCHEDULES = {
+    "aims-webhooks-tick": "monitors.tasks.webhooks_tick_task",
     "aims-remediation-tick": "incidents.tasks.remediation_tick_task",
     "aims-notifications-tick": "incidents.tasks.notifications_tick_task",
 }
@@ -390,9 +397,9 @@ class WebhookOutcome:
 def webhook_delivery_receive(
     *, connection_id: int, source: str, body: bytes, headers: dict[str, str]
 ) -> WebhookOutcome:
-    """Store an authenticated delivery as received, with its verdict, and queue its processing once stored when
-    the payload has a known shape. A rejected delivery is stored too, with the reason. One INSERT, in autocommit:
-    the task is queued only after the row is committed."""
+    """Store an authenticated delivery as received, with its verdict, and queue a drain of the accepted deliveries
+    once stored when the payload has a known shape. A rejected delivery is stored too, with the reason. One INSERT,
+    in autocommit: the task is queued only after the row is committed."""
     try:
         payload_parse(source, body)
         problem = ""
@@ -407,10 +414,14 @@ def webhook_delivery_receive(
         error=problem,
     )
     if not problem:
-        transaction.on_commit(partial(async_task, "monitors.tasks.webhook_delivery_process_task", delivery.pk))
+        transaction.on_commit(webhook_drain_queue)
     return WebhookOutcome(delivery=delivery, problem=problem)
 
 
+DRAIN_MARK = "aims:webhook-drain-queued"
+DRAIN_MARK_SECONDS = 60  # a drain task lost before it started holds the next one back no longer than this
+DRAIN_SECONDS = 30  # one drain task goes on no longer than this (well within the task timeout)
+COVERED = "nothing to look up: a lookup of its pipelines begun after it arrived covered its window"
 ALERT_WINDOW_SLACK = timedelta(minutes=2)  # around the alert's own window: clocks and late run updates
 
 
@@ -544,56 +555,138 @@ def _alert_coverage_record(connection: Connection, lookup: AlertLookup) -> None:
             Pipeline.objects.filter(pk=pipeline.pk).update(alert_lookup=merged.as_json())
 
 
-def webhook_delivery_process(*, delivery_id: int) -> WebhookDelivery:
-    """Look up the runs a delivery points at through the platform API, ingest them like a poll would, and fetch
-    and triage the new failures right here: one task from webhook to incident, where a poll queues two more."""
-    delivery = WebhookDelivery.objects.select_related("connection").get(pk=delivery_id)
-    if delivery.status != WebhookDelivery.Status.ACCEPTED:
-        return delivery
-    payload = payload_parse(delivery.source, delivery.body.encode())
-    client = client_for(delivery.connection)
-    lookup = None
-    try:
-        if isinstance(payload, DatabricksNotification):
-            records = [
-                call_with_backoff(
-                    partial(client.get_run, payload.job_run_id),
-                    attempts=settings.SOURCE_MAX_ATTEMPTS,
-                    max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS,
-                )
-            ]
-        elif payload.data.essentials.monitorCondition == "Fired":
-            lookup = _alert_runs(client, delivery, payload)
-            records = lookup.records if lookup else []
-        else:
-            records = []
-    except SourceError as exc:
-        WebhookDelivery.objects.filter(pk=delivery_id).update(
-            status=WebhookDelivery.Status.FAILED, error=str(exc)[:2000], processed_at=timezone.now()
+def webhook_deliveries_claim(*, limit: int, now: datetime | None = None) -> list[WebhookDelivery]:
+    """Up to `limit` accepted deliveries that no worker holds, oldest first, now held by this one for
+    AIMS_WEBHOOK_CLAIM_SECONDS: two workers never take the same delivery, and one that dies lets go when its claim
+    ends. Four statements whatever the number."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        deliveries = list(
+            WebhookDelivery.objects.filter(status=WebhookDelivery.Status.ACCEPTED)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .select_related("connection")
+            .select_for_update(of=("self",), skip_locked=True)
+            .order_by("id")[:limit]
         )
-        raise
-    result = runs_ingest(connection=delivery.connection, records=records, queue_detail=False)
-    if lookup is not None and lookup.names:
-        _alert_coverage_record(delivery.connection, lookup)
-    if isinstance(payload, DatabricksNotification):
-        delivery.run_ids = [record.external_run_id for record in records]
-    else:
-        # An alert names no run: the runs it led to are the failures AIMS learnt of through it.
-        delivery.run_ids = list(result.failures_queued)
-    delivery.status = WebhookDelivery.Status.PROCESSED if records else WebhookDelivery.Status.IGNORED
-    if (
-        lookup is None
-        and isinstance(payload, AzureMonitorAlert)
-        and payload.data.essentials.monitorCondition == "Fired"
-    ):
-        delivery.error = "nothing to look up: a lookup of its pipelines begun after it arrived covered its window"
+        if deliveries:
+            until = now + timedelta(seconds=settings.AIMS_WEBHOOK_CLAIM_SECONDS)
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(claimed_until=until)
+    return deliveries
+
+
+def webhook_drain_queue(*, force: bool = False) -> None:
+    """Queue a drain of the accepted deliveries unless one is queued and has not started yet (its mark is in the
+    cache): a burst of deliveries queues a drain per batch, not per delivery. A drain clears the mark before it
+    claims anything, so a delivery stored after that queues the next one. With the cache down, always queue: a
+    drain too many finds nothing, one too few would leave deliveries to the minute tick."""
+    if not force:
+        try:
+            force = cache.add(DRAIN_MARK, 1, timeout=DRAIN_MARK_SECONDS)
+        except Exception:  # any cache failure
+            logger.warning("cache unavailable: queueing a webhook drain regardless", exc_info=True)
+            force = True
+    if force:
+        async_task("monitors.tasks.webhook_deliveries_drain_task", group="webhooks")
+
+
+def webhook_deliveries_drain(*, limit: int | None = None) -> int:
+    """Process the accepted deliveries a batch at a time until a batch comes back short of `limit`
+    (AIMS_WEBHOOK_BATCH), or for at most DRAIN_SECONDS, after which another drain is queued to go on. A batch whose
+    processing fails does not stop the next; the first error is raised at the end. Returns how many."""
+    limit = limit or settings.AIMS_WEBHOOK_BATCH
+    with contextlib.suppress(Exception):
+        cache.delete(DRAIN_MARK)
+    deadline = time.monotonic() + min(DRAIN_SECONDS, settings.Q_CLUSTER["timeout"] / 2)
+    done, first_error = 0, None
+    while True:
+        deliveries = webhook_deliveries_claim(limit=limit)
+        try:
+            if deliveries:
+                webhook_deliveries_process(deliveries)
+        except Exception as exc:  # noqa: BLE001 - raised once the rest is drained
+            first_error = first_error or exc
+        done += len(deliveries)
+        if len(deliveries) < limit:
+            break
+        if time.monotonic() > deadline:
+            webhook_drain_queue(force=True)
+            break
+    if first_error is not None:
+        raise first_error
+    return done
+
+
+def webhook_deliveries_process(deliveries: Sequence[WebhookDelivery]) -> None:
+    """Look up the runs each delivery points at through the platform API, ingest them like a poll would, and fetch
+    and triage the new failures right here, one batch per connection: from webhook to incident in one task, where
+    a poll queues two more. A delivery whose lookup fails is marked failed and the others go on; the first error is
+    raised at the end so the task queue records it."""
+    by_connection: dict[int, list[WebhookDelivery]] = {}
+    for delivery in deliveries:
+        by_connection.setdefault(delivery.connection_id, []).append(delivery)
+    errors: list[Exception] = []
+    for batch in by_connection.values():
+        try:
+            _connection_deliveries_process(batch[0].connection, batch, errors)
+        except Exception as exc:  # noqa: BLE001 - the other connections' deliveries still get processed
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+def _connection_deliveries_process(
+    connection: Connection, deliveries: list[WebhookDelivery], errors: list[Exception]
+) -> None:
+    client = client_for(connection)
+    call = partial(
+        call_with_backoff, attempts=settings.SOURCE_MAX_ATTEMPTS, max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS
+    )
+    notified: list[RunRecord] = []  # Databricks: ingested together, after the loop
+    failures: dict[str, None] = {}  # the failures new to AIMS, in the order they came
+    for delivery in deliveries:
+        delivery.status, delivery.error = WebhookDelivery.Status.PROCESSED, ""
+        try:
+            payload = payload_parse(delivery.source, delivery.body.encode())
+            if isinstance(payload, DatabricksNotification):
+                record = call(partial(client.get_run, payload.job_run_id))
+                notified.append(record)
+                delivery.run_ids = [record.external_run_id]
+            elif payload.data.essentials.monitorCondition != "Fired":
+                delivery.status = WebhookDelivery.Status.IGNORED
+            elif (lookup := _alert_runs(client, delivery, payload)) is None:
+                delivery.status = WebhookDelivery.Status.IGNORED
+                delivery.error = COVERED
+            else:
+                # Stored before the next alert's lookup, which may then find its window covered.
+                result = runs_ingest(connection=connection, records=lookup.records, queue_detail=False)
+                if lookup.names:
+                    _alert_coverage_record(connection, lookup)
+                # An alert names no run: the runs it led to are the failures AIMS learnt of through it.
+                delivery.run_ids = list(result.failures_queued)
+                failures.update(dict.fromkeys(result.failures_queued))
+                if not lookup.records:
+                    delivery.status = WebhookDelivery.Status.IGNORED
+        except (SourceError, PayloadError) as exc:
+            delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]
+            errors.append(exc)
     try:
-        if result.failures_queued:
-            failures_enrich(
-                connection_id=delivery.connection_id, external_run_ids=result.failures_queued, triage_now=True
-            )
+        if notified:
+            result = runs_ingest(connection=connection, records=notified, queue_detail=False)
+            failures.update(dict.fromkeys(result.failures_queued))
+        if failures:
+            failures_enrich(connection_id=connection.pk, external_run_ids=list(failures), triage_now=True)
     finally:
         # Processed once its runs are stored. A detail error fails the task, and the next poll fetches it again.
-        delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["status", "run_ids", "error", "processed_at", "updated_at"])
+        now = timezone.now()
+        for delivery in deliveries:
+            delivery.processed_at = delivery.updated_at = now
+        WebhookDelivery.objects.bulk_update(deliveries, ["status", "run_ids", "error", "processed_at", "updated_at"])
+
+
+def webhook_delivery_process(*, delivery_id: int) -> WebhookDelivery:
+    """Process one delivery now, whoever holds it (see webhook_deliveries_process); a delivery already processed is
+    left as it is."""
+    delivery = WebhookDelivery.objects.select_related("connection").get(pk=delivery_id)
+    if delivery.status == WebhookDelivery.Status.ACCEPTED:
+        webhook_deliveries_process([delivery])
     return delivery

@@ -1,6 +1,6 @@
 """django-q2 tasks of the monitors app: each loads ids, calls one service and lets errors surface."""
 
-from monitors.services import failures_enrich, monitor_poll, webhook_delivery_process
+from monitors.services import failures_enrich, monitor_poll, webhook_deliveries_drain
 
 
 def monitor_poll_task(monitor_id: int) -> dict:
@@ -11,5 +11,14 @@ def failures_enrich_task(connection_id: int, external_run_ids: list[str]) -> int
     return failures_enrich(connection_id=connection_id, external_run_ids=external_run_ids)
 
 
-def webhook_delivery_process_task(delivery_id: int) -> str:
-    return webhook_delivery_process(delivery_id=delivery_id).status
+def webhook_deliveries_drain_task() -> int:
+    return webhook_deliveries_drain()
+
+
+def webhooks_tick_task() -> int:
+    return webhook_deliveries_drain()
+
+
+def webhook_delivery_process_task(delivery_id: int) -> int:
+    """Queued by earlier versions, one per delivery: now a drain like any other."""
+    return webhook_deliveries_drain()

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -86,11 +86,12 @@ def _claim_llm(stats: SignatureStats, now) -> bool:
     )
 
 
-def failure_analyze(*, run_id: int) -> FailureAnalysis:
-    """Analyse a failed run once: reuse the LLM analysis of its signature when one is fresh, else ask the LLM (at
-    most one call per signature per window), else the offline classifier; adjust by the signature's retry history;
-    store the verdict (redacted) and count the failure."""
-    run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
+def failure_analyze(*, run_id: int | None = None, run: PipelineRun | None = None) -> FailureAnalysis:
+    """Analyse a failed run (by id, or loaded with its pipeline and connection) once: reuse the LLM analysis of its
+    signature when one is fresh, else ask the LLM (at most one call per signature per window), else the offline
+    classifier; adjust by the signature's retry history; store the verdict (redacted) and count the failure."""
+    if run is None:
+        run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
     existing = FailureAnalysis.objects.filter(run=run).first()
     if existing is not None:
         return existing
@@ -136,22 +137,23 @@ def failure_analyze(*, run_id: int) -> FailureAnalysis:
     values["summary"] = redact(values["summary"])
     values["root_cause"] = redact(values["root_cause"])
     values["recommended_actions"] = [redact(action) for action in values["recommended_actions"]]
-    with transaction.atomic():
-        analysis, created = FailureAnalysis.objects.get_or_create(
-            run=run,
-            defaults={
+    try:
+        with transaction.atomic():
+            analysis = FailureAnalysis.objects.create(
+                run=run,
                 **values,
                 **fields,
-                "signature": signature.hash,
-                "signature_text": redact(signature.text),
-                "learned": learned,
-            },
-        )
-        if created:
+                signature=signature.hash,
+                signature_text=redact(signature.text),
+                learned=learned,
+            )
             update = {"failures": F("failures") + 1, "last_seen_at": now}
             if analysis.analyzer == FailureAnalysis.Analyzer.LLM and not analysis.cache_hit:
                 update |= {"llm_analysis": analysis, "llm_analyzed_at": now, "llm_claimed_until": None}
             SignatureStats.objects.filter(pk=stats.pk).update(**update)
+    except IntegrityError:
+        # Another worker stored this run's verdict meanwhile (one per run): theirs stands, counted once.
+        return FailureAnalysis.objects.get(run=run)
     return analysis
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from aimsweb.choices import Severity
@@ -110,13 +111,19 @@ def incident_open_or_update(*, run: PipelineRun, analysis: FailureAnalysis) -> t
     severity = severity_for(analysis_severity=analysis.severity, criticality=run.pipeline.criticality)
     now = timezone.now()
     details = {"run_id": run.pk, "external_run_id": run.external_run_id, "analysis_id": analysis.pk}
+    window = now - timedelta(minutes=settings.AIMS_INCIDENT_REOPEN_MINUTES)
     for _ in range(5):
-        incident = (
+        # One read locks the open incident of the fingerprint or, when there is none, the latest one resolved
+        # within the reopen window.
+        resolved = Case(When(status=Incident.Status.RESOLVED, then=Value(1)), default=Value(0))
+        found = (
             Incident.objects.select_for_update(of=("self",))
             .filter(fingerprint=fingerprint)
-            .exclude(status=Incident.Status.RESOLVED)
+            .filter(~Q(status=Incident.Status.RESOLVED) | Q(resolved_at__gte=window))
+            .order_by(resolved, F("resolved_at").desc(nulls_last=True))
             .first()
         )
+        incident = found if found is not None and found.status != Incident.Status.RESOLVED else None
         if incident is not None:
             # The row is locked: what is written here is what it holds until the transaction ends.
             incident.occurrence_count += 1
@@ -132,13 +139,7 @@ def incident_open_or_update(*, run: PipelineRun, analysis: FailureAnalysis) -> t
                 details=details,
             )
             return incident, Change.OCCURRED
-        window = now - timedelta(minutes=settings.AIMS_INCIDENT_REOPEN_MINUTES)
-        recent = (
-            Incident.objects.select_for_update(of=("self",))
-            .filter(fingerprint=fingerprint, status=Incident.Status.RESOLVED, resolved_at__gte=window)
-            .order_by("-resolved_at")
-            .first()
-        )
+        recent = found
         resolved_before = recent.resolved_at if recent is not None else None
         try:
             with transaction.atomic():
@@ -150,8 +151,8 @@ def incident_open_or_update(*, run: PipelineRun, analysis: FailureAnalysis) -> t
                         title=_title(run, analysis),
                         severity=severity,
                         category=analysis.category,
-                        connection_id=run.connection_id,
-                        pipeline_id=run.pipeline_id,
+                        connection=run.connection,
+                        pipeline=run.pipeline,
                         latest_run=run,
                         analysis=analysis,
                         first_seen_at=now,

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from aimsweb.memo import memoized
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification
 from incidents.services.analysis import signature_retry_record
 from incidents.services.incidents import (
@@ -54,12 +55,15 @@ class Decision:
 
 def retry_policy_match(*, connection_id: int, pipeline_name: str, category: str) -> RetryPolicy | None:
     """The enabled policy with the lowest priority number that matches, or None (then nothing is retried)."""
-    for policy in RetryPolicy.objects.filter(
-        Q(connection_id__isnull=True) | Q(connection_id=connection_id), enabled=True
-    ).order_by("priority", "name"):
+    for policy in _enabled_policies():
         if policy.matches(connection_id=connection_id, pipeline_name=pipeline_name, category=category):
             return policy
     return None
+
+
+@memoized
+def _enabled_policies() -> list[RetryPolicy]:
+    return list(RetryPolicy.objects.filter(enabled=True).order_by("priority", "name"))
 
 
 def retry_delay(*, policy: RetryPolicy, attempt_number: int, advised_minutes: int = 0, rng=random) -> timedelta:

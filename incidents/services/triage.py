@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from aimsweb.memo import memo_scope
 from incidents.models import FailureAnalysis, Incident, Notification
 from incidents.realtime import incidents_changed_broadcast
 from incidents.services.analysis import failure_analyze
@@ -48,20 +49,22 @@ def _passed_over(run: PipelineRun) -> bool:
     )
 
 
-def failure_triage(*, run_id: int) -> Incident | None:
-    """Analyse a failed run, then in one transaction: count it in its incident (opening or reopening one), let the
-    retry policy decide about a rerun — or, for a rerun that failed, leave it to the attempt it belongs to — and
-    queue the page when the incident is new. Idempotent: a run already counted is left alone. A failure passed over
-    (stale, or superseded by a later success) is analysed only; returns None then."""
-    analysis = failure_analyze(run_id=run_id)
+def failure_triage(*, run_id: int | None = None, run: PipelineRun | None = None) -> Incident | None:
+    """Analyse a failed run (by id, or loaded with its pipeline and connection), then in one transaction: count it
+    in its incident (opening or reopening one), let the retry policy decide about a rerun — or, for a rerun that
+    failed, leave it to the attempt it belongs to — and queue the page when the incident is new. Idempotent: a run
+    already counted is left alone. A failure passed over (stale, or superseded by a later success) is analysed
+    only; returns None then."""
+    if run is None:
+        run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
+    analysis = failure_analyze(run=run)
     with transaction.atomic():
         # Lock the analysis row alone (a join here leaves PostgreSQL to plan it on statistics a bulk poll has just
-        # made stale), then read the run.
+        # made stale). Whoever holds it counts the run, as loaded for the analysis (a batch, a second or so, ago).
         counted = FailureAnalysis.objects.select_for_update().filter(pk=analysis.pk).values_list("incident", flat=True)
         incident_id = counted.get()
         if incident_id is not None:
             return Incident.objects.get(pk=incident_id)
-        run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=analysis.run_id)
         attempt = _attempt_behind(run)
         if attempt is None and _passed_over(run):
             return None
@@ -86,14 +89,20 @@ def failure_triage(*, run_id: int) -> Incident | None:
 
 def failures_triage(*, run_ids: list[int]) -> int:
     """Triage a batch of failed runs (see failure_triage); one that fails does not stop the others, and the first
-    error is raised at the end so the task queue records it. Returns how many were triaged."""
+    error is raised at the end so the task queue records it. Returns how many were triaged. The runs are read in
+    one query, and the policies, routes and maintenance windows once for the batch."""
     done, first_error = 0, None
-    for run_id in run_ids:
-        try:
-            failure_triage(run_id=run_id)
-            done += 1
-        except Exception as exc:  # noqa: BLE001 - reported after the rest of the batch is done
-            first_error = first_error or exc
+    runs = PipelineRun.objects.select_related("pipeline", "connection").in_bulk(run_ids)
+    with memo_scope():
+        for run_id in run_ids:
+            try:
+                run = runs.get(run_id)
+                if run is None:
+                    raise PipelineRun.DoesNotExist(f"run {run_id} no longer exists")
+                failure_triage(run=run)
+                done += 1
+            except Exception as exc:  # noqa: BLE001 - reported after the rest of the batch is done
+                first_error = first_error or exc
     if first_error is not None:
         raise first_error
     return done

@@ -151,11 +151,12 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
     monitor_schedules_sync()
 
     schedules = {s.name: s for s in Schedule.objects.all()}
-    ticks = {"aims-remediation-tick", "aims-notifications-tick"}
+    ticks = {"aims-remediation-tick", "aims-notifications-tick", "aims-webhooks-tick"}
     assert set(schedules) == {f"monitor-poll-{fast.pk}", f"monitor-poll-{slow.pk}", *ticks}
     assert {schedules[name].func for name in ticks} == {
         "incidents.tasks.remediation_tick_task",
         "incidents.tasks.notifications_tick_task",
+        "monitors.tasks.webhooks_tick_task",
     }
     assert all(schedules[name].minutes == 1 for name in ticks)
     assert schedules[f"monitor-poll-{slow.pk}"].minutes == 3
