@@ -2,6 +2,7 @@
 
 import contextlib
 import fnmatch
+import functools
 import logging
 import math
 import time
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from django.db import transaction
 from django.db.models import Exists, Min, Q
 from django.utils import timezone
@@ -574,6 +575,13 @@ def webhook_deliveries_claim(*, limit: int, now: datetime | None = None) -> list
     return deliveries
 
 
+@functools.cache
+def _marks() -> BaseCache:
+    """The default cache, one client per process: Django's `cache` is per request context under ASGI, which would
+    open a new Redis connection for every webhook."""
+    return caches.create_connection(DEFAULT_CACHE_ALIAS)
+
+
 def webhook_drain_queue(*, force: bool = False) -> None:
     """Queue a drain of the accepted deliveries unless one is queued and has not started yet (its mark is in the
     cache): a burst of deliveries queues a drain per batch, not per delivery. A drain clears the mark before it
@@ -581,7 +589,7 @@ def webhook_drain_queue(*, force: bool = False) -> None:
     drain too many finds nothing, one too few would leave deliveries to the minute tick."""
     if not force:
         try:
-            force = cache.add(DRAIN_MARK, 1, timeout=DRAIN_MARK_SECONDS)
+            force = _marks().add(DRAIN_MARK, 1, timeout=DRAIN_MARK_SECONDS)
         except Exception:  # any cache failure
             logger.warning("cache unavailable: queueing a webhook drain regardless", exc_info=True)
             force = True
@@ -595,7 +603,7 @@ def webhook_deliveries_drain(*, limit: int | None = None) -> int:
     processing fails does not stop the next; the first error is raised at the end. Returns how many."""
     limit = limit or settings.AIMS_WEBHOOK_BATCH
     with contextlib.suppress(Exception):
-        cache.delete(DRAIN_MARK)
+        _marks().delete(DRAIN_MARK)
     deadline = time.monotonic() + min(DRAIN_SECONDS, settings.Q_CLUSTER["timeout"] / 2)
     done, first_error = 0, None
     while True:

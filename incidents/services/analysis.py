@@ -86,13 +86,16 @@ def _claim_llm(stats: SignatureStats, now) -> bool:
     )
 
 
-def failure_analyze(*, run_id: int | None = None, run: PipelineRun | None = None) -> FailureAnalysis:
+def failure_analyze(
+    *, run_id: int | None = None, run: PipelineRun | None = None, unanalysed: bool = False
+) -> FailureAnalysis:
     """Analyse a failed run (by id, or loaded with its pipeline and connection) once: reuse the LLM analysis of its
     signature when one is fresh, else ask the LLM (at most one call per signature per window), else the offline
-    classifier; adjust by the signature's retry history; store the verdict (redacted) and count the failure."""
+    classifier; adjust by the signature's retry history; store the verdict (redacted) and count the failure.
+    `unanalysed`: the caller has just found no verdict for the run (then it is not looked for again)."""
     if run is None:
         run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
-    existing = FailureAnalysis.objects.filter(run=run).first()
+    existing = None if unanalysed else FailureAnalysis.objects.filter(run=run).first()
     if existing is not None:
         return existing
     signature = signature_of(run.error_message, error_code=run.error_code)

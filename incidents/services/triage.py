@@ -1,11 +1,13 @@
 """Triage of a failed run: analyse it, count it in its incident, let the retry policy decide, and page whoever the
 routes name — once per run, however often the task runs."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -19,10 +21,48 @@ from incidents.services.remediation import remediation_decide
 from monitors.models import PipelineRun, RetryAttempt
 
 
-def _attempt_behind(run: PipelineRun) -> RetryAttempt | None:
+@dataclass(frozen=True)
+class TriageReads:
+    """What triage reads about a batch of runs, in three queries for the whole batch: their analyses so far, the
+    attempts they are reruns of, and the newest success of each of their pipelines since the oldest of them."""
+
+    analyses: dict[int, FailureAnalysis]
+    attempts: dict[tuple[int, str], RetryAttempt]
+    latest_success: dict[int, datetime]
+
+    @classmethod
+    def of(cls, runs: list[PipelineRun]) -> "TriageReads":
+        ids = [run.pk for run in runs]
+        attempts = (
+            RetryAttempt.objects.filter(
+                run__connection_id__in={run.connection_id for run in runs},
+                external_rerun_id__in=[run.external_run_id for run in runs],
+            )
+            .select_related("run")
+            .order_by("-pk")  # the first one wins, as it did one run at a time
+        )
+        starts = [run.started_at for run in runs if run.started_at is not None]
+        latest = (
+            PipelineRun.objects.filter(
+                pipeline_id__in={run.pipeline_id for run in runs},
+                status=PipelineRun.Status.SUCCEEDED,
+                started_at__gt=min(starts),
+            )
+            .values("pipeline_id")
+            .annotate(latest=Max("started_at"))
+            if starts
+            else []
+        )
+        return cls(
+            analyses={analysis.run_id: analysis for analysis in FailureAnalysis.objects.filter(run_id__in=ids)},
+            attempts={(a.run.connection_id, a.external_rerun_id): a for a in attempts},
+            latest_success={row["pipeline_id"]: row["latest"] for row in latest},
+        )
+
+
+def _attempt_behind(run: PipelineRun, reads: TriageReads) -> RetryAttempt | None:
     """The attempt whose rerun this run is (an ADF recovery run, a new Databricks job run), if any."""
-    attempt = RetryAttempt.objects.filter(run__connection_id=run.connection_id, external_rerun_id=run.external_run_id)
-    found = attempt.select_related("run").first()
+    found = reads.attempts.get((run.connection_id, run.external_run_id))
     if found is None:
         group = (run.raw or {}).get("runGroupId")
         if group and group != run.external_run_id:
@@ -36,28 +76,28 @@ def _attempt_behind(run: PipelineRun) -> RetryAttempt | None:
     return found
 
 
-def _passed_over(run: PipelineRun) -> bool:
+def _passed_over(run: PipelineRun, reads: TriageReads) -> bool:
     """A failure nobody needs to act on any more: it ended long before AIMS saw it, or a later run of the pipeline
     has already succeeded. Reruns of attempts are never passed over: their attempt waits for them."""
     ended = run.ended_at or run.started_at
     if ended is not None and ended < timezone.now() - timedelta(hours=settings.AIMS_TRIAGE_MAX_AGE_HOURS):
         return True
-    return run.started_at is not None and (
-        PipelineRun.objects.filter(
-            pipeline_id=run.pipeline_id, status=PipelineRun.Status.SUCCEEDED, started_at__gt=run.started_at
-        ).exists()
-    )
+    latest = reads.latest_success.get(run.pipeline_id)
+    return run.started_at is not None and latest is not None and latest > run.started_at
 
 
-def failure_triage(*, run_id: int | None = None, run: PipelineRun | None = None) -> Incident | None:
+def failure_triage(
+    *, run_id: int | None = None, run: PipelineRun | None = None, reads: TriageReads | None = None
+) -> Incident | None:
     """Analyse a failed run (by id, or loaded with its pipeline and connection), then in one transaction: count it
     in its incident (opening or reopening one), let the retry policy decide about a rerun — or, for a rerun that
     failed, leave it to the attempt it belongs to — and queue the page when the incident is new. Idempotent: a run
     already counted is left alone. A failure passed over (stale, or superseded by a later success) is analysed
-    only; returns None then."""
+    only; returns None then. A batch passes what it has read for all its runs (TriageReads)."""
     if run is None:
         run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
-    analysis = failure_analyze(run=run)
+    reads = reads or TriageReads.of([run])
+    analysis = reads.analyses.get(run.pk) or failure_analyze(run=run, unanalysed=True)
     with transaction.atomic():
         # Lock the analysis row alone (a join here leaves PostgreSQL to plan it on statistics a bulk poll has just
         # made stale). Whoever holds it counts the run, as loaded for the analysis (a batch, a second or so, ago).
@@ -65,8 +105,8 @@ def failure_triage(*, run_id: int | None = None, run: PipelineRun | None = None)
         incident_id = counted.get()
         if incident_id is not None:
             return Incident.objects.get(pk=incident_id)
-        attempt = _attempt_behind(run)
-        if attempt is None and _passed_over(run):
+        attempt = _attempt_behind(run, reads)
+        if attempt is None and _passed_over(run, reads):
             return None
         incident, change = incident_open_or_update(run=run, analysis=analysis)
         FailureAnalysis.objects.filter(pk=analysis.pk).update(incident=incident)
@@ -93,13 +133,14 @@ def failures_triage(*, run_ids: list[int]) -> int:
     one query, and the policies, routes and maintenance windows once for the batch."""
     done, first_error = 0, None
     runs = PipelineRun.objects.select_related("pipeline", "connection").in_bulk(run_ids)
+    reads = TriageReads.of(list(runs.values()))
     with memo_scope():
         for run_id in run_ids:
             try:
                 run = runs.get(run_id)
                 if run is None:
                     raise PipelineRun.DoesNotExist(f"run {run_id} no longer exists")
-                failure_triage(run=run)
+                failure_triage(run=run, reads=reads)
                 done += 1
             except Exception as exc:  # noqa: BLE001 - reported after the rest of the batch is done
                 first_error = first_error or exc

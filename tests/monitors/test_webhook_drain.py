@@ -12,7 +12,7 @@ from django.utils import timezone
 from incidents.models import FailureAnalysis
 from monitors.clients.base import SourceError
 from monitors.models import PipelineRun, WebhookDelivery
-from monitors.services import webhook_deliveries_claim, webhook_deliveries_drain, webhook_delivery_receive
+from monitors.services import _marks, webhook_deliveries_claim, webhook_deliveries_drain, webhook_delivery_receive
 from tests.monitors.fakes import FakeSourceClient, record
 from tests.monitors.test_webhooks import ALERT_PAYLOAD, DBX_PAYLOAD, adf, dbx, fake_clients  # noqa: F401  (fixtures)
 
@@ -141,7 +141,7 @@ def test_cache_down_still_queues_a_drain_per_delivery(dbx, fake_clients, held_ta
     def down(*args, **kwargs):
         raise ConnectionError("redis: connection refused")
 
-    monkeypatch.setattr("monitors.services.cache.add", down)
+    monkeypatch.setattr(_marks(), "add", down)
     _receive(dbx, _notification("100"))
     _receive(dbx, _notification("101"))
 
