@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,22 +183,18 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def aims_server(request, transactional_db, shared_channel_layer, collected_static) -> Iterator[AimsServer]:
-    """A real daphne process serving AIMS on 127.0.0.1:<free port>, on this test's database and channel layer.
-
-    Tasks run inline in it (django-q2 sync, as in all tests): a webhook it receives is processed, triaged and
-    broadcast by the server itself. Its output goes to var/test-artifacts/logs/, shown when the test fails."""
+@contextmanager
+def _aims_server(request, channel_layer_url: str, static_root: Path, name: str = "") -> Iterator[AimsServer]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = artifacts_dir("logs", connection.vendor) / f"{_slug(request.node.nodeid)}.daphne.log"
+    log = artifacts_dir("logs", connection.vendor) / f"{_slug(request.node.nodeid)}{name}.daphne.log"
     request.node.stash[SERVER_LOG] = log
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "AIMS_TEST_WORKER_DATABASE": str(connection.settings_dict["NAME"]),
-        "AIMS_TEST_CHANNEL_LAYER_URL": shared_channel_layer,
-        "AIMS_TEST_STATIC_ROOT": str(collected_static),
+        "AIMS_TEST_CHANNEL_LAYER_URL": channel_layer_url,
+        "AIMS_TEST_STATIC_ROOT": str(static_root),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for this process only (see the module docstring)
@@ -224,6 +221,23 @@ def aims_server(request, transactional_db, shared_channel_layer, collected_stati
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(10)
+
+
+@pytest.fixture
+def aims_server(request, transactional_db, shared_channel_layer, collected_static) -> Iterator[AimsServer]:
+    """A real daphne process serving AIMS on 127.0.0.1:<free port>, on this test's database and channel layer.
+
+    Tasks run inline in it (django-q2 sync, as in all tests): a webhook it receives is processed, triaged and
+    broadcast by the server itself. Its output goes to var/test-artifacts/logs/, shown when the test fails."""
+    with _aims_server(request, shared_channel_layer, collected_static) as server:
+        yield server
+
+
+@pytest.fixture
+def second_aims_server(request, aims_server, shared_channel_layer, collected_static) -> Iterator[AimsServer]:
+    """Another daphne process like aims_server, on the same database and Redis channel layer."""
+    with _aims_server(request, shared_channel_layer, collected_static, name=".second") as server:
+        yield server
 
 
 # --- The browser --------------------------------------------------------------------------------------------------
@@ -274,12 +288,14 @@ def _record_console_error(errors: list[str], message: ConsoleMessage) -> None:
 
 @pytest.fixture
 def page_for(request, browser: Browser, aims_server: AimsServer) -> Iterator[Callable[..., Page]]:
-    """`page_for(user, width=1280)`: a page of a new browser context (its own cookies) logged in as `user` through the
-    real login form. Contexts are closed after the test; when it failed, each open page is screenshot first."""
+    """`page_for(user, width=1280, server=aims_server)`: a page of a new browser context (its own cookies) logged in
+    as `user` through the real login form. Contexts are closed after the test; when it failed, each open page is
+    screenshot first."""
     contexts = []
 
-    def open_page(user, width: int = 1280, height: int = 900) -> Page:
-        context = browser.new_context(base_url=aims_server.url, viewport={"width": width, "height": height})
+    def open_page(user, width: int = 1280, height: int = 900, server: AimsServer | None = None) -> Page:
+        base_url = (server or aims_server).url
+        context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

@@ -66,6 +66,26 @@ def test_live_broadcast_from_another_process_reaches_an_open_incident_list(make_
     assert _not_reloaded(page)
 
 
+def test_live_change_made_on_one_server_reaches_a_page_open_on_another(
+    make_user, page_for, aims_server, second_aims_server
+):
+    """Two server processes sharing the Redis channel layer: a Responder acknowledges on one, and the Viewer's list
+    open on the other follows."""
+    responder, viewer = make_user("rory", Role.RESPONDER), make_user("vera", Role.VIEWER)
+    incident = make_incident(title="orders_nightly: source timed out")
+    viewer_list = _open_live(page_for(viewer, server=aims_server), "/incidents/")
+    expect(viewer_list.locator(f"#incident-{incident.pk}")).to_contain_text("Triggered")
+
+    elsewhere = page_for(responder, server=second_aims_server)
+    elsewhere.goto(f"/incidents/{incident.pk}/")
+    elsewhere.locator('form[action$="/acknowledge/"]').get_by_role("button", name="Acknowledge").click()
+    expect(elsewhere.get_by_test_id("status")).to_have_text("Acknowledged")
+
+    expect(viewer_list.locator(f"#incident-{incident.pk}")).to_contain_text("Acknowledged")
+    assert _not_reloaded(viewer_list)
+    assert second_aims_server.url != aims_server.url
+
+
 def test_live_failure_webhook_opens_an_incident_and_an_acknowledgement_reaches_a_viewer(
     make_user, page_for, aims_server
 ):
