@@ -1,6 +1,7 @@
 """Failure analysis: one verdict per failed run, from the LLM (cached per signature) or the offline classifier."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -86,18 +87,20 @@ def _claim_llm(stats: SignatureStats, now) -> bool:
     )
 
 
-def failure_analyze(
-    *, run_id: int | None = None, run: PipelineRun | None = None, unanalysed: bool = False
-) -> FailureAnalysis:
-    """Analyse a failed run (by id, or loaded with its pipeline and connection) once: reuse the LLM analysis of its
-    signature when one is fresh, else ask the LLM (at most one call per signature per window), else the offline
-    classifier; adjust by the signature's retry history; store the verdict (redacted) and count the failure.
-    `unanalysed`: the caller has just found no verdict for the run (then it is not looked for again)."""
-    if run is None:
-        run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
-    existing = None if unanalysed else FailureAnalysis.objects.filter(run=run).first()
-    if existing is not None:
-        return existing
+@dataclass(frozen=True)
+class Verdict:
+    """A failed run's analysis, ready to store: every field of its FailureAnalysis, and the signature it counts in."""
+
+    run: PipelineRun
+    fields: dict
+    stats_id: int
+    at: datetime
+
+
+def failure_verdict(run: PipelineRun) -> Verdict:
+    """Decide about a failed run (loaded with its pipeline and connection): reuse the LLM analysis of its signature
+    when one is fresh, else ask the LLM (at most one call per signature per window), else the offline classifier;
+    adjust by the signature's retry history; redact."""
     signature = signature_of(run.error_message, error_code=run.error_code)
     now = timezone.now()
     stats, _ = SignatureStats.objects.get_or_create(
@@ -140,24 +143,36 @@ def failure_analyze(
     values["summary"] = redact(values["summary"])
     values["root_cause"] = redact(values["root_cause"])
     values["recommended_actions"] = [redact(action) for action in values["recommended_actions"]]
+    fields |= values | {"signature": signature.hash, "signature_text": redact(signature.text), "learned": learned}
+    return Verdict(run=run, fields=fields, stats_id=stats.pk, at=now)
+
+
+def failure_verdict_store(verdict: Verdict) -> FailureAnalysis:
+    """Store a verdict and count the failure in its signature. Call inside a transaction: when the run has a
+    verdict already (one per run), IntegrityError leaves that transaction to be rolled back."""
+    analysis = FailureAnalysis.objects.create(run=verdict.run, **verdict.fields)
+    update = {"failures": F("failures") + 1, "last_seen_at": verdict.at}
+    if analysis.analyzer == FailureAnalysis.Analyzer.LLM and not analysis.cache_hit:
+        update |= {"llm_analysis": analysis, "llm_analyzed_at": verdict.at, "llm_claimed_until": None}
+    SignatureStats.objects.filter(pk=verdict.stats_id).update(**update)
+    return analysis
+
+
+def failure_analyze(*, run_id: int | None = None, run: PipelineRun | None = None) -> FailureAnalysis:
+    """Analyse a failed run (by id, or loaded with its pipeline and connection) once (see failure_verdict), store
+    the verdict and count the failure; a run analysed already keeps its verdict."""
+    if run is None:
+        run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
+    existing = FailureAnalysis.objects.filter(run=run).first()
+    if existing is not None:
+        return existing
+    verdict = failure_verdict(run)
     try:
         with transaction.atomic():
-            analysis = FailureAnalysis.objects.create(
-                run=run,
-                **values,
-                **fields,
-                signature=signature.hash,
-                signature_text=redact(signature.text),
-                learned=learned,
-            )
-            update = {"failures": F("failures") + 1, "last_seen_at": now}
-            if analysis.analyzer == FailureAnalysis.Analyzer.LLM and not analysis.cache_hit:
-                update |= {"llm_analysis": analysis, "llm_analyzed_at": now, "llm_claimed_until": None}
-            SignatureStats.objects.filter(pk=stats.pk).update(**update)
+            return failure_verdict_store(verdict)
     except IntegrityError:
-        # Another worker stored this run's verdict meanwhile (one per run): theirs stands, counted once.
+        # Another worker stored this run's verdict meanwhile: theirs stands, counted once.
         return FailureAnalysis.objects.get(run=run)
-    return analysis
 
 
 def signature_retry_record(*, signature: str, succeeded: bool) -> None:

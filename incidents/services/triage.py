@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 from aimsweb.memo import memo_scope
 from incidents.models import FailureAnalysis, Incident, Notification
 from incidents.realtime import incidents_changed_broadcast
-from incidents.services.analysis import failure_analyze
+from incidents.services.analysis import Verdict, failure_verdict, failure_verdict_store
 from incidents.services.incidents import Change, incident_open_or_update
 from incidents.services.notifications import incident_notify
 from incidents.services.remediation import remediation_decide
@@ -97,14 +97,34 @@ def failure_triage(
     if run is None:
         run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
     reads = reads or TriageReads.of([run])
-    analysis = reads.analyses.get(run.pk) or failure_analyze(run=run, unanalysed=True)
+    analysis = reads.analyses.get(run.pk)
+    if analysis is not None:
+        return _triage(run, reads, analysis=analysis)
+    verdict = failure_verdict(run)
+    try:
+        return _triage(run, reads, verdict=verdict)
+    except IntegrityError:
+        if not FailureAnalysis.objects.filter(run=run).exists():
+            raise
+        # Another worker stored and counted this run's verdict meanwhile: its incident it is.
+        return _triage(run, TriageReads.of([run]), analysis=FailureAnalysis.objects.get(run=run))
+
+
+def _triage(
+    run: PipelineRun, reads: TriageReads, *, analysis: FailureAnalysis | None = None, verdict: Verdict | None = None
+) -> Incident | None:
     with transaction.atomic():
-        # Lock the analysis row alone (a join here leaves PostgreSQL to plan it on statistics a bulk poll has just
-        # made stale). Whoever holds it counts the run, as loaded for the analysis (a batch, a second or so, ago).
-        counted = FailureAnalysis.objects.select_for_update().filter(pk=analysis.pk).values_list("incident", flat=True)
-        incident_id = counted.get()
-        if incident_id is not None:
-            return Incident.objects.get(pk=incident_id)
+        if verdict is not None:
+            # Stored in this transaction: nobody else can count the run before it commits (a second verdict waits
+            # on the unique index, then fails).
+            analysis = failure_verdict_store(verdict)
+        else:
+            # Lock the analysis row alone (a join here leaves PostgreSQL to plan it on statistics a bulk poll has
+            # just made stale). Whoever holds it counts the run, as loaded (a batch, a second or so, ago).
+            counted = FailureAnalysis.objects.select_for_update().filter(pk=analysis.pk)
+            incident_id = counted.values_list("incident", flat=True).get()
+            if incident_id is not None:
+                return Incident.objects.get(pk=incident_id)
         attempt = _attempt_behind(run, reads)
         if attempt is None and _passed_over(run, reads):
             return None

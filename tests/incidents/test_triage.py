@@ -18,7 +18,7 @@ from incidents.models import (
     NotificationChannel,
     NotificationRoute,
 )
-from incidents.services import failure_triage, incident_resolve, runs_succeeded
+from incidents.services import failure_triage, incident_resolve, runs_succeeded, triage
 from incidents.services.incidents import SYSTEM, severity_for
 from monitors.models import Pipeline, PipelineRun, RetryAttempt
 from simulator.testing import run_simulator
@@ -51,6 +51,25 @@ def _webhook_channel(url: str, name: str = "hook") -> NotificationChannel:
     channel.set_signing_secret("s" * 32)
     channel.save()
     return channel
+
+
+@pytest.mark.django_db
+def test_triage_counts_once_a_verdict_another_worker_stored_meanwhile(monkeypatch):
+    run = make_run(error_message=TIMEOUT.format(n=1))
+    real = triage.failure_verdict
+
+    def raced(run):
+        verdict = real(run)
+        monkeypatch.setattr(triage, "failure_verdict", real)
+        failure_triage(run_id=run.pk)  # the other worker, a moment faster
+        return verdict
+
+    monkeypatch.setattr(triage, "failure_verdict", raced)
+    incident = failure_triage(run_id=run.pk)
+
+    assert incident is not None and incident.occurrence_count == 1
+    assert FailureAnalysis.objects.get(run=run).incident == incident
+    assert Incident.objects.count() == 1
 
 
 @pytest.mark.django_db
