@@ -677,10 +677,11 @@ def _connection_deliveries_process(
         except (SourceError, PayloadError) as exc:
             delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]
             errors.append(exc)
+    if notified:
+        # Should this fail, the deliveries stay accepted and are taken up again once their claim ends.
+        result = runs_ingest(connection=connection, records=notified, queue_detail=False)
+        failures.update(dict.fromkeys(result.failures_queued))
     try:
-        if notified:
-            result = runs_ingest(connection=connection, records=notified, queue_detail=False)
-            failures.update(dict.fromkeys(result.failures_queued))
         if failures:
             failures_enrich(connection_id=connection.pk, external_run_ids=list(failures), triage_now=True)
     finally:

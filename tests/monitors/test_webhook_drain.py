@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -146,3 +147,20 @@ def test_cache_down_still_queues_a_drain_per_delivery(dbx, fake_clients, held_ta
     _receive(dbx, _notification("101"))
 
     assert [args[0] for args in held_tasks] == ["monitors.tasks.webhook_deliveries_drain_task"] * 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_runs_that_cannot_be_stored_leave_their_deliveries_to_be_taken_up_again(dbx, fake_clients, monkeypatch):  # noqa: F811
+    fake_clients.runs = [record("100", pipeline="job")]
+    delivery = _receive(dbx, _notification("100"))
+
+    def broken(**kwargs):
+        raise DatabaseError("could not extend file: No space left on device")
+
+    monkeypatch.setattr("monitors.services.runs_ingest", broken)
+    with pytest.raises(DatabaseError):
+        webhook_deliveries_drain()
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.processed_at) == (WebhookDelivery.Status.ACCEPTED, None)
+    assert delivery.claimed_until is not None  # taken up again once the claim ends (the minute tick)
