@@ -10,9 +10,9 @@ each failure's Azure Monitor alert or Databricks notification to daphne's webhoo
 
 A probe fails the reserved job `bench_live_probe` without a notification, posts the Databricks webhook itself
 and takes t0 when the 202 arrives; t1 is the arrival of the first message on `/ws/incidents/` (default filters:
-open incidents, newest first, as a Viewer) with a row for that job. Between the two lie the task queue (one task:
-delivery, failure detail and triage, behind whatever the background has queued), the platform lookups,
-the analysis, the incident write and the push. Before each probe the job's open incident is resolved and the bench
+open incidents, newest first, as a Viewer) with a row for that job. Between the two lie the wait for a drain to take
+the delivery in its batch (behind the deliveries the background sent before it), the platform lookups, the
+analysis, the incident write and the push. Before each probe the job's open incident is resolved and the bench
 waits for a push without its row; a row counts only when its incident has counted this probe's run (checked in the
 database), so a late failure of an earlier probe is never taken for this one.
 
