@@ -49,7 +49,8 @@ def maintenance_window_active(
     at = at or timezone.now()
     field = {"notifications": "suppress_notifications", "retries": "suppress_retries"}[suppresses]
     # In a batch, one read of every window still open when the batch began serves each failure in it.
-    candidates = _windows_suppressing(field, min(memo_started() or at, at))
+    started = memo_started()
+    candidates = _windows_suppressing(field, started if started is not None and at >= started else at)
     return next(
         (w for w in candidates if w.covers(connection_id=connection_id, pipeline_name=pipeline_name, at=at)), None
     )
