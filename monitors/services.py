@@ -497,35 +497,60 @@ class AlertLookup:
     end: datetime
 
 
-def _alert_runs(client, delivery: WebhookDelivery, alert: AzureMonitorAlert) -> AlertLookup | None:
-    """The failed runs behind an alert, found with the service's own filters (status Failed, the alerted pipelines,
-    updated in the alert's window) and only as far back as no earlier lookup has already read; None when earlier
-    lookups have covered the alert (see alert_lookup_start)."""
-    window_start, window_end = alert.window
-    since, until = window_start - ALERT_WINDOW_SLACK, window_end + ALERT_WINDOW_SLACK
-    names = alert.pipeline_names
-    began = timezone.now()
-    if names:
-        coverage = {
-            external_id: AlertCoverage.of(state)
-            for external_id, state in Pipeline.objects.filter(
-                connection=delivery.connection, external_id__in=names
-            ).values_list("external_id", "alert_lookup")
-        }
+@dataclass(frozen=True)
+class AlertNeed:
+    """What one alert needs read: its pipelines (none named: all of them) updated from `since` to `until`."""
+
+    names: frozenset[str]
+    since: datetime
+    until: datetime
+
+    def matches(self, record: RunRecord) -> bool:
+        updated = record.updated_at
+        in_window = updated is None or self.since <= updated <= self.until
+        return in_window and (not self.names or record.pipeline_external_id in self.names)
+
+
+def _alert_needs(
+    connection: Connection, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
+) -> dict[int, AlertNeed | None]:
+    """Per delivery, what its alert needs read, or None when earlier lookups have covered it (alert_lookup_start):
+    only as far back as no earlier lookup of its pipelines has read (one query for the whole batch)."""
+    named = set().union(*(alert.pipeline_names for _, alert in alerts))
+    coverage = {
+        external_id: AlertCoverage.of(state)
+        for external_id, state in Pipeline.objects.filter(connection=connection, external_id__in=named).values_list(
+            "external_id", "alert_lookup"
+        )
+    }
+    needs: dict[int, AlertNeed | None] = {}
+    for delivery, alert in alerts:
+        window_start, window_end = alert.window
+        since, until = window_start - ALERT_WINDOW_SLACK, window_end + ALERT_WINDOW_SLACK
+        names = alert.pipeline_names
         starts = {
             name: alert_lookup_start(coverage.get(name), since=since, until=until, received=delivery.created_at)
             for name in names
         }
         needed = {name for name, start in starts.items() if start is not None}
-        if not needed:
-            return None
-        lookup_since = min(starts[name] for name in needed)
-    else:
-        needed, lookup_since = set(), since
+        if names and not needed:
+            needs[delivery.pk] = None
+        else:
+            begin = min(starts[name] for name in needed) if names else since
+            needs[delivery.pk] = AlertNeed(names=frozenset(needed), since=begin, until=until)
+    return needs
+
+
+def _alerts_lookup(client, needs: list[AlertNeed]) -> AlertLookup:
+    """The failed runs behind a batch's alerts in one lookup, filtered by the service (status Failed, the alerted
+    pipelines, updated from the earliest need to the latest): a burst of alerts about a factory costs one."""
+    began = timezone.now()
+    names = set() if any(not need.names for need in needs) else set().union(*(need.names for need in needs))
+    start, end = min(need.since for need in needs), max(need.until for need in needs)
     found, token = [], None
     while True:
         page = call_with_backoff(
-            partial(client.failed_runs_page, since=lookup_since, until=until, pipeline_names=needed, page_token=token),
+            partial(client.failed_runs_page, since=start, until=end, pipeline_names=names, page_token=token),
             attempts=settings.SOURCE_MAX_ATTEMPTS,
             max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS,
         )
@@ -533,7 +558,33 @@ def _alert_runs(client, delivery: WebhookDelivery, alert: AzureMonitorAlert) -> 
         token = page.next_token
         if not token:
             break
-    return AlertLookup(records=found, names=needed, at=began, start=lookup_since, end=until)
+    return AlertLookup(records=found, names=names, at=began, start=start, end=end)
+
+
+def _alerts_process(
+    connection: Connection, client, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
+) -> list[str]:
+    """Look up, store and attribute the failed runs behind a batch's fired alerts; returns the failures new to AIMS.
+    An alert names no run: the runs it led to are the new failures of its pipelines in its window."""
+    needs = _alert_needs(connection, alerts)
+    wanted = [need for need in needs.values() if need is not None]
+    lookup = _alerts_lookup(client, wanted) if wanted else None
+    new: list[str] = []
+    if lookup is not None:
+        new = runs_ingest(connection=connection, records=lookup.records, queue_detail=False).failures_queued
+        if lookup.names:
+            _alert_coverage_record(connection, lookup)
+    fresh = set(new)
+    for delivery, _ in alerts:
+        need = needs[delivery.pk]
+        if need is None:
+            delivery.status, delivery.error = WebhookDelivery.Status.IGNORED, COVERED
+            continue
+        matched = [record for record in lookup.records if need.matches(record)]
+        delivery.run_ids = [record.external_run_id for record in matched if record.external_run_id in fresh]
+        if not matched:
+            delivery.status = WebhookDelivery.Status.IGNORED
+    return new
 
 
 def _alert_coverage_record(connection: Connection, lookup: AlertLookup) -> None:
@@ -650,6 +701,7 @@ def _connection_deliveries_process(
         call_with_backoff, attempts=settings.SOURCE_MAX_ATTEMPTS, max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS
     )
     notified: list[RunRecord] = []  # Databricks: ingested together, after the loop
+    alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]] = []  # fired Azure Monitor alerts: one lookup
     failures: dict[str, None] = {}  # the failures new to AIMS, in the order they came
     for delivery in deliveries:
         delivery.status, delivery.error = WebhookDelivery.Status.PROCESSED, ""
@@ -661,21 +713,17 @@ def _connection_deliveries_process(
                 delivery.run_ids = [record.external_run_id]
             elif payload.data.essentials.monitorCondition != "Fired":
                 delivery.status = WebhookDelivery.Status.IGNORED
-            elif (lookup := _alert_runs(client, delivery, payload)) is None:
-                delivery.status = WebhookDelivery.Status.IGNORED
-                delivery.error = COVERED
             else:
-                # Stored before the next alert's lookup, which may then find its window covered.
-                result = runs_ingest(connection=connection, records=lookup.records, queue_detail=False)
-                if lookup.names:
-                    _alert_coverage_record(connection, lookup)
-                # An alert names no run: the runs it led to are the failures AIMS learnt of through it.
-                delivery.run_ids = list(result.failures_queued)
-                failures.update(dict.fromkeys(result.failures_queued))
-                if not lookup.records:
-                    delivery.status = WebhookDelivery.Status.IGNORED
+                alerts.append((delivery, payload))
         except (SourceError, PayloadError) as exc:
             delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]
+            errors.append(exc)
+    if alerts:
+        try:
+            failures.update(dict.fromkeys(_alerts_process(connection, client, alerts)))
+        except SourceError as exc:
+            for delivery, _ in alerts:
+                delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]
             errors.append(exc)
     if notified:
         # Should this fail, the deliveries stay accepted and are taken up again once their claim ends.

@@ -13,6 +13,7 @@ from monitors.services import (
     AlertCoverage,
     alert_coverage_merge,
     alert_lookup_start,
+    webhook_deliveries_drain,
     webhook_delivery_process,
     webhook_delivery_receive,
 )
@@ -190,3 +191,29 @@ def test_alert_naming_no_pipeline_reads_every_failed_run_of_the_window(adf, fake
 
     assert _lookups(fake_clients) == [(SINCE, UNTIL, (), None)]
     assert set(PipelineRun.objects.values_list("external_run_id", flat=True)) == {"r-1", "r-2"}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_batch_of_alerts_about_several_pipelines_costs_one_lookup(adf, fake_clients, settings):  # noqa: F811
+    settings.AIMS_TRIAGE_MAX_AGE_HOURS = 24 * 3650  # the fake's runs are from 2026-11-20
+    fake_clients.runs = [
+        record("r-orders", pipeline="pl_orders", minute=5),
+        record("r-billing", pipeline="pl_billing", minute=6),
+        record("r-other", pipeline="pl_other", minute=7),  # failed, but no alert names it
+    ]
+    billing = copy.deepcopy(ALERT_PAYLOAD)
+    billing["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [{"name": "Name", "value": "pl_billing"}]
+    orders_alert, billing_alert = _receive(adf), _receive(adf, billing)
+    fake_clients.calls.clear()
+
+    assert webhook_deliveries_drain() == 2
+
+    assert _lookups(fake_clients) == [(SINCE, UNTIL, ("pl_billing", "pl_orders"), None)]
+    orders_alert.refresh_from_db()
+    billing_alert.refresh_from_db()
+    assert (orders_alert.status, orders_alert.run_ids) == (WebhookDelivery.Status.PROCESSED, ["r-orders"])
+    assert (billing_alert.status, billing_alert.run_ids) == (WebhookDelivery.Status.PROCESSED, ["r-billing"])
+    assert set(PipelineRun.objects.values_list("external_run_id", flat=True)) == {"r-orders", "r-billing"}
+    for name in ("pl_orders", "pl_billing"):
+        coverage = AlertCoverage.of(Pipeline.objects.get(connection=adf, external_id=name).alert_lookup)
+        assert (coverage.start, coverage.end) == (SINCE, UNTIL)
