@@ -420,7 +420,7 @@ def webhook_delivery_receive(
 
 
 DRAIN_MARK = "aims:webhook-drain-queued"
-DRAIN_MARK_SECONDS = 60  # a drain task lost before it started holds the next one back no longer than this
+DRAIN_MARK_SECONDS = 60  # a drain that was lost or died holds the next one back no longer than this
 DRAIN_SECONDS = 30  # one drain task goes on no longer than this (well within the task timeout)
 COVERED = "nothing to look up: a lookup of its pipelines begun after it arrived covered its window"
 ALERT_WINDOW_SLACK = timedelta(minutes=2)  # around the alert's own window: clocks and late run updates
@@ -634,10 +634,9 @@ def _marks() -> BaseCache:
 
 
 def webhook_drain_queue(*, force: bool = False) -> None:
-    """Queue a drain of the accepted deliveries unless one is queued and has not started yet (its mark is in the
-    cache): a burst of deliveries queues a drain per batch, not per delivery. A drain clears the mark before it
-    claims anything, so a delivery stored after that queues the next one. With the cache down, always queue: a
-    drain too many finds nothing, one too few would leave deliveries to the minute tick."""
+    """Queue a drain of the accepted deliveries unless one is queued or running (its mark is in the cache): the
+    deliveries that arrive meanwhile are that drain's next batch. With the cache down, always queue: a drain too
+    many finds nothing, one too few would leave deliveries to the minute tick."""
     if not force:
         try:
             force = _marks().add(DRAIN_MARK, 1, timeout=DRAIN_MARK_SECONDS)
@@ -649,24 +648,29 @@ def webhook_drain_queue(*, force: bool = False) -> None:
 
 
 def webhook_deliveries_drain(*, limit: int | None = None) -> int:
-    """Process the accepted deliveries a batch at a time until a batch comes back short of `limit`
-    (AIMS_WEBHOOK_BATCH), or for at most DRAIN_SECONDS, after which another drain is queued to go on. A batch whose
-    processing fails does not stop the next; the first error is raised at the end. Returns how many."""
+    """Process the accepted deliveries, up to `limit` (AIMS_WEBHOOK_BATCH) at a time, batch after batch until none
+    is left. One drain runs at a time: its mark stays in the cache while it works, so what arrives meanwhile is its
+    next batch (batches grow with the load, and a batch costs less per delivery than one at a time). Before it
+    stops it clears the mark and claims once more: a delivery stored after that queues the next drain. After
+    DRAIN_SECONDS it queues another drain to go on. A batch that fails does not stop the next; the first error is
+    raised at the end. Returns how many deliveries it processed."""
     limit = limit or settings.AIMS_WEBHOOK_BATCH
-    with contextlib.suppress(Exception):
-        _marks().delete(DRAIN_MARK)
     deadline = time.monotonic() + min(DRAIN_SECONDS, settings.Q_CLUSTER["timeout"] / 2)
-    done, first_error = 0, None
+    done, first_error, finishing = 0, None, False
     while True:
         deliveries = webhook_deliveries_claim(limit=limit)
+        if not deliveries:
+            if finishing:
+                break
+            finishing = True
+            with contextlib.suppress(Exception):
+                _marks().delete(DRAIN_MARK)
+            continue
         try:
-            if deliveries:
-                webhook_deliveries_process(deliveries)
+            webhook_deliveries_process(deliveries)
         except Exception as exc:  # noqa: BLE001 - raised once the rest is drained
             first_error = first_error or exc
         done += len(deliveries)
-        if len(deliveries) < limit:
-            break
         if time.monotonic() > deadline:
             webhook_drain_queue(force=True)
             break

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.models import FailureAnalysis
+from monitors import services
 from monitors.clients.base import SourceError
 from monitors.models import PipelineRun, WebhookDelivery
 from monitors.services import _marks, webhook_deliveries_claim, webhook_deliveries_drain, webhook_delivery_receive
@@ -125,7 +126,27 @@ def test_drain_goes_batch_by_batch_until_none_is_left(dbx, fake_clients):  # noq
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_delivery_stored_once_a_drain_has_started_queues_the_next(dbx, fake_clients, held_tasks):  # noqa: F811
+def test_delivery_stored_while_a_drain_runs_is_its_next_batch(dbx, fake_clients, held_tasks, monkeypatch):  # noqa: F811
+    fake_clients.runs = [record("100", pipeline="job"), record("101", pipeline="job")]
+    _receive(dbx, _notification("100"))
+    real = services.webhook_deliveries_process
+    arrived = []
+
+    def process(deliveries):
+        real(deliveries)
+        if not arrived:
+            arrived.append(_receive(dbx, _notification("101")))  # arrives while the drain works
+
+    monkeypatch.setattr(services, "webhook_deliveries_process", process)
+    assert webhook_deliveries_drain() == 2
+
+    assert len(held_tasks) == 1  # the running drain took it: no second drain was queued
+    arrived[0].refresh_from_db()
+    assert arrived[0].status == WebhookDelivery.Status.PROCESSED
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_delivery_stored_after_a_drain_finished_queues_the_next(dbx, fake_clients, held_tasks):  # noqa: F811
     fake_clients.runs = [record("100", pipeline="job"), record("101", pipeline="job")]
     _receive(dbx, _notification("100"))
     _receive(dbx, _notification("101"))
