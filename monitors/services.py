@@ -345,8 +345,9 @@ def connection_check(*, connection: Connection) -> ConnectionCheck:
 # --- Schedules ----------------------------------------------------------------------------------------------------
 
 POLL_SCHEDULE_PREFIX = "monitor-poll-"
-# Every minute: process the webhook deliveries whose drain was lost; start due reruns, follow running ones,
-# reconcile stale claims, end silences; and send due notification retries, digests and escalations.
+# Every minute: queue a webhook drain unless one is running (for deliveries whose drain was lost); start due
+# reruns, follow running ones, reconcile stale claims, end silences; send due notification retries, digests and
+# escalations.
 SYSTEM_SCHEDULES = {
     "aims-webhooks-tick": "monitors.tasks.webhooks_tick_task",
     "aims-remediation-tick": "incidents.tasks.remediation_tick_task",
@@ -666,13 +667,16 @@ def webhook_deliveries_drain(*, limit: int | None = None) -> int:
             with contextlib.suppress(Exception):
                 _marks().delete(DRAIN_MARK)
             continue
+        if not finishing:
+            with contextlib.suppress(Exception):  # still running: the mark outlives this batch
+                _marks().set(DRAIN_MARK, 1, timeout=DRAIN_MARK_SECONDS)
         try:
             webhook_deliveries_process(deliveries)
         except Exception as exc:  # noqa: BLE001 - raised once the rest is drained
             first_error = first_error or exc
         done += len(deliveries)
         if time.monotonic() > deadline:
-            webhook_drain_queue(force=True)
+            webhook_drain_queue(force=True)  # its successor, under the same mark
             break
     if first_error is not None:
         raise first_error

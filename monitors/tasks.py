@@ -1,6 +1,6 @@
 """django-q2 tasks of the monitors app: each loads ids, calls one service and lets errors surface."""
 
-from monitors.services import failures_enrich, monitor_poll, webhook_deliveries_drain
+from monitors.services import failures_enrich, monitor_poll, webhook_deliveries_drain, webhook_drain_queue
 
 
 def monitor_poll_task(monitor_id: int) -> dict:
@@ -15,8 +15,8 @@ def webhook_deliveries_drain_task() -> int:
     return webhook_deliveries_drain()
 
 
-def webhooks_tick_task() -> int:
-    return webhook_deliveries_drain()
+def webhooks_tick_task() -> None:
+    webhook_drain_queue()
 
 
 def webhook_delivery_process_task(delivery_id: int) -> int:

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.models import FailureAnalysis
-from monitors import services
+from monitors import services, tasks
 from monitors.clients.base import SourceError
 from monitors.models import PipelineRun, WebhookDelivery
 from monitors.services import _marks, webhook_deliveries_claim, webhook_deliveries_drain, webhook_delivery_receive
@@ -185,3 +185,11 @@ def test_runs_that_cannot_be_stored_leave_their_deliveries_to_be_taken_up_again(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.processed_at) == (WebhookDelivery.Status.ACCEPTED, None)
     assert delivery.claimed_until is not None  # taken up again once the claim ends (the minute tick)
+
+
+@pytest.mark.django_db
+def test_minute_tick_queues_a_drain_only_when_none_is_running(held_tasks):
+    tasks.webhooks_tick_task()  # none running (a drain lost with its task, say): one is queued
+    tasks.webhooks_tick_task()  # that one is now queued: no second
+
+    assert [args[0] for args in held_tasks] == ["monitors.tasks.webhook_deliveries_drain_task"]
