@@ -218,6 +218,8 @@ AIMS_ALERT_LOOKUP_OVERLAP_SECONDS = env.int("AIMS_ALERT_LOOKUP_OVERLAP_SECONDS",
 # Webhook deliveries are processed in batches of up to this many, each held by its worker for this long (a worker
 # that dies lets go of its batch then).
 AIMS_WEBHOOK_BATCH = env.int("AIMS_WEBHOOK_BATCH", default=50)
+# At most this many drains of webhook deliveries run at once (each takes what arrived while it worked).
+AIMS_WEBHOOK_DRAINS = env.int("AIMS_WEBHOOK_DRAINS", default=2)
 AIMS_WEBHOOK_CLAIM_SECONDS = env.int("AIMS_WEBHOOK_CLAIM_SECONDS", default=Q_CLUSTER["timeout"] + 60)
 
 # --- Failure analysis ----------------------------------------------------------------------------------------

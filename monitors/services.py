@@ -634,28 +634,41 @@ def _marks() -> BaseCache:
     return caches.create_connection(DEFAULT_CACHE_ALIAS)
 
 
-def webhook_drain_queue(*, force: bool = False) -> None:
-    """Queue a drain of the accepted deliveries unless one is queued or running (its mark is in the cache): the
-    deliveries that arrive meanwhile are that drain's next batch. With the cache down, always queue: a drain too
-    many finds nothing, one too few would leave deliveries to the minute tick."""
-    if not force:
-        try:
-            force = _marks().add(DRAIN_MARK, 1, timeout=DRAIN_MARK_SECONDS)
-        except Exception:  # any cache failure
-            logger.warning("cache unavailable: queueing a webhook drain regardless", exc_info=True)
-            force = True
-    if force:
-        async_task("monitors.tasks.webhook_deliveries_drain_task", group="webhooks")
+def _drain_mark(slot: int) -> str:
+    return f"{DRAIN_MARK}:{slot}"
 
 
-def webhook_deliveries_drain(*, limit: int | None = None) -> int:
+def webhook_drain_queue(*, slot: int | None = None) -> None:
+    """Queue a drain of the accepted deliveries in the first of the AIMS_WEBHOOK_DRAINS slots that has no drain
+    queued or running (its mark is in the cache), or none when every slot has one: the deliveries that arrive
+    meanwhile are those drains' next batches. `slot`: queue a drain in that slot, whatever its mark says (a drain
+    handing over to its successor). With the cache down, always queue: a drain too many finds nothing, one too few
+    would leave deliveries to the minute tick."""
+    if slot is None:
+        for candidate in range(settings.AIMS_WEBHOOK_DRAINS):
+            try:
+                free = _marks().add(_drain_mark(candidate), 1, timeout=DRAIN_MARK_SECONDS)
+            except Exception:  # any cache failure
+                logger.warning("cache unavailable: queueing a webhook drain regardless", exc_info=True)
+                free = True
+            if free:
+                slot = candidate
+                break
+        else:
+            return
+    async_task("monitors.tasks.webhook_deliveries_drain_task", slot, group="webhooks")
+
+
+def webhook_deliveries_drain(*, limit: int | None = None, slot: int = 0) -> int:
     """Process the accepted deliveries, up to `limit` (AIMS_WEBHOOK_BATCH) at a time, batch after batch until none
-    is left. One drain runs at a time: its mark stays in the cache while it works, so what arrives meanwhile is its
-    next batch (batches grow with the load, and a batch costs less per delivery than one at a time). Before it
-    stops it clears the mark and claims once more: a delivery stored after that queues the next drain. After
-    DRAIN_SECONDS it queues another drain to go on. A batch that fails does not stop the next; the first error is
-    raised at the end. Returns how many deliveries it processed."""
+    is left. At most AIMS_WEBHOOK_DRAINS drains run at once, one per slot: a drain keeps its slot's mark in the
+    cache while it works, so what arrives meanwhile is a running drain's next batch (batches grow with the load,
+    and a batch costs less per delivery than one at a time). Before it stops it clears the mark and claims once
+    more: a delivery stored after that queues the next drain. After DRAIN_SECONDS it hands its slot to a successor.
+    A batch that fails does not stop the next; the first error is raised at the end. Returns how many deliveries
+    it processed."""
     limit = limit or settings.AIMS_WEBHOOK_BATCH
+    mark = _drain_mark(slot)
     deadline = time.monotonic() + min(DRAIN_SECONDS, settings.Q_CLUSTER["timeout"] / 2)
     done, first_error, finishing = 0, None, False
     while True:
@@ -665,18 +678,18 @@ def webhook_deliveries_drain(*, limit: int | None = None) -> int:
                 break
             finishing = True
             with contextlib.suppress(Exception):
-                _marks().delete(DRAIN_MARK)
+                _marks().delete(mark)
             continue
         if not finishing:
             with contextlib.suppress(Exception):  # still running: the mark outlives this batch
-                _marks().set(DRAIN_MARK, 1, timeout=DRAIN_MARK_SECONDS)
+                _marks().set(mark, 1, timeout=DRAIN_MARK_SECONDS)
         try:
             webhook_deliveries_process(deliveries)
         except Exception as exc:  # noqa: BLE001 - raised once the rest is drained
             first_error = first_error or exc
         done += len(deliveries)
         if time.monotonic() > deadline:
-            webhook_drain_queue(force=True)  # its successor, under the same mark
+            webhook_drain_queue(slot=slot)
             break
     if first_error is not None:
         raise first_error

@@ -11,8 +11,8 @@ def failures_enrich_task(connection_id: int, external_run_ids: list[str]) -> int
     return failures_enrich(connection_id=connection_id, external_run_ids=external_run_ids)
 
 
-def webhook_deliveries_drain_task() -> int:
-    return webhook_deliveries_drain()
+def webhook_deliveries_drain_task(slot: int = 0) -> int:
+    return webhook_deliveries_drain(slot=int(slot))
 
 
 def webhooks_tick_task() -> None:

@@ -136,7 +136,7 @@ def test_alert_lookup_filters_at_the_service_and_triages_in_the_same_task(adf, f
     run = PipelineRun.objects.get(external_run_id="r-failed")
     assert run.error_message == "specific error of r-failed"
     assert FailureAnalysis.objects.get(run=run).incident is not None  # triaged here: no task queued in between
-    assert [args[0] for args in held_tasks] == ["monitors.tasks.webhook_deliveries_drain_task"]
+    assert held_tasks == [("monitors.tasks.webhook_deliveries_drain_task", 0)]
     coverage = AlertCoverage.of(Pipeline.objects.get(connection=adf, external_id="pl_orders").alert_lookup)
     assert (coverage.start, coverage.end, coverage.seen) == (SINCE, UNTIL, _minutes(5))
 

@@ -21,8 +21,10 @@ from tests.monitors.test_webhooks import ALERT_PAYLOAD, DBX_PAYLOAD, adf, dbx, f
 
 @pytest.fixture(autouse=True)
 def held_tasks(monkeypatch, settings) -> list:
-    """Deliveries are received without being processed: each test drains them when it says so."""
+    """Deliveries are received without being processed: each test drains them when it says so. One drain at a
+    time unless a test says otherwise."""
     settings.AIMS_TRIAGE_MAX_AGE_HOURS = 24 * 3650  # the fake's runs are from 2026-11-20
+    settings.AIMS_WEBHOOK_DRAINS = 1
     queued: list = []
     monkeypatch.setattr("monitors.services.async_task", lambda *args, **kwargs: queued.append(args))
     return queued
@@ -44,7 +46,7 @@ def test_one_drain_processes_every_connection_s_deliveries_and_triages_them(adf,
     fake_clients.runs = [record(str(100 + n), pipeline=f"job_{n % 3}", minute=5) for n in range(12)]
     fake_clients.runs.append(record("r-adf", pipeline="pl_orders", minute=5))
     deliveries = [_receive(dbx, _notification(str(100 + n))) for n in range(12)] + [_receive(adf, ALERT_PAYLOAD)]
-    assert [args[0] for args in held_tasks] == ["monitors.tasks.webhook_deliveries_drain_task"]  # one for the burst
+    assert held_tasks == [("monitors.tasks.webhook_deliveries_drain_task", 0)]  # one for the burst
 
     assert webhook_deliveries_drain() == 13
 
@@ -167,7 +169,7 @@ def test_cache_down_still_queues_a_drain_per_delivery(dbx, fake_clients, held_ta
     _receive(dbx, _notification("100"))
     _receive(dbx, _notification("101"))
 
-    assert [args[0] for args in held_tasks] == ["monitors.tasks.webhook_deliveries_drain_task"] * 2
+    assert held_tasks == [("monitors.tasks.webhook_deliveries_drain_task", 0)] * 2
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -192,4 +194,16 @@ def test_minute_tick_queues_a_drain_only_when_none_is_running(held_tasks):
     tasks.webhooks_tick_task()  # none running (a drain lost with its task, say): one is queued
     tasks.webhooks_tick_task()  # that one is now queued: no second
 
-    assert [args[0] for args in held_tasks] == ["monitors.tasks.webhook_deliveries_drain_task"]
+    assert held_tasks == [("monitors.tasks.webhook_deliveries_drain_task", 0)]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_second_drain_slot_takes_what_arrives_while_the_first_works(dbx, fake_clients, held_tasks, settings):  # noqa: F811
+    settings.AIMS_WEBHOOK_DRAINS = 2
+    for n in range(4):
+        _receive(dbx, _notification(str(100 + n)))
+
+    assert held_tasks == [
+        ("monitors.tasks.webhook_deliveries_drain_task", 0),
+        ("monitors.tasks.webhook_deliveries_drain_task", 1),
+    ]  # both slots taken: the third and fourth deliveries queue nothing
