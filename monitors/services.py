@@ -423,6 +423,8 @@ def webhook_delivery_receive(
 DRAIN_MARK = "aims:webhook-drain-queued"
 DRAIN_MARK_SECONDS = 60  # a drain that was lost or died holds the next one back no longer than this
 DRAIN_SECONDS = 30  # one drain task goes on no longer than this (well within the task timeout)
+WEBHOOK_LOOKUP_ATTEMPTS = 2
+WEBHOOK_LOOKUP_MAX_DELAY = 2.0  # seconds
 COVERED = "nothing to look up: a lookup of its pipelines begun after it arrived covered its window"
 ALERT_WINDOW_SLACK = timedelta(minutes=2)  # around the alert's own window: clocks and late run updates
 
@@ -542,7 +544,7 @@ def _alert_needs(
     return needs
 
 
-def _alerts_lookup(client, needs: list[AlertNeed]) -> AlertLookup:
+def _alerts_lookup(call, client, needs: list[AlertNeed]) -> AlertLookup:
     """The failed runs behind a batch's alerts in one lookup, filtered by the service (status Failed, the alerted
     pipelines, updated from the earliest need to the latest): a burst of alerts about a factory costs one."""
     began = timezone.now()
@@ -550,11 +552,7 @@ def _alerts_lookup(client, needs: list[AlertNeed]) -> AlertLookup:
     start, end = min(need.since for need in needs), max(need.until for need in needs)
     found, token = [], None
     while True:
-        page = call_with_backoff(
-            partial(client.failed_runs_page, since=start, until=end, pipeline_names=names, page_token=token),
-            attempts=settings.SOURCE_MAX_ATTEMPTS,
-            max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS,
-        )
+        page = call(partial(client.failed_runs_page, since=start, until=end, pipeline_names=names, page_token=token))
         found += [r for r in page.runs if r.status == PipelineRun.Status.FAILED]
         token = page.next_token
         if not token:
@@ -563,13 +561,13 @@ def _alerts_lookup(client, needs: list[AlertNeed]) -> AlertLookup:
 
 
 def _alerts_process(
-    connection: Connection, client, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
+    connection: Connection, call, client, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
 ) -> list[str]:
     """Look up, store and attribute the failed runs behind a batch's fired alerts; returns the failures new to AIMS.
     An alert names no run: the runs it led to are the new failures of its pipelines in its window."""
     needs = _alert_needs(connection, alerts)
     wanted = [need for need in needs.values() if need is not None]
-    lookup = _alerts_lookup(client, wanted) if wanted else None
+    lookup = _alerts_lookup(call, client, wanted) if wanted else None
     new: list[str] = []
     if lookup is not None:
         new = runs_ingest(connection=connection, records=lookup.records, queue_detail=False).failures_queued
@@ -714,13 +712,23 @@ def webhook_deliveries_process(deliveries: Sequence[WebhookDelivery]) -> None:
         raise errors[0]
 
 
+def _resolved(alert: AzureMonitorAlert) -> bool:
+    return alert.data.essentials.monitorCondition != "Fired"
+
+
 def _connection_deliveries_process(
     connection: Connection, deliveries: list[WebhookDelivery], errors: list[Exception]
 ) -> None:
     client = client_for(connection)
+    # A webhook only hurries what the next poll finds anyway: its lookups give up sooner than a poll's, and once
+    # one has failed the rest of the batch's deliveries to this connection are not tried (a platform that is down
+    # must not hold up every other connection's webhooks behind its retries).
     call = partial(
-        call_with_backoff, attempts=settings.SOURCE_MAX_ATTEMPTS, max_delay=settings.SOURCE_BACKOFF_MAX_SECONDS
+        call_with_backoff,
+        attempts=min(settings.SOURCE_MAX_ATTEMPTS, WEBHOOK_LOOKUP_ATTEMPTS),
+        max_delay=WEBHOOK_LOOKUP_MAX_DELAY,
     )
+    down: SourceError | None = None
     notified: list[RunRecord] = []  # Databricks: ingested together, after the loop
     alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]] = []  # fired Azure Monitor alerts: one lookup
     failures: dict[str, None] = {}  # the failures new to AIMS, in the order they came
@@ -728,20 +736,29 @@ def _connection_deliveries_process(
         delivery.status, delivery.error = WebhookDelivery.Status.PROCESSED, ""
         try:
             payload = payload_parse(delivery.source, delivery.body.encode())
-            if isinstance(payload, DatabricksNotification):
+            if down is not None and not (isinstance(payload, AzureMonitorAlert) and _resolved(payload)):
+                delivery.status = WebhookDelivery.Status.FAILED
+                delivery.error = f"not looked up: an earlier lookup of its batch failed: {down}"[:2000]
+            elif isinstance(payload, DatabricksNotification):
                 record = call(partial(client.get_run, payload.job_run_id))
                 notified.append(record)
                 delivery.run_ids = [record.external_run_id]
-            elif payload.data.essentials.monitorCondition != "Fired":
+            elif _resolved(payload):
                 delivery.status = WebhookDelivery.Status.IGNORED
             else:
                 alerts.append((delivery, payload))
         except (SourceError, PayloadError) as exc:
             delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]
             errors.append(exc)
-    if alerts:
+            if isinstance(exc, SourceError):
+                down = exc
+    if alerts and down is not None:
+        for delivery, _ in alerts:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.error = f"not looked up: an earlier lookup of its batch failed: {down}"[:2000]
+    elif alerts:
         try:
-            failures.update(dict.fromkeys(_alerts_process(connection, client, alerts)))
+            failures.update(dict.fromkeys(_alerts_process(connection, call, client, alerts)))
         except SourceError as exc:
             for delivery, _ in alerts:
                 delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]

@@ -77,28 +77,34 @@ def test_batch_costs_fewer_statements_per_failure_than_one_at_a_time(dbx, fake_c
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_failed_lookup_marks_its_delivery_and_the_others_are_processed(dbx, fake_clients, monkeypatch, settings):  # noqa: F811
-    settings.SOURCE_MAX_ATTEMPTS = 1
+def test_failed_lookup_fails_the_rest_of_its_connection_s_batch_and_no_other(adf, dbx, fake_clients, monkeypatch):  # noqa: F811
     fake_clients.runs = [record("100", pipeline="job"), record("102", pipeline="job")]
+    fake_clients.runs.append(record("r-adf", pipeline="pl_orders", minute=5))
     original = FakeSourceClient.get_run
+    tries = []
 
     def get_run(self, external_run_id):
         if external_run_id == "101":
-            raise SourceError("run 101: 503 Service Unavailable")
+            tries.append(external_run_id)
+            raise SourceError("run 101: 503 Service Unavailable", retryable=True)
         return original(self, external_run_id)
 
     monkeypatch.setattr(FakeSourceClient, "get_run", get_run)
     first, broken, last = (_receive(dbx, _notification(run_id)) for run_id in ("100", "101", "102"))
+    alert = _receive(adf, ALERT_PAYLOAD)
 
     with pytest.raises(SourceError, match="101"):
         webhook_deliveries_drain()
 
-    broken.refresh_from_db()
+    assert len(tries) == 2  # not SOURCE_MAX_ATTEMPTS times: the next poll finds the run anyway
+    for delivery in (first, broken, last, alert):
+        delivery.refresh_from_db()
     assert (broken.status, broken.error) == (WebhookDelivery.Status.FAILED, "run 101: 503 Service Unavailable")
-    assert broken.processed_at is not None
-    processed = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PROCESSED)
-    assert sorted(processed.values_list("pk", flat=True)) == [first.pk, last.pk]
-    assert sorted(PipelineRun.objects.values_list("external_run_id", flat=True)) == ["100", "102"]
+    assert last.status == WebhookDelivery.Status.FAILED
+    assert last.error.startswith("not looked up: an earlier lookup of its batch failed: run 101")
+    assert [d.status for d in (first, alert)] == [WebhookDelivery.Status.PROCESSED] * 2
+    assert sorted(PipelineRun.objects.values_list("external_run_id", flat=True)) == ["100", "r-adf"]
+    assert all(d.processed_at is not None for d in (first, broken, last, alert))
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
