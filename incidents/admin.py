@@ -24,7 +24,7 @@ from incidents.models import (
     TicketLink,
     channel_url_problem,
 )
-from incidents.notify.base import ChannelConfig, NotificationMessage
+from incidents.notify.base import ChannelConfig, NotificationMessage, url_origin
 from incidents.notify.http import sender_for
 
 URL_KINDS = frozenset(
@@ -37,19 +37,6 @@ TEST_DELIVERY_PREFIX = "test-"
 def _kind_label(kind: str) -> str:
     """'Microsoft Teams' rather than the full choice label with its explanation in brackets."""
     return NotificationChannel.Kind(kind).label.split(" (")[0]
-
-
-def _origin(url_host: str) -> str:
-    """scheme://host[:port], without any user:password@ a URL may carry."""
-    parts = urlsplit(url_host)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
 def _without_url(text: str, url: str) -> str:
@@ -200,13 +187,13 @@ class NotificationChannelAdmin(admin.ModelAdmin):
             recipients = obj.recipient_list
             more = f" +{len(recipients) - 2} more" if len(recipients) > 2 else ""
             return ", ".join(recipients[:2]) + more
-        return _origin(obj.url_host) if obj.url_host else "no URL"
+        return url_origin(obj.url_host) if obj.url_host else "no URL"
 
     @admin.display(description="Stored URL")
     def stored_destination(self, obj: NotificationChannel) -> str:
         if not obj.url_encrypted:
             return "none"
-        return f"{_origin(obj.url_host)}/… (stored encrypted; the full URL is never shown)"
+        return f"{url_origin(obj.url_host)}/… (stored encrypted; the full URL is never shown)"
 
     @admin.display(description="Stored signing secret")
     def signing_secret_state(self, obj: NotificationChannel) -> str:

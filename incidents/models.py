@@ -13,6 +13,7 @@ from django.utils import timezone
 from aimsweb.choices import ErrorCategory, Severity
 from aimsweb.crypto import decrypt_secret, encrypt_secret
 from aimsweb.models import TimeStampedModel
+from incidents.notify.base import url_origin
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -389,9 +390,7 @@ class NotificationChannel(TimeStampedModel):
     def set_url(self, url: str) -> None:
         """Store a new webhook URL encrypted (it carries the receiver's credentials); the caller saves."""
         self.url_encrypted = encrypt_secret(url) if url else ""
-        parts = urlsplit(url) if url else None
-        port = f":{parts.port}" if parts and parts.port else ""
-        self.url_host = f"{parts.scheme}://{parts.hostname}{port}" if parts else ""  # never the credentials
+        self.url_host = url_origin(url) if url else ""  # never the credentials, path or query
 
     def get_url(self) -> str:
         return decrypt_secret(self.url_encrypted) if self.url_encrypted else ""

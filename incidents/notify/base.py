@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,17 @@ def message_facts(message: NotificationMessage) -> list[tuple[str, str]]:
 def clip(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def url_origin(url: str) -> str:
+    """scheme://host[:port] only, what may be shown of a channel URL: Teams and Slack webhook URLs carry their
+    secret in the path and query, and any URL may carry user:password@."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")

@@ -8,25 +8,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from incidents.notify.base import DeliveryResult, Sender
+from incidents.notify.base import DeliveryResult, Sender, url_origin
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 RETRYABLE_STATUSES = frozenset({408, 429})
 ERROR_BODY_CHARS = 200
 ERROR_BODY_READ_BYTES = 1024
-
-
-def _origin(url: str) -> str:
-    """scheme://host[:port] only: Teams and Slack webhook URLs carry their secret in the path and query."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
 def _refusal(url: str) -> str:
@@ -36,7 +23,7 @@ def _refusal(url: str) -> str:
         return "refused: the channel URL has no host"
     if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
         return ""
-    return f"refused: {_origin(url)} is not https (plain http is allowed only to this machine)"
+    return f"refused: {url_origin(url)} is not https (plain http is allowed only to this machine)"
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> DeliveryResult:
@@ -55,9 +42,9 @@ def post_json(url: str, body: bytes, headers: dict[str, str], *, timeout: float)
             excerpt = next(response.iter_content(ERROR_BODY_READ_BYTES), b"").decode("utf-8", errors="replace")
     except (requests.Timeout, requests.ConnectionError) as exc:
         # The exception's own text quotes the full URL, secret included: name the class and the origin only.
-        return DeliveryResult(ok=False, error=f"{type(exc).__name__} contacting {_origin(url)}", retryable=True)
+        return DeliveryResult(ok=False, error=f"{type(exc).__name__} contacting {url_origin(url)}", retryable=True)
     except requests.RequestException as exc:
-        return DeliveryResult(ok=False, error=f"{type(exc).__name__} contacting {_origin(url)}", retryable=False)
+        return DeliveryResult(ok=False, error=f"{type(exc).__name__} contacting {url_origin(url)}", retryable=False)
     return DeliveryResult(
         ok=False,
         status_code=status,

@@ -13,7 +13,8 @@ import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 
-from incidents.notify.base import ChannelConfig, DigestItem, NotificationMessage
+from incidents.models import NotificationChannel
+from incidents.notify.base import ChannelConfig, DigestItem, NotificationMessage, url_origin
 from incidents.notify.email import EmailSender, email_parts
 from incidents.notify.http import post_json, sender_for
 from incidents.notify.slack import SlackSender, block_kit_payload
@@ -585,3 +586,13 @@ def test_sender_for_configured_kind_built_with_notify_timeout(settings, kind, se
 def test_sender_for_unknown_kind_raises_naming_it():
     with pytest.raises(ImproperlyConfigured, match="'pagerduty'"):
         sender_for("pagerduty")
+
+
+def test_channel_shows_only_the_origin_of_its_url():
+    channel = NotificationChannel(name="hook", kind=NotificationChannel.Kind.WEBHOOK)
+    channel.set_url("https://user:pw@[2001:db8::1]:8443/workflows/abc?sig=s3cret")
+
+    assert channel.url_host == "https://[2001:db8::1]:8443"
+    assert url_origin("https://prod-42.westeurope.logic.azure.com/workflows/x?sig=y") == (
+        "https://prod-42.westeurope.logic.azure.com"
+    )
