@@ -22,7 +22,7 @@ from django_q.tasks import async_task
 from aimsweb.choices import ErrorCategory
 from incidents.realtime import runs_failed_broadcast
 from monitors.clients import client_for
-from monitors.clients.base import ConnectionCheck, RunRecord, SourceError, call_with_backoff
+from monitors.clients.base import ConnectionCheck, RunRecord, SourceError, call_twice, call_with_backoff
 from monitors.models import (
     Connection,
     Monitor,
@@ -423,8 +423,6 @@ def webhook_delivery_receive(
 DRAIN_MARK = "aims:webhook-drain-queued"
 DRAIN_MARK_SECONDS = 60  # a drain that was lost or died holds the next one back no longer than this
 DRAIN_SECONDS = 30  # one drain task goes on no longer than this (well within the task timeout)
-WEBHOOK_LOOKUP_ATTEMPTS = 2
-WEBHOOK_LOOKUP_MAX_DELAY = 2.0  # seconds
 COVERED = "nothing to look up: a lookup of its pipelines begun after it arrived covered its window"
 ALERT_WINDOW_SLACK = timedelta(minutes=2)  # around the alert's own window: clocks and late run updates
 
@@ -723,11 +721,7 @@ def _connection_deliveries_process(
     # A webhook only hurries what the next poll finds anyway: its lookups give up sooner than a poll's, and once
     # one has failed the rest of the batch's deliveries to this connection are not tried (a platform that is down
     # must not hold up every other connection's webhooks behind its retries).
-    call = partial(
-        call_with_backoff,
-        attempts=min(settings.SOURCE_MAX_ATTEMPTS, WEBHOOK_LOOKUP_ATTEMPTS),
-        max_delay=WEBHOOK_LOOKUP_MAX_DELAY,
-    )
+    call = call_twice
     down: SourceError | None = None
     notified: list[RunRecord] = []  # Databricks: ingested together, after the loop
     alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]] = []  # fired Azure Monitor alerts: one lookup

@@ -29,7 +29,7 @@ from incidents.services.incidents import (
 )
 from incidents.services.notifications import incident_notify, maintenance_window_active
 from monitors.clients import client_for
-from monitors.clients.base import RerunRequest, RerunStarted, SourceError
+from monitors.clients.base import RerunRequest, RerunStarted, SourceError, call_twice
 from monitors.models import Connection, PipelineRun, RerunMode, RetryAttempt, RetryPolicy
 from monitors.services import runs_ingest
 
@@ -314,7 +314,7 @@ def retry_attempt_follow(*, attempt_id: int) -> RetryAttempt:
         if (run.connection.kind == Connection.Kind.DATABRICKS and attempt.mode == RerunMode.RECOVER)
         else attempt.external_rerun_id,
     )
-    state = client.rerun_state(_request(attempt), started)
+    state = call_twice(partial(client.rerun_state, _request(attempt), started))
     runs_ingest(connection=run.connection, records=[state.record])
     if started.run_id != run.external_run_id:
         rerun = PipelineRun.objects.filter(connection=run.connection, external_run_id=started.run_id).first()
@@ -437,7 +437,7 @@ def retry_attempt_reconcile(*, attempt_id: int, now: datetime | None = None) -> 
         .exclude(external_rerun_id="")
         .values_list("external_rerun_id", flat=True)
     )
-    found = client_for(attempt.run.connection).find_rerun(_request(attempt), known=known)
+    found = call_twice(partial(client_for(attempt.run.connection).find_rerun, _request(attempt), known=known))
     if found is not None:
         return _record_started(attempt, incident, found, adopted=True)
     return _start(attempt, incident)

@@ -136,3 +136,9 @@ def call_with_backoff(
                 delay = max(delay, min(exc.retry_after, max_delay))
             sleep(delay)
     raise AssertionError("unreachable")
+
+
+def call_twice(call: Callable[[], T]) -> T:
+    """A read tried once more soon after a retryable failure (say, a pooled connection the platform closed
+    meanwhile), without a poll's patience: for webhooks and ticks, which the next poll or tick backs up."""
+    return call_with_backoff(call, attempts=2, max_delay=2.0)

@@ -6,7 +6,7 @@ import pytest
 
 from monitors.clients import client_for
 from monitors.clients.adf import _parse_time
-from monitors.clients.base import SourceError, call_with_backoff
+from monitors.clients.base import SourceError, call_twice, call_with_backoff
 from monitors.clients.databricks import _status, specific_error
 from monitors.models import PipelineRun
 from tests.monitors.factories import make_connection
@@ -23,6 +23,24 @@ def test_backoff_retries_retryable_then_succeeds_honouring_retry_after():
 
     assert call_with_backoff(call, attempts=3, max_delay=30, sleep=sleeps.append) == "ok"
     assert len(sleeps) == 2 and sleeps[0] >= 7
+
+
+def test_call_twice_survives_one_dropped_connection_and_gives_up_on_the_second():
+    outcomes = iter([SourceError("RemoteDisconnected", retryable=True), "ok"])
+    calls = []
+
+    def call():
+        calls.append(1)
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert call_twice(call) == "ok"
+    outcomes = iter([SourceError("503", retryable=True)] * 3)
+    with pytest.raises(SourceError, match="503"):
+        call_twice(call)
+    assert len(calls) == 4
 
 
 def test_backoff_not_retryable_raised_at_once():
