@@ -714,6 +714,11 @@ def _resolved(alert: AzureMonitorAlert) -> bool:
     return alert.data.essentials.monitorCondition != "Fired"
 
 
+def _not_looked_up(delivery: WebhookDelivery, cause: SourceError) -> None:
+    delivery.status = WebhookDelivery.Status.FAILED
+    delivery.error = f"not looked up: an earlier lookup of its batch failed: {cause}"[:2000]
+
+
 def _connection_deliveries_process(
     connection: Connection, deliveries: list[WebhookDelivery], errors: list[Exception]
 ) -> None:
@@ -730,15 +735,14 @@ def _connection_deliveries_process(
         delivery.status, delivery.error = WebhookDelivery.Status.PROCESSED, ""
         try:
             payload = payload_parse(delivery.source, delivery.body.encode())
-            if down is not None and not (isinstance(payload, AzureMonitorAlert) and _resolved(payload)):
-                delivery.status = WebhookDelivery.Status.FAILED
-                delivery.error = f"not looked up: an earlier lookup of its batch failed: {down}"[:2000]
+            if isinstance(payload, AzureMonitorAlert) and _resolved(payload):
+                delivery.status = WebhookDelivery.Status.IGNORED
+            elif down is not None:
+                _not_looked_up(delivery, down)
             elif isinstance(payload, DatabricksNotification):
                 record = call(partial(client.get_run, payload.job_run_id))
                 notified.append(record)
                 delivery.run_ids = [record.external_run_id]
-            elif _resolved(payload):
-                delivery.status = WebhookDelivery.Status.IGNORED
             else:
                 alerts.append((delivery, payload))
         except (SourceError, PayloadError) as exc:
@@ -748,8 +752,7 @@ def _connection_deliveries_process(
                 down = exc
     if alerts and down is not None:
         for delivery, _ in alerts:
-            delivery.status = WebhookDelivery.Status.FAILED
-            delivery.error = f"not looked up: an earlier lookup of its batch failed: {down}"[:2000]
+            _not_looked_up(delivery, down)
     elif alerts:
         try:
             failures.update(dict.fromkeys(_alerts_process(connection, call, client, alerts)))
