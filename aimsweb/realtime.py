@@ -4,13 +4,21 @@ Announcements made in one transaction go out together when it commits: the ids a
 and every group is sent to in one pass over the channel layer, so a triage that writes five timeline entries, or
 a bulk action on fifty incidents, costs each page one message. Announcements of a rolled-back transaction (or
 savepoint) are dropped with it, as Django drops its on-commit callbacks.
+
+From synchronous code (task workers, views) a Redis layer is sent to through one event loop per process, kept in a
+thread of its own: `async_to_sync` would start a loop, a thread and a Redis connection for every send.
 """
 
-from collections.abc import Iterable
+import asyncio
+import os
+import threading
+from collections.abc import Awaitable, Callable, Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
+
+SEND_TIMEOUT_SECONDS = 10.0
 
 # Channels maps the "type" of a group message to the consumer method of the same name (dots become underscores).
 EVENT_MESSAGE_TYPE = "aims.event"
@@ -32,7 +40,35 @@ class _Batch:
             for (group, event), ids in self.messages.items():
                 await layer.group_send(group, {"type": EVENT_MESSAGE_TYPE, "event": event, "ids": sorted(ids)})
 
-        async_to_sync(send_all)()
+        if layer.__class__.__module__.startswith("channels_redis."):
+            _SenderLoop.run(send_all)
+        else:
+            # The in-memory layer's queues belong to the loop of the code that listens (a test's): send from there.
+            async_to_sync(send_all)()
+
+
+class _SenderLoop:
+    """The process's event loop for sends from synchronous code, started on first use (again in a forked child:
+    threads do not survive a fork)."""
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+    _pid: int | None = None
+
+    @classmethod
+    def run(cls, send: Callable[[], Awaitable[None]]) -> None:
+        """Run `send()` on the loop and wait for it; its error, if any, is raised here."""
+        future = asyncio.run_coroutine_threadsafe(send(), cls._running())
+        future.result(timeout=SEND_TIMEOUT_SECONDS)
+
+    @classmethod
+    def _running(cls) -> asyncio.AbstractEventLoop:
+        with cls._lock:
+            if cls._loop is None or cls._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="aims-channel-sends", daemon=True).start()
+                cls._loop, cls._pid = loop, os.getpid()
+            return cls._loop
 
 
 def broadcast_after_commit(*, group: str, event: str, ids: Iterable[int]) -> None:

@@ -143,6 +143,13 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
     }
 
+# Rendered fragments (the incident list's rows), kept in each process: keyed by what they show, never stale.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "aims-fragments",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
+
 Q_CLUSTER = {
     "name": "aims",
     "label": "Task queue",
@@ -213,8 +220,9 @@ POLL_INITIAL_LOOKBACK_HOURS = env.int("POLL_INITIAL_LOOKBACK_HOURS", default=24)
 POLL_FUTURE_TOLERANCE_HOURS = env.int("POLL_FUTURE_TOLERANCE_HOURS", default=24 * 30)
 POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 60)
 # An Azure Monitor alert's lookup re-reads this much before the newest failure an earlier lookup of the pipeline
-# saw, for runs the service lists late (monitors.services.alert_lookup_start).
-AIMS_ALERT_LOOKUP_OVERLAP_SECONDS = env.int("AIMS_ALERT_LOOKUP_OVERLAP_SECONDS", default=30)
+# saw, for runs the service lists late (monitors.services.alert_lookup_start). Every failure in it is read again
+# (a pipeline failing often re-reads many), and a run listed later still is found by the next poll.
+AIMS_ALERT_LOOKUP_OVERLAP_SECONDS = env.int("AIMS_ALERT_LOOKUP_OVERLAP_SECONDS", default=10)
 # Webhook deliveries are processed in batches of up to this many, each held by its worker for this long (a worker
 # that dies lets go of its batch then).
 AIMS_WEBHOOK_BATCH = env.int("AIMS_WEBHOOK_BATCH", default=50)

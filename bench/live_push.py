@@ -412,11 +412,14 @@ def _ceiling_incident() -> int:
 
 def _push_only(live: LiveList, incident_id: int, number: int) -> float | None:
     """The ceiling: make the incident's row show a new marker, broadcast, and time until a push shows it."""
+    from django.utils import timezone
+
     from incidents.models import Incident
     from incidents.realtime import incidents_changed_broadcast
 
     marker = f"push check {number}"
-    Incident.objects.filter(pk=incident_id).update(title=f"{CEILING_PIPELINE}: {marker}")
+    # As a service's save() would: a changed incident has a new updated_at (pages key what they render by it).
+    Incident.objects.filter(pk=incident_id).update(title=f"{CEILING_PIPELINE}: {marker}", updated_at=timezone.now())
     live.discard()
     t0 = time.perf_counter()
     incidents_changed_broadcast(incident_ids=[incident_id])  # outside a transaction: sent at once
@@ -477,7 +480,7 @@ def run() -> list[Metric]:
         env = {"REDIS_URL": redis_url, "CHANNEL_LAYER_URL": redis_url, "AIMS_LLM_MODEL": ""}
         env["Q_WORKERS"] = str(Q_WORKERS)
 
-        sim = stack.enter_context(run_simulator(_scenario(), speed=0))
+        sim = stack.enter_context(run_simulator(_scenario()))
         _connect(sim)
         print(f"incidents in the database at the start: {Incident.objects.count():,} (the list shows the open ones)")
         ceiling_incident = _ceiling_incident()

@@ -1,7 +1,7 @@
 """Live pages: one websocket consumer per page scope. Each authenticates, joins the groups its page needs, sends
 the page's `live` partial at once (so a reconnect after a dropped socket catches up without a reload) and again
-after every announced change, at most a few times a second; the htmx ws extension swaps the parts in by id.
-Consumers never write."""
+after every announced change: at once after a quiet spell, then at most every `push_interval` seconds however many
+changes arrive; the htmx ws extension swaps the parts in by id. Consumers never write."""
 
 import asyncio
 from urllib.parse import parse_qs
@@ -24,13 +24,14 @@ class LivePageConsumer(AsyncWebsocketConsumer):
     """Base of the live pages: subclasses name the permission, the groups and how to render."""
 
     permission = "incidents.view_incident"
-    debounce_seconds = 0.2
+    push_interval = 0.2
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.joined: list[str] = []
         self._dirty = False
         self._flusher: asyncio.Task | None = None
+        self._pushed_at = float("-inf")  # when the last push began (the event loop's clock)
         allowed = self.user is not None and await database_sync_to_async(self.user.has_perm)(self.permission)
         if not allowed:
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused with HTTP 403
@@ -51,18 +52,23 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             self._flusher.cancel()
 
     async def aims_event(self, message: dict) -> None:
-        """Mark the page stale; one flusher re-renders it after a short pause, however many events arrive."""
+        """Mark the page stale; one flusher re-renders it, at once or push_interval after the last push began, and
+        again as long as events keep arriving meanwhile."""
         self._dirty = True
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.ensure_future(self._flush())
 
     async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._dirty:
-            self._dirty = False
-            await asyncio.sleep(self.debounce_seconds)
+            wait = self._pushed_at + self.push_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._dirty = False  # before rendering: what is announced during the render gets a push of its own
             await self.push()
 
     async def push(self) -> None:
+        self._pushed_at = asyncio.get_running_loop().time()
         await self.send(text_data=await database_sync_to_async(self.render)())
 
     @property

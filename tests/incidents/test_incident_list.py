@@ -411,6 +411,32 @@ def test_incident_list_query_count_constant(responder, responder_client, query, 
     assert _queries(responder_client, query) == with_one
 
 
+@pytest.mark.django_db
+def test_incident_list_row_shows_what_changed_since_it_was_last_rendered(viewer_client, responder_client):
+    """Rows are rendered once and kept (keyed by what they show): every change a row shows renders it again."""
+    incident = make_incident(last_seen_at=ago(3))
+    row = re.compile(rf'<tr id="incident-{incident.pk}">.*?</tr>', re.S)
+    assert "3\xa0minutes ago" in row.search(page(viewer_client)).group()
+    assert 'name="ids"' in row.search(page(responder_client)).group()  # the same row, with a Responder's checkbox
+    assert 'name="ids"' not in row.search(page(viewer_client)).group()
+
+    incident.pipeline.name = "renamed_pipeline"
+    incident.pipeline.save()
+    assert "renamed_pipeline" in row.search(page(viewer_client)).group()
+
+    run = incident.latest_run
+    run.error_message = "a sharper error from the run's detail"
+    run.save()
+    assert "a sharper error" in row.search(page(viewer_client)).group()
+
+    incident.status = Incident.Status.ACKNOWLEDGED
+    incident.save()
+    assert "Acknowledged" in row.search(page(viewer_client)).group()
+
+    Incident.objects.filter(pk=incident.pk).update(last_seen_at=ago(30), updated_at=ago(0))
+    assert "30\xa0minutes ago" in row.search(page(viewer_client)).group()
+
+
 # --- Bulk actions -------------------------------------------------------------------------------------------------
 
 
