@@ -1,10 +1,8 @@
 """Writes of the incidents app, by concern: analysis, incidents, notifications, remediation and triage."""
 
 from incidents.services.analysis import failure_analyze, failures_analyze, signature_retry_record
+from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor
 from incidents.services.incidents import (
-    RETRY_ENGINE,
-    SYSTEM,
-    Actor,
     incident_acknowledge,
     incident_assign,
     incident_comment,

@@ -3,7 +3,6 @@ timeline event, announced after commit."""
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -18,6 +17,7 @@ from aimsweb.choices import Severity
 from incidents.analysis.redact import redact
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, TicketLink
 from incidents.realtime import incidents_changed_broadcast
+from incidents.services.events import SYSTEM, Actor, incident_event_add
 from incidents.services.notifications import incident_notify
 from monitors.models import Pipeline, PipelineRun
 
@@ -32,47 +32,10 @@ MAX_SILENCE = timedelta(days=30)
 MAX_COMMENT = 5000
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who changes an incident: a user, an API key, AIMS itself or its retry engine."""
-
-    type: str
-    user: AbstractBaseUser | None = None
-    label: str = ""
-
-    @classmethod
-    def of_user(cls, user: AbstractBaseUser) -> "Actor":
-        return cls(type=IncidentEvent.ActorType.USER, user=user)
-
-    @classmethod
-    def of_api_key(cls, name: str) -> "Actor":
-        return cls(type=IncidentEvent.ActorType.API_KEY, label=name)
-
-
-SYSTEM = Actor(type=IncidentEvent.ActorType.SYSTEM, label="AIMS")
-RETRY_ENGINE = Actor(type=IncidentEvent.ActorType.RETRY_ENGINE, label="retry engine")
-
-
 class Change(StrEnum):
     OPENED = "opened"
     REOPENED = "reopened"
     OCCURRED = "occurred"
-
-
-def incident_event_add(
-    *, incident: Incident, kind: str, actor: Actor = SYSTEM, message: str = "", details: dict | None = None
-) -> IncidentEvent:
-    """Append one entry to the incident's timeline (and announce the change after commit)."""
-    incidents_changed_broadcast(incident_ids=[incident.pk])
-    return IncidentEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        actor_type=actor.type,
-        actor_user=actor.user,
-        actor_label=actor.label,
-        message=message,
-        details=details or {},
-    )
 
 
 def incident_fingerprint(*, run: PipelineRun, analysis: FailureAnalysis) -> str:

@@ -26,7 +26,7 @@ from incidents.models import (
 )
 from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage
 from incidents.notify.http import sender_for
-from incidents.realtime import incidents_changed_broadcast
+from incidents.services.events import NOTIFICATIONS, incident_event_add
 
 logger = logging.getLogger(__name__)
 
@@ -80,18 +80,6 @@ def _routes(incident: Incident) -> list[NotificationRoute]:
             category=incident.category,
         )
     ]
-
-
-def _event_add(incident: Incident, kind: str, message: str, details: dict | None = None) -> None:
-    incidents_changed_broadcast(incident_ids=[incident.pk])
-    IncidentEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        actor_type=IncidentEvent.ActorType.SYSTEM,
-        actor_label="notifications",
-        message=message,
-        details=details or {},
-    )
 
 
 def _suppressed(incident: Incident) -> str:
@@ -162,15 +150,23 @@ def incident_notify(
     created."""
     suppressed = _suppressed(incident) if event != Notification.Event.RESOLVED else ""
     if suppressed:
-        _event_add(incident, IncidentEvent.Kind.SUPPRESSED, f"Nobody notified ({event}): {suppressed}.")
+        incident_event_add(
+            incident=incident,
+            kind=IncidentEvent.Kind.SUPPRESSED,
+            actor=NOTIFICATIONS,
+            message=f"Nobody notified ({event}): {suppressed}.",
+        )
         return 0
     now = timezone.now()
     headline = HEADLINES.get(event, event.title()) + (f": {reason}" if reason else "")
     created_ids = []
     channels = _channels_for(incident, event, step, retrying=retrying)
     if retrying and not channels and _routes(incident):
-        _event_add(
-            incident, IncidentEvent.Kind.SUPPRESSED, "Page deferred: a retry is under way; it pages if it fails."
+        incident_event_add(
+            incident=incident,
+            kind=IncidentEvent.Kind.SUPPRESSED,
+            actor=NOTIFICATIONS,
+            message="Page deferred: a retry is under way; it pages if it fails.",
         )
     for channel in channels:
         key = f"{event}:i{incident.pk}:g{incident.generation}:c{channel.pk}" + (f":s{step.pk}" if step else "")
@@ -321,7 +317,13 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
             else:
                 text = f"Could not notify {channel} after {attempts} attempt(s): {result.error[:300]}"
                 kind = IncidentEvent.Kind.NOTIFY_FAILED
-            _event_add(notification.incident, kind, text, {"notification_id": notification.pk})
+            incident_event_add(
+                incident=notification.incident,
+                kind=kind,
+                actor=NOTIFICATIONS,
+                message=text,
+                details={"notification_id": notification.pk},
+            )
     if status == Notification.Status.RETRYING:
         logger.warning(
             "notification %s to %s failed (attempt %s), retrying at %s: %s",
@@ -393,11 +395,12 @@ def _escalations_fire(now: datetime) -> int:
                     reason = f"not acknowledged after {step.after_minutes} min"
                     if incident_notify(incident=current, event=Notification.Event.ESCALATED, step=step, reason=reason):
                         names = ", ".join(str(channel) for channel in step.channels.all())
-                        _event_add(
-                            current,
-                            IncidentEvent.Kind.ESCALATED,
-                            f"Not acknowledged {step.after_minutes} min after the page: notified {names}.",
-                            {"route": route.name, "step_id": step.pk},
+                        incident_event_add(
+                            incident=current,
+                            kind=IncidentEvent.Kind.ESCALATED,
+                            actor=NOTIFICATIONS,
+                            message=f"Not acknowledged {step.after_minutes} min after the page: notified {names}.",
+                            details={"route": route.name, "step_id": step.pk},
                         )
                         fired += 1
     return fired

@@ -19,14 +19,8 @@ from django_q.tasks import async_task
 from aimsweb.memo import memoized
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification
 from incidents.services.analysis import signature_retry_record
-from incidents.services.incidents import (
-    RETRY_ENGINE,
-    SYSTEM,
-    Actor,
-    incident_event_add,
-    incident_resolve_locked,
-    incident_unsilence,
-)
+from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor, incident_event_add
+from incidents.services.incidents import incident_resolve_locked, incident_unsilence
 from incidents.services.notifications import incident_notify, maintenance_window_active
 from monitors.clients import client_for
 from monitors.clients.base import RerunRequest, RerunStarted, SourceError, call_twice

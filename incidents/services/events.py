@@ -1,0 +1,46 @@
+"""The incident timeline: who changes an incident, and the one way an entry is added to it."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from incidents.models import Incident, IncidentEvent
+from incidents.realtime import incidents_changed_broadcast
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes an incident: a user, an API key, AIMS itself or its retry engine."""
+
+    type: str
+    user: AbstractBaseUser | None = None
+    label: str = ""
+
+    @classmethod
+    def of_user(cls, user: AbstractBaseUser) -> "Actor":
+        return cls(type=IncidentEvent.ActorType.USER, user=user)
+
+    @classmethod
+    def of_api_key(cls, name: str) -> "Actor":
+        return cls(type=IncidentEvent.ActorType.API_KEY, label=name)
+
+
+SYSTEM = Actor(type=IncidentEvent.ActorType.SYSTEM, label="AIMS")
+NOTIFICATIONS = Actor(type=IncidentEvent.ActorType.SYSTEM, label="notifications")
+RETRY_ENGINE = Actor(type=IncidentEvent.ActorType.RETRY_ENGINE, label="retry engine")
+
+
+def incident_event_add(
+    *, incident: Incident, kind: str, actor: Actor = SYSTEM, message: str = "", details: dict | None = None
+) -> IncidentEvent:
+    """Append one entry to the incident's timeline (and announce the change after commit)."""
+    incidents_changed_broadcast(incident_ids=[incident.pk])
+    return IncidentEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        actor_type=actor.type,
+        actor_user=actor.user,
+        actor_label=actor.label,
+        message=message,
+        details=details or {},
+    )
