@@ -165,8 +165,8 @@ def _connect(sim) -> None:
     from incidents.models import Incident
     from monitors.models import Connection
 
-    # A fresh start: a simulator restarted with the same seed hands out the same run ids, which an earlier run's
-    # rows would swallow as already known.
+    # A fresh start: nothing an earlier run of this bench left (its incidents would head the list, its runs and
+    # pipeline coverage would shape the lookups).
     Incident.objects.filter(connection__name__startswith=CONNECTION_PREFIX).delete()
     Connection.objects.filter(name__startswith=CONNECTION_PREFIX).delete()
     scenario = sim.scenario()

@@ -12,6 +12,7 @@ directly. Randomness is always a seeded `random.Random` derived from the scenari
 from __future__ import annotations
 
 import collections
+import hashlib
 import heapq
 import json
 import random
@@ -159,6 +160,11 @@ class World:
         start = parse_iso(sc["clock_start"]) if sc.get("clock_start") else real_now_us()
         self.clock = SimClock(start, sc["speed"])
         self.clock_start_us = start
+        # Run ids are drawn from the seeded streams, then mixed with the clock's start: the same seed and start give
+        # the same world, and a restart (a new start) never hands out the run ids an earlier one did. A client that
+        # stored those would take the new failures for ones it already knows.
+        digest = hashlib.sha256(f"{self.seed}/{start}".encode()).digest()
+        self._run_id_salt = int.from_bytes(digest[:16], "big")
         self._seq = 0
         self._event_counter = 0
         self.actions_rng = random.Random(f"{self.seed}/actions")
@@ -226,7 +232,7 @@ class World:
             ws = WorkspaceSpec(w["token"], int(w["workspace_id"]), w["host"].rstrip("/"))
             id_rng = random.Random(f"{self.seed}/databricks/{ws.workspace_id}/jobs")
             for j in w["jobs"]:
-                job_id = int(j.get("job_id") or self._new_dbx_id(id_rng))
+                job_id = int(j.get("job_id") or self._new_dbx_id(id_rng, per_start=False))
                 self._dbx_ids.add(job_id)
                 ws.jobs[job_id] = JobSpec(
                     workspace=ws,
@@ -267,9 +273,12 @@ class World:
         self._seq += 1
         return self._seq
 
-    def _new_dbx_id(self, rng: random.Random) -> int:
+    def _new_dbx_id(self, rng: random.Random, *, per_start: bool = True) -> int:
+        """A new Databricks id: a run's differs per start of the clock (see _reset_locked), a job's does not."""
         while True:
             value = rng.randrange(10**14, 10**15)
+            if per_start:
+                value = 10**14 + (value - 10**14 + self._run_id_salt) % (9 * 10**14)
             if value not in self._dbx_ids:
                 self._dbx_ids.add(value)
                 return value
@@ -327,7 +336,7 @@ class World:
         queue_us: int | None = None,
         total_us: int | None = None,
     ) -> AdfRun:
-        run_id = guid(rng)
+        run_id = str(uuid.UUID(int=rng.getrandbits(128) ^ self._run_id_salt, version=4))  # per start: _reset_locked
         n = len(pipeline.activities)
         queue = queue_us if queue_us is not None else rng.randint(*pipeline.queue_us)
         last = n - 1 if outcome == "succeeded" else max(step, start_index)

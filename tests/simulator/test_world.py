@@ -78,6 +78,29 @@ def test_same_seed_gives_same_ids_and_outcomes():
     assert {r["run_id"] for r in other.truth("adf")["runs"]} != {r["run_id"] for r in run_once()[0]}
 
 
+def test_a_restart_with_the_same_seed_hands_out_new_run_ids_for_the_same_jobs():
+    """`make run` restarts the simulator with the same seed and a new clock start; AIMS keeps what the last start
+    made, so the new start's runs must not reuse its ids (they would pass for failures already known)."""
+    from datetime import datetime, timedelta
+
+    later = (datetime.fromisoformat(CLOCK_START.replace("Z", "+00:00")) + timedelta(hours=1)).isoformat()
+    first = World("default", seed=11, clock_start=CLOCK_START, speed=0)
+    restart = World("default", seed=11, clock_start=later, speed=0)
+    first.advance(1800)
+    restart.advance(1800)
+
+    def run_ids(world: World, source: str) -> set[str]:
+        return {str(run["run_id"]) for run in world.truth(source)["runs"]}
+
+    def job_ids(world: World) -> set[int]:
+        return {job_id for ws in world.workspaces.values() for job_id in ws.jobs}
+
+    assert run_ids(first, "adf") and run_ids(first, "databricks")
+    assert not run_ids(first, "adf") & run_ids(restart, "adf")
+    assert not run_ids(first, "databricks") & run_ids(restart, "databricks")
+    assert job_ids(first) == job_ids(restart)  # the same jobs: AIMS knows them as the same pipelines
+
+
 def test_rerun_outcomes_follow_labels_over_many_trials():
     world = World("quiet", clock_start=CLOCK_START, speed=0)
     factory = next(f for f in world.factories.values() if f.name == FACTORY)
