@@ -6,7 +6,8 @@ directly. Randomness is always a seeded `random.Random` derived from the scenari
 * history uses one RNG per source, each schedule (pipeline/job) its own RNG, so the k-th scheduled run of a
   pipeline is identical however the clock is ticked;
 * API-driven actions (createRun, run-now, repair, /_sim/fail) share an "actions" RNG, so the same sequence of calls
-  gives the same ids and outcomes.
+  gives the same ids and outcomes;
+* run ids are also mixed with the clock's start: the same seed and start give the same world, a restart new ids.
 """
 
 from __future__ import annotations

@@ -410,8 +410,10 @@ def test_dashboard_top_pipelines_ordered_by_failures_then_name_and_capped_at_ten
 @pytest.mark.django_db
 def test_dashboard_page_charts_accessible_svg_with_numbers(viewer_client):
     pipeline = make_pipeline(name="nightly_sales")
-    failed(pipeline, timezone.now() - timedelta(minutes=1), ErrorCategory.TRANSIENT)
-    failed(pipeline, timezone.now() - timedelta(minutes=2))
+    # Both in one hour's bar whatever the time of the run (a minute past the hour would split them).
+    half_past = timezone.now().replace(minute=30, second=0, microsecond=0) - timedelta(hours=1)
+    failed(pipeline, half_past, ErrorCategory.TRANSIENT)
+    failed(pipeline, half_past - timedelta(minutes=1))
 
     html = viewer_client.get("/").content.decode()
 
