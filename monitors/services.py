@@ -542,7 +542,7 @@ def _alert_needs(
     return needs
 
 
-def _alerts_lookup(call, client, needs: list[AlertNeed]) -> AlertLookup:
+def _alerts_lookup(client, needs: list[AlertNeed]) -> AlertLookup:
     """The failed runs behind a batch's alerts in one lookup, filtered by the service (status Failed, the alerted
     pipelines, updated from the earliest need to the latest): a burst of alerts about a factory costs one."""
     began = timezone.now()
@@ -550,7 +550,8 @@ def _alerts_lookup(call, client, needs: list[AlertNeed]) -> AlertLookup:
     start, end = min(need.since for need in needs), max(need.until for need in needs)
     found, token = [], None
     while True:
-        page = call(partial(client.failed_runs_page, since=start, until=end, pipeline_names=names, page_token=token))
+        lookup = partial(client.failed_runs_page, since=start, until=end, pipeline_names=names, page_token=token)
+        page = call_twice(lookup)
         found += [r for r in page.runs if r.status == PipelineRun.Status.FAILED]
         token = page.next_token
         if not token:
@@ -559,13 +560,13 @@ def _alerts_lookup(call, client, needs: list[AlertNeed]) -> AlertLookup:
 
 
 def _alerts_process(
-    connection: Connection, call, client, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
+    connection: Connection, client, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
 ) -> list[str]:
     """Look up, store and attribute the failed runs behind a batch's fired alerts; returns the failures new to AIMS.
     An alert names no run: the runs it led to are the new failures of its pipelines in its window."""
     needs = _alert_needs(connection, alerts)
     wanted = [need for need in needs.values() if need is not None]
-    lookup = _alerts_lookup(call, client, wanted) if wanted else None
+    lookup = _alerts_lookup(client, wanted) if wanted else None
     new: list[str] = []
     if lookup is not None:
         new = runs_ingest(connection=connection, records=lookup.records, queue_detail=False).failures_queued
@@ -726,7 +727,6 @@ def _connection_deliveries_process(
     # A webhook only hurries what the next poll finds anyway: its lookups give up sooner than a poll's, and once
     # one has failed the rest of the batch's deliveries to this connection are not tried (a platform that is down
     # must not hold up every other connection's webhooks behind its retries).
-    call = call_twice
     down: SourceError | None = None
     notified: list[RunRecord] = []  # Databricks: ingested together, after the loop
     alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]] = []  # fired Azure Monitor alerts: one lookup
@@ -740,7 +740,7 @@ def _connection_deliveries_process(
             elif down is not None:
                 _not_looked_up(delivery, down)
             elif isinstance(payload, DatabricksNotification):
-                record = call(partial(client.get_run, payload.job_run_id))
+                record = call_twice(partial(client.get_run, payload.job_run_id))
                 notified.append(record)
                 delivery.run_ids = [record.external_run_id]
             else:
@@ -755,7 +755,7 @@ def _connection_deliveries_process(
             _not_looked_up(delivery, down)
     elif alerts:
         try:
-            failures.update(dict.fromkeys(_alerts_process(connection, call, client, alerts)))
+            failures.update(dict.fromkeys(_alerts_process(connection, client, alerts)))
         except SourceError as exc:
             for delivery, _ in alerts:
                 delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]

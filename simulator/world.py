@@ -66,8 +66,8 @@ class SimError(Exception):
         self.target = target
 
 
-def guid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+def guid(rng: random.Random, salt: int = 0) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128) ^ salt, version=4))
 
 
 def activity_type(name: str) -> str:
@@ -337,7 +337,7 @@ class World:
         queue_us: int | None = None,
         total_us: int | None = None,
     ) -> AdfRun:
-        run_id = str(uuid.UUID(int=rng.getrandbits(128) ^ self._run_id_salt, version=4))  # per start: _reset_locked
+        run_id = guid(rng, self._run_id_salt)  # differs per start of the clock (see _reset_locked)
         n = len(pipeline.activities)
         queue = queue_us if queue_us is not None else rng.randint(*pipeline.queue_us)
         last = n - 1 if outcome == "succeeded" else max(step, start_index)
