@@ -12,8 +12,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# requirements-dev.txt: what production needs (requirements.txt, the same pins) plus the demo's, tests' and
+# benchmarks' tools, every file checked against its hash.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -56,12 +58,15 @@ migrations: install
 	$(BIN)/python manage.py makemigrations
 	$(BIN)/ruff format */migrations
 
-# Re-pin requirements.txt from requirements.in in a scratch environment.
+# Re-pin requirements.txt (production) and requirements-dev.txt (everything else too) from their .in files, with
+# hashes, using pip-tools in a scratch environment.
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-find-links --no-emit-index-url \
+	--no-emit-trusted-host --no-header
 lock:
 	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
-	var/lock-venv/bin/pip install --quiet -r requirements.in
-	{ echo "# Pinned from requirements.in by \`make lock\`; edit requirements.in, not this file."; \
-	  var/lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
+	var/lock-venv/bin/pip install --quiet pip-tools
+	var/lock-venv/bin/pip-compile $(LOCK_FLAGS) --output-file requirements.txt requirements.in
+	var/lock-venv/bin/pip-compile $(LOCK_FLAGS) --output-file requirements-dev.txt requirements-dev.in
 	rm -rf var/lock-venv
 
 clean:
