@@ -17,9 +17,11 @@ class DemoUser:
     password: str | None  # None when an existing password was kept
 
 
-def user_set_role(*, user: AbstractUser, role: Role) -> None:
-    """Make the user hold exactly this role's group; only Admins reach the Django admin site."""
-    user.groups.set([Group.objects.get(name=role.value)])
+def user_set_role(*, user: AbstractUser, role: Role | None) -> None:
+    """Make the user hold exactly this role's group (None: no role); only Admins reach the Django admin site.
+
+    The user's open live pages check their access again (aimsweb.live_access, on the group change)."""
+    user.groups.set([Group.objects.get(name=role.value)] if role else [])
     user.is_staff = role == Role.ADMIN
     user.save(update_fields=["is_staff"])
 

@@ -24,7 +24,24 @@ if ENV_FILE and Path(ENV_FILE).is_file():
     environ.Env.read_env(ENV_FILE, overwrite=False)
 
 VAR_DIR = Path(env.str("AIMS_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Give a file or folder of this user's the mode (earlier versions left them world-readable); others' stay."""
+    if path.stat().st_uid == os.getuid():
+        path.chmod(mode)
+
+
+def _private_var_dir(path: Path) -> None:
+    """Create var/ for this user alone: it holds the secret key, the SQLite database, the cache and Redis' socket.
+    A var/ that AIMS made before is tightened; a folder named but not AIMS's is left alone."""
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True)
+    elif path == BASE_DIR / "var" or any((path / name).exists() for name in ("secret_key", "aims.sqlite3")):
+        _tighten(path, 0o700)
+
+
+_private_var_dir(VAR_DIR)
 
 
 def _local_secret_key() -> str:
@@ -33,8 +50,9 @@ def _local_secret_key() -> str:
     if not path.exists():
         # Written aside and linked into place, so concurrent first starts agree on one key.
         draft = path.with_name(f".secret_key.{os.getpid()}")
-        draft.write_text(secrets.token_urlsafe(50))
-        draft.chmod(0o600)
+        # Created 0600, so the key is never readable by others, not even between writing and chmod.
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(50))
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -51,14 +69,43 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The address people use to reach AIMS, for links in notifications and tickets.
 AIMS_BASE_URL = env.str("AIMS_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False)
+# --- Browser security: TLS, cookies, sessions, headers -----------------------------------------------------------
+# Behind a TLS proxy (or with SECURE_COOKIES) cookies are sent over https only and browsers are told to use https
+# alone (HSTS, only ever sent on https responses, so a plain-http local run is never pinned).
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False) or BEHIND_TLS_PROXY
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
-if env.bool("BEHIND_TLS_PROXY", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600) if SECURE_COOKIES else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+# A session lasts one on-call shift, not Django's two weeks.
+SESSION_COOKIE_AGE = env.int("AIMS_SESSION_HOURS", default=12) * 3600
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Scripts never read the CSRF cookie: htmx sends the token the page carries (base.html's hx-headers).
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from AIMS's own static files: no inline script, handler or style attribute, no eval (htmx
+# runs with allowEval off, see base.html). aimsweb.middleware adds the page's own ws:/wss: origin to connect-src.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 INSTALLED_APPS = [
     "daphne",
@@ -72,6 +119,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
     "aimsweb",
     "monitors",
     "incidents",
@@ -80,14 +128,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "aimsweb.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "aimsweb.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aimsweb.urls"
@@ -120,6 +171,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # SQLite would create the database world-readable (umask 022), and its -wal/-shm files take the database's
+    # mode: the one under var/ is created private before SQLite opens it, and tightened if an earlier run left it open.
+    _sqlite = Path(_db["NAME"])
+    if _sqlite.parent == VAR_DIR:
+        for _path in [_sqlite, *VAR_DIR.glob(f"{_sqlite.name}-*")]:
+            os.close(os.open(_path, os.O_RDONLY | os.O_CREAT, 0o600))
+            _tighten(_path, 0o600)
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections leak one per thread under ASGI; psycopg's pool is the way to reuse them.
     _db["CONN_MAX_AGE"] = 0
@@ -230,6 +288,18 @@ AIMS_WEBHOOK_BATCH = env.int("AIMS_WEBHOOK_BATCH", default=50)
 AIMS_WEBHOOK_DRAINS = env.int("AIMS_WEBHOOK_DRAINS", default=2)
 AIMS_WEBHOOK_CLAIM_SECONDS = env.int("AIMS_WEBHOOK_CLAIM_SECONDS", default=Q_CLUSTER["timeout"] + 60)
 
+# --- Web server limits, access log, retention (webhook intake hardening) ---------------------------------------
+# The web server (aimsweb/webserver.py) refuses a request body over this many bytes while it arrives (413), and one
+# that has not all arrived this many seconds after its headers (408).
+AIMS_HTTP_MAX_BODY_BYTES = env.int("AIMS_HTTP_MAX_BODY_BYTES", default=1024 * 1024)
+AIMS_HTTP_BODY_TIMEOUT_SECONDS = env.float("AIMS_HTTP_BODY_TIMEOUT_SECONDS", default=30.0)
+# Finished webhook deliveries, rejected ones and django-q2 task results are deleted once older than this (a daily
+# schedule, or `manage.py prune`), this many rows per statement.
+AIMS_WEBHOOK_RETENTION_DAYS = env.int("AIMS_WEBHOOK_RETENTION_DAYS", default=30)
+AIMS_REJECTED_RETENTION_DAYS = env.int("AIMS_REJECTED_RETENTION_DAYS", default=7)
+AIMS_TASK_RESULT_RETENTION_DAYS = env.int("AIMS_TASK_RESULT_RETENTION_DAYS", default=14)
+AIMS_PRUNE_BATCH = env.int("AIMS_PRUNE_BATCH", default=1000)
+
 # --- Failure analysis ----------------------------------------------------------------------------------------
 # An LLM is used when a model is named; otherwise the offline classifier decides alone. Any OpenAI-compatible
 # server works (OpenAI, Azure OpenAI's /openai/v1/ endpoint, a local one). The key never leaves this process except
@@ -288,6 +358,24 @@ AIMS_DEMO_PASSWORDS = {
 }
 # Where `make run` starts the local ADF/Databricks simulator that the demo connections point at.
 AIMS_SIMULATOR_URL = env.str("AIMS_SIMULATOR_URL", default="http://127.0.0.1:8765").rstrip("/")
+# The only loopback origins a notification channel may post to (the local simulator's inbox); every other
+# outbound request must reach a public address (aimsweb/outbound.py).
+AIMS_OUTBOUND_LOOPBACK_ORIGINS = env.list("AIMS_OUTBOUND_LOOPBACK_ORIGINS", default=[AIMS_SIMULATOR_URL])
+# Brute-force protection of /login/ and /admin/login/ (django-axes): after this many failed logins for one username
+# (from any address), or from one address (whatever the usernames), that username or address is refused with 429
+# until the cool-off has passed since its last failed attempt. Behind BEHIND_TLS_PROXY the address is the one the
+# proxy appends to X-Forwarded-For (aimsweb.login_throttle).
+AIMS_LOGIN_FAILURES_PER_USER = env.int("AIMS_LOGIN_FAILURES_PER_USER", default=5)
+AIMS_LOGIN_FAILURES_PER_ADDRESS = env.int("AIMS_LOGIN_FAILURES_PER_ADDRESS", default=20)
+AIMS_LOGIN_COOLOFF_MINUTES = env.int("AIMS_LOGIN_COOLOFF_MINUTES", default=15)
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "aimsweb.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = AIMS_LOGIN_FAILURES_PER_USER  # the handler scales the per-address count to this limit
+AXES_COOLOFF_TIME = AIMS_LOGIN_COOLOFF_MINUTES / 60  # hours
+AXES_CLIENT_IP_CALLABLE = "aimsweb.login_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "aimsweb.login_throttle.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -307,7 +395,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Secrets out of every record (platform errors quote connection strings and tokens) before it is written.
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "filters": {
+        "forbidden_without_traceback": {"()": "aimsweb.request_log.ForbiddenWithoutTraceback"},
+        "redact_secrets": {"()": "incidents.analysis.redact.RedactingFilter"},
+    },
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["forbidden_without_traceback"]},
+    },
 }

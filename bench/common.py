@@ -79,7 +79,9 @@ def start_daphne(port: int, env: dict[str, str] | None = None) -> subprocess.Pop
     with log.open("wb") as stderr:
         process = subprocess.Popen(
             [
-                str(ROOT / ".venv" / "bin" / "daphne"),
+                str(ROOT / ".venv" / "bin" / "python"),
+                "-m",
+                "aimsweb.webserver",  # daphne, as the Procfile starts it
                 "--bind",
                 "127.0.0.1",
                 "--port",

@@ -1,5 +1,4 @@
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from aimsweb.choices import ErrorCategory, Severity
+from incidents.analysis.redact import redact
 from incidents.models import (
     EscalationStep,
     FailureAnalysis,
@@ -39,15 +39,6 @@ def _kind_label(kind: str) -> str:
     return NotificationChannel.Kind(kind).label.split(" (")[0]
 
 
-def _without_url(text: str, url: str) -> str:
-    """`text` with the channel URL, its path and its query blanked out: receivers may echo them in error bodies."""
-    parts = urlsplit(url)
-    for secret in (url, parts.path + ("?" + parts.query if parts.query else ""), parts.query, parts.path):
-        if len(secret) > 1:
-            text = text.replace(secret, "…")
-    return text
-
-
 class _WriteOnlyInput(forms.PasswordInput):
     def __init__(self) -> None:
         super().__init__(render_value=False, attrs={"autocomplete": "new-password", "spellcheck": "false"})
@@ -63,7 +54,7 @@ class NotificationChannelAdminForm(forms.ModelForm):
         widget=_WriteOnlyInput(),
         help_text=(
             "Teams, Slack and generic webhooks: where to post, stored encrypted and never shown again. "
-            "https only (plain http only to 127.0.0.1 or localhost). Leave blank to keep the current one."
+            "https to a public host only (plain http only to the local simulator). Leave blank to keep the current one."
         ),
     )
     signing_secret = forms.CharField(
@@ -218,7 +209,8 @@ class NotificationChannelAdmin(admin.ModelAdmin):
             if result.ok:
                 self.message_user(request, f"{channel.name}: test notification delivered.", messages.SUCCESS)
             else:
-                error = _without_url(result.error, config.url) if config.url else result.error
+                # The status or error class and the origin only (the senders never read a receiver's body).
+                error = redact(result.error)
                 self.message_user(request, f"{channel.name}: test notification FAILED: {error}", messages.ERROR)
 
 

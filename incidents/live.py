@@ -1,22 +1,32 @@
 """Live pages: one websocket consumer per page scope. Each authenticates, joins the groups its page needs, sends
 the page's `live` partial at once (so a reconnect after a dropped socket catches up without a reload) and again
 after every announced change: at once after a quiet spell, then at most every `push_interval` seconds however many
-changes arrive; the htmx ws extension swaps the parts in by id. Consumers never write."""
+changes arrive; the htmx ws extension swaps the parts in by id. Consumers never write.
+
+A consumer also joins its user's group: when the user logs out or loses access (aimsweb.live_access), it checks its
+own session and permission again and closes the socket if they no longer hold. It checks them before a push too, at
+most every `access_check_interval` seconds, for changes no signal announces."""
 
 import asyncio
+from importlib import import_module
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user
 from django.contrib.auth.context_processors import PermWrapper
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
+from aimsweb.live_access import ACCESS_CHANGED_EVENT, user_group
 from incidents.realtime import DASHBOARD_GROUP, INCIDENT_LIST_GROUP, incident_group
 from incidents.selectors import incident_get, incident_list_page
 from incidents.views.incidents import detail_context
 
-CLOSE_FORBIDDEN = 4403  # application close codes (4000-4999) mirror the HTTP statuses
+CLOSE_UNAUTHENTICATED = 4401  # application close codes (4000-4999) mirror the HTTP statuses
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
@@ -25,6 +35,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
 
     permission = "incidents.view_incident"
     push_interval = 0.2
+    access_check_interval = 10.0
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
@@ -32,6 +43,8 @@ class LivePageConsumer(AsyncWebsocketConsumer):
         self._dirty = False
         self._flusher: asyncio.Task | None = None
         self._pushed_at = float("-inf")  # when the last push began (the event loop's clock)
+        self._access_checked_at = asyncio.get_running_loop().time()
+        self._closed = False
         allowed = self.user is not None and await database_sync_to_async(self.user.has_perm)(self.permission)
         if not allowed:
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused with HTTP 403
@@ -39,7 +52,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
         if not await database_sync_to_async(self.prepare)():
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        for group in self.groups_to_join():
+        for group in [user_group(self.user.pk), *self.groups_to_join()]:
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
         await self.accept()
@@ -53,7 +66,10 @@ class LivePageConsumer(AsyncWebsocketConsumer):
 
     async def aims_event(self, message: dict) -> None:
         """Mark the page stale; one flusher re-renders it, at once or push_interval after the last push began, and
-        again as long as events keep arriving meanwhile."""
+        again as long as events keep arriving meanwhile. A change of the user's access is checked at once."""
+        if message["event"] == ACCESS_CHANGED_EVENT:
+            await self.access_enforce()
+            return
         self._dirty = True
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.ensure_future(self._flush())
@@ -68,8 +84,39 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             await self.push()
 
     async def push(self) -> None:
-        self._pushed_at = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._access_checked_at >= self.access_check_interval and not await self.access_enforce():
+            return
+        if self._closed:
+            return
+        self._pushed_at = loop.time()
         await self.send(text_data=await database_sync_to_async(self.render)())
+
+    async def access_enforce(self) -> bool:
+        """Check the session and permission again; close the socket (for good) when they no longer hold."""
+        if self._closed:
+            return False
+        self._access_checked_at = asyncio.get_running_loop().time()
+        code = await database_sync_to_async(self.access_refusal)()
+        if code is None:
+            return True
+        self._closed = True
+        self._dirty = False
+        await self.close(code=code)
+        return False
+
+    def access_refusal(self) -> int | None:
+        """The close code if the socket's session has ended (logout, password change, deactivation, deletion) or its
+        user lost the page's permission; None while both hold. Loads both afresh: the scope's are from the handshake."""
+        session_key = self.scope["session"].session_key
+        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+        user = get_user(SimpleNamespace(session=session))
+        if not user.is_authenticated or user.pk != self.user.pk:
+            return CLOSE_UNAUTHENTICATED
+        if not user.has_perm(self.permission):
+            return CLOSE_FORBIDDEN
+        self.user = user  # what the page renders (the actions offered) follows the current permissions
+        return None
 
     @property
     def params(self) -> QueryDict:

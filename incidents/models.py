@@ -1,7 +1,6 @@
 """Triage: incidents (one per real problem), their timeline, and the analysis of each failed run."""
 
 import fnmatch
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,9 +12,7 @@ from django.utils import timezone
 from aimsweb.choices import ErrorCategory, Severity
 from aimsweb.crypto import decrypt_secret, encrypt_secret
 from aimsweb.models import TimeStampedModel
-from incidents.notify.base import url_origin
-
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+from aimsweb.outbound import OutboundPolicy, host_problem, origin_of, url_problem
 
 
 def _choices_check(values, allowed: list[str], label: str) -> str:
@@ -390,7 +387,7 @@ class NotificationChannel(TimeStampedModel):
     def set_url(self, url: str) -> None:
         """Store a new webhook URL encrypted (it carries the receiver's credentials); the caller saves."""
         self.url_encrypted = encrypt_secret(url) if url else ""
-        self.url_host = url_origin(url) if url else ""  # never the credentials, path or query
+        self.url_host = origin_of(url) if url else ""  # never the credentials, path or query, as the sender reads it
 
     def get_url(self) -> str:
         return decrypt_secret(self.url_encrypted) if self.url_encrypted else ""
@@ -418,13 +415,16 @@ class NotificationChannel(TimeStampedModel):
 
 
 def channel_url_problem(url: str) -> str:
-    """Why a notification URL is unusable ('' when it is fine): https, or http to this machine only."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
+    """Why a notification URL is unusable ('' when it is fine): an https URL to a public host, by the outbound rules
+    (aimsweb.outbound); plain http or loopback only to an origin in AIMS_OUTBOUND_LOOPBACK_ORIGINS (the simulator).
+    A name is resolved now to catch the obvious, and again, pinned, at every send."""
+    policy = OutboundPolicy.for_channels()
+    problem = url_problem(url, policy) or host_problem(url, policy)
+    if not problem:
         return ""
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
-        return ""
-    return "Use an https URL (plain http is accepted only for 127.0.0.1 or localhost)."
+    if problem.startswith("plain http"):
+        return "Use an https URL (plain http is accepted only for the local simulator)."
+    return f"This URL is refused: {problem}."
 
 
 class NotificationRoute(TimeStampedModel):

@@ -18,6 +18,10 @@ def _url_fields_assume_https(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+# Where the secret goes and whose it is: a change to any of them must not carry the stored secret along.
+SECRET_BOUND_FIELDS = ("host", "kind", "is_simulator", "auth_method", "tenant_id", "client_id")
+
+
 class ConnectionAdminForm(forms.ModelForm):
     """The secret is write-only: it can be set, replaced or cleared, never read back."""
 
@@ -28,6 +32,11 @@ class ConnectionAdminForm(forms.ModelForm):
         help_text="Client secret or access token, stored encrypted. Leave blank to keep the current one.",
     )
     clear_secret = forms.BooleanField(required=False, help_text="Remove the stored secret.")
+    confirm_secret_env_var = forms.CharField(
+        label="Variable name again",
+        required=False,
+        help_text="When the endpoint or identity changes and the secret comes from a variable: type its name again.",
+    )
     webhook_secret = forms.CharField(
         required=False,
         strip=False,
@@ -44,6 +53,7 @@ class ConnectionAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._require_secret_again(cleaned)
         if cleaned.get("secret") and cleaned.get("secret_env_var"):
             self.add_error("secret", "Give either a stored secret or an environment variable name, not both.")
         if cleaned.get("secret") and cleaned.get("clear_secret"):
@@ -51,6 +61,22 @@ class ConnectionAdminForm(forms.ModelForm):
         if cleaned.get("webhook_secret") and cleaned.get("clear_webhook_secret"):
             self.add_error("clear_webhook_secret", "Cannot clear the webhook secret and set a new one at once.")
         return cleaned
+
+    def _require_secret_again(self, cleaned: dict) -> None:
+        """A secret goes only where it was entered for: a new destination or identity needs it entered again."""
+        changed = [field for field in SECRET_BOUND_FIELDS if field in self.changed_data]
+        if not self.instance.pk or not changed:
+            return
+        what = Connection._meta.get_field(changed[0]).verbose_name
+        stored = self.initial.get("secret_env_var") == "" and bool(self.instance.secret_encrypted)
+        if stored and not cleaned.get("secret") and not cleaned.get("clear_secret"):
+            self.add_error("secret", f"Changing the {what} requires entering the secret again (or clearing it).")
+        named = cleaned.get("secret_env_var")
+        if named and named == self.initial.get("secret_env_var") and cleaned.get("confirm_secret_env_var") != named:
+            self.add_error(
+                "confirm_secret_env_var",
+                f"Changing the {what} requires entering the secret again: type the variable name {named} here.",
+            )
 
     def save(self, commit=True):
         connection = super().save(commit=False)
@@ -81,7 +107,17 @@ class ConnectionAdmin(admin.ModelAdmin):
         ("Endpoint", {"fields": ["host", "subscription_id", "resource_group", "factory_name"]}),
         (
             "Authentication",
-            {"fields": ["auth_method", "tenant_id", "client_id", "secret_env_var", "secret", "clear_secret"]},
+            {
+                "fields": [
+                    "auth_method",
+                    "tenant_id",
+                    "client_id",
+                    "secret_env_var",
+                    "confirm_secret_env_var",
+                    "secret",
+                    "clear_secret",
+                ]
+            },
         ),
         ("Failure webhooks", {"fields": ["webhook_url", "webhook_secret", "clear_webhook_secret"]}),
         ("Record", {"fields": ["secret_source", "created_at", "updated_at"]}),
@@ -99,7 +135,8 @@ class ConnectionAdmin(admin.ModelAdmin):
         state = "secret set" if obj.webhook_secret_encrypted else "no secret set: deliveries are refused"
         return f"{settings.AIMS_BASE_URL}{reverse(route, args=[obj.name])} ({state})"
 
-    @admin.action(description="Test connection (calls the platform API)", permissions=["view"])
+    # Change, not view: the action makes AIMS call out with the stored secret.
+    @admin.action(description="Test connection (calls the platform API)", permissions=["change"])
     def test_connection(self, request, queryset) -> None:
         for connection in queryset:
             check = connection_check(connection=connection)

@@ -1,8 +1,11 @@
 """Sources and runs: connections to ADF and Databricks, what is polled, the runs seen, and how they are retried."""
 
 import fnmatch
+import functools
+import importlib.util
 import os
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -13,9 +16,54 @@ from django.db import models
 from aimsweb.choices import ErrorCategory
 from aimsweb.crypto import decrypt_secret, encrypt_secret
 from aimsweb.models import TimeStampedModel
+from aimsweb.outbound import OutboundPolicy, host_problem, url_problem
 
 ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# A connection's secret may be read only from variables kept for connections, so an Admin cannot have AIMS send one
+# of its own secrets (SECRET_KEY, DATABASE_URL, ...) to a host of their choosing.
+CONNECTION_SECRET_PREFIX = "AIMS_CONN_"
+# The server's own variables, refused even if one ever matched the prefix (defence in depth).
+SERVER_SECRET_VARIABLES = frozenset(
+    {
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CHANNEL_LAYER_URL",
+        "EMAIL_URL",
+        "AIMS_ENCRYPTION_KEYS",
+        "AIMS_LLM_API_KEY",
+        "OPENAI_API_KEY",
+    }
+)
+SETTINGS_VARIABLE = re.compile(r"""(?:env(?:\.\w+)?\(|environ(?:\.get)?[\[(])\s*f?["']([A-Z][A-Z0-9_]*)""")
+
+
+@functools.cache
+def settings_variable_names() -> frozenset[str]:
+    """Every environment variable the settings modules read (a name ending in "_" is the fixed part of a family,
+    such as AIMS_DEMO_PASSWORD_<ROLE>): found by reading their source, so a new setting is covered without a list
+    to keep in step."""
+    names: set[str] = set(SERVER_SECRET_VARIABLES)
+    for module in {"aimsweb.settings", settings.SETTINGS_MODULE}:
+        spec = importlib.util.find_spec(module)
+        if spec and spec.origin:
+            names.update(SETTINGS_VARIABLE.findall(Path(spec.origin).read_text()))
+    return frozenset(names)
+
+
+def secret_variable_problem(name: str) -> str:
+    """Why `name` may not hold a connection's secret ("" when it may)."""
+    if not ENV_VAR_NAME.match(name):
+        return f"Use an environment variable name such as {CONNECTION_SECRET_PREFIX}ADF_SECRET."
+    if not name.startswith(CONNECTION_SECRET_PREFIX) or len(name) == len(CONNECTION_SECRET_PREFIX):
+        return (
+            f"The variable name must start with {CONNECTION_SECRET_PREFIX} (e.g. {CONNECTION_SECRET_PREFIX}ADF_SECRET)."
+        )
+    server = settings_variable_names()
+    if name in server or any(family.endswith("_") and name.startswith(family) for family in server):
+        return "That variable holds one of AIMS's own settings; it cannot be a connection's secret."
+    return ""
 
 
 class Connection(TimeStampedModel):
@@ -80,13 +128,15 @@ class Connection(TimeStampedModel):
         if self.auth_method == self.AuthMethod.STATIC_TOKEN and not self.is_simulator:
             errors["auth_method"] = "A static token is only accepted for a simulator connection."
         if self.host:
-            parts = urlsplit(self.host)
-            if self.is_simulator and parts.hostname not in LOOPBACK_HOSTS:
-                errors["host"] = "A simulator connection must point at 127.0.0.1 or localhost."
-            elif not self.is_simulator and parts.scheme != "https":
-                errors["host"] = "A real endpoint must use https."
-        if self.secret_env_var and not ENV_VAR_NAME.match(self.secret_env_var):
-            errors["secret_env_var"] = "Use an environment variable name such as ADF_CLIENT_SECRET."
+            # Resolving now catches a name that points inside; each request resolves and checks again (pinned).
+            policy = OutboundPolicy.for_connection(is_simulator=self.is_simulator)
+            problem = self.endpoint_problem() or host_problem(self.host, policy)
+            if problem:
+                errors["host"] = problem if problem[0].isupper() else f"This endpoint is refused: {problem}."
+        if self.secret_env_var:
+            problem = secret_variable_problem(self.secret_env_var)
+            if problem:
+                errors["secret_env_var"] = problem
         if errors:
             raise ValidationError(errors)
 
@@ -107,9 +157,22 @@ class Connection(TimeStampedModel):
     def get_webhook_secret(self) -> str:
         return decrypt_secret(self.webhook_secret_encrypted) if self.webhook_secret_encrypted else ""
 
+    def endpoint_problem(self) -> str:
+        """Why the host may not be called ("" when it may): the outbound URL and address rules, and a simulator
+        only on this machine. Names are resolved and checked again when a request is sent."""
+        if self.is_simulator and urlsplit(self.host).hostname not in LOOPBACK_HOSTS:
+            return "A simulator connection must point at 127.0.0.1 or localhost."
+        if not self.is_simulator and not self.host.lower().startswith("https://"):
+            return "A real endpoint must use https."
+        problem = url_problem(self.host, OutboundPolicy.for_connection(is_simulator=self.is_simulator))
+        return f"This endpoint is refused: {problem}." if problem else ""
+
     def get_secret(self) -> str:
-        """The secret in clear, for building a client; never for display."""
+        """The secret in clear, for building a client; never for display. A variable name that breaks the rule
+        (saved around the admin's validation) yields nothing rather than a server secret."""
         if self.secret_env_var:
+            if secret_variable_problem(self.secret_env_var):
+                return ""
             return os.environ.get(self.secret_env_var, "")
         return decrypt_secret(self.secret_encrypted) if self.secret_encrypted else ""
 

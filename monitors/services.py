@@ -3,8 +3,10 @@
 import contextlib
 import fnmatch
 import functools
+import hashlib
 import logging
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from aimsweb.choices import ErrorCategory
+from aimsweb.schedules import scheduled_tasks_allow
+from incidents.analysis.redact import redact
 from incidents.realtime import runs_failed_broadcast
 from monitors.clients import client_for
 from monitors.clients.base import ConnectionCheck, RunRecord, SourceError, call_twice, call_with_backoff
@@ -33,7 +37,14 @@ from monitors.models import (
     RetryPolicy,
     WebhookDelivery,
 )
-from monitors.webhooks import KEPT_HEADERS, AzureMonitorAlert, DatabricksNotification, PayloadError, payload_parse
+from monitors.webhooks import (
+    KEPT_HEADERS,
+    SIGNATURE_TOLERANCE_SECONDS,
+    AzureMonitorAlert,
+    DatabricksNotification,
+    PayloadError,
+    payload_parse,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +142,8 @@ def pipeline_run_build(connection: Connection, pipeline_id: int, record: RunReco
         ended_at=record.ended_at,
         duration_ms=record.duration_ms,
         platform_updated_at=record.updated_at,
-        error_message=record.message if record.status == PipelineRun.Status.FAILED else "",
+        # Redacted as it enters storage: every page, timeline and message shows the stored text.
+        error_message=redact(record.message) if record.status == PipelineRun.Status.FAILED else "",
         raw=record.raw,
     )
 
@@ -270,7 +282,7 @@ def monitor_poll(*, monitor_id: int) -> PollResult:
     except Exception as exc:
         # The pages already committed stay; the watermark stays where it was, so the next poll reads them again.
         message = str(exc) if isinstance(exc, SourceError) else f"{exc.__class__.__name__}: {exc}"
-        Monitor.objects.filter(pk=monitor_id).update(last_error=message[:2000], poll_lease_until=None)
+        Monitor.objects.filter(pk=monitor_id).update(last_error=redact(message)[:2000], poll_lease_until=None)
         raise
     Monitor.objects.filter(pk=monitor_id).update(
         watermark=newest, last_success_at=timezone.now(), last_error="", poll_lease_until=None
@@ -304,10 +316,10 @@ def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str], tria
         except SourceError as exc:
             errors.append(f"{run.external_run_id}: {exc}")
             continue
-        run.failed_step = detail.failed_step[:260]
-        run.error_code = detail.error_code[:100]
-        run.error_message = detail.error_message or run.error_message
-        run.error_trace = detail.error_trace
+        run.failed_step = redact(detail.failed_step)[:260]
+        run.error_code = redact(detail.error_code)[:100]
+        run.error_message = redact(detail.error_message) or run.error_message
+        run.error_trace = redact(detail.error_trace)
         run.failure_detail = detail.raw
         run.detail_fetched_at = timezone.now()
         run.save(
@@ -335,11 +347,12 @@ def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str], tria
 
 
 def connection_check(*, connection: Connection) -> ConnectionCheck:
-    """Call the platform once with the connection's settings and say whether and how it answered."""
+    """Call the platform once with the connection's settings and say whether and how it answered (the status or
+    error class, never the body: the host may echo the secret it was sent)."""
     try:
         return client_for(connection).check()
     except SourceError as exc:
-        return ConnectionCheck(ok=False, message=str(exc), latency_ms=0)
+        return ConnectionCheck(ok=False, message=exc.reason, latency_ms=0)
 
 
 # --- Schedules ----------------------------------------------------------------------------------------------------
@@ -347,12 +360,18 @@ def connection_check(*, connection: Connection) -> ConnectionCheck:
 POLL_SCHEDULE_PREFIX = "monitor-poll-"
 # Every minute: queue a webhook drain unless one is running (for deliveries whose drain was lost); start due
 # reruns, follow running ones, reconcile stale claims, end silences; send due notification retries, digests and
-# escalations.
+# escalations. Once a day: prune old webhook deliveries and task results.
 SYSTEM_SCHEDULES = {
     "aims-webhooks-tick": "monitors.tasks.webhooks_tick_task",
     "aims-remediation-tick": "incidents.tasks.remediation_tick_task",
     "aims-notifications-tick": "incidents.tasks.notifications_tick_task",
+    "aims-retention-prune": "monitors.tasks.records_prune_task",
 }
+# Every minute unless named here: old deliveries and task results are pruned once a day.
+SYSTEM_SCHEDULE_MINUTES = {"aims-retention-prune": 24 * 60}
+POLL_TASK = "monitors.tasks.monitor_poll_task"
+# Schedules may name only these (aimsweb.schedules refuses any other function in a schedule).
+scheduled_tasks_allow(POLL_TASK, *SYSTEM_SCHEDULES.values())
 
 
 def monitor_schedules_sync() -> dict[str, int]:
@@ -372,7 +391,7 @@ def monitor_schedules_sync() -> dict[str, int]:
             Schedule.objects.update_or_create(
                 name=name,
                 defaults={
-                    "func": "monitors.tasks.monitor_poll_task",
+                    "func": POLL_TASK,
                     "args": str(monitor_id),
                     "schedule_type": Schedule.MINUTES,
                     "minutes": max(1, math.ceil(interval / 60)),
@@ -382,7 +401,12 @@ def monitor_schedules_sync() -> dict[str, int]:
         for name, func in SYSTEM_SCHEDULES.items():
             Schedule.objects.update_or_create(
                 name=name,
-                defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+                defaults={
+                    "func": func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": SYSTEM_SCHEDULE_MINUTES.get(name, 1),
+                    "repeats": -1,
+                },
             )
     return {"schedules": len(wanted), "removed": removed}
 
@@ -401,7 +425,8 @@ def webhook_delivery_receive(
 ) -> WebhookOutcome:
     """Store an authenticated delivery as received, with its verdict, and queue a drain of the accepted deliveries
     once stored when the payload has a known shape. A rejected delivery is stored too, with the reason. One INSERT,
-    in autocommit: the task is queued only after the row is committed."""
+    in autocommit: the task is queued only after the row is committed. NUL characters, which PostgreSQL text cannot
+    hold, are stored as U+FFFD (a body with a raw one is not JSON anyway, so it is rejected)."""
     try:
         payload_parse(source, body)
         problem = ""
@@ -411,15 +436,45 @@ def webhook_delivery_receive(
         connection_id=connection_id,
         source=source,
         status=WebhookDelivery.Status.REJECTED if problem else WebhookDelivery.Status.ACCEPTED,
-        body=body.decode("utf-8", errors="replace"),
-        headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
-        error=problem,
+        body=_storable(body.decode("utf-8", errors="replace")),
+        headers={name: _storable(headers[name]) for name in KEPT_HEADERS if name in headers},
+        error=_storable(problem),
     )
     if not problem:
         transaction.on_commit(webhook_drain_queue)
     return WebhookOutcome(delivery=delivery, problem=problem)
 
 
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """Text any database column can hold: NUL and lone surrogates (which no UTF-8 encoding takes) become U+FFFD."""
+    return UNSTORABLE.sub("\ufffd", text)
+
+
+def webhook_signature_first_seen(*, connection_id: int, signature: str) -> bool:
+    """Mark a signed delivery's signature as seen for as long as its timestamp is accepted (either side of AIMS's
+    clock); False when it was already: the same request again, replayed or resent. With the cache down, True (a
+    replay within the window is then stored twice; the platform lookup makes that harmless)."""
+    try:
+        return _marks().add(_signature_mark(connection_id, signature), 1, timeout=2 * SIGNATURE_TOLERANCE_SECONDS)
+    except Exception:  # any cache failure
+        logger.warning("cache unavailable: a signed webhook is not checked for replay", exc_info=True)
+        return True
+
+
+def webhook_signature_forget(*, connection_id: int, signature: str) -> None:
+    """Unmark a signature whose delivery could not be stored, so that sending it again is not a duplicate."""
+    with contextlib.suppress(Exception):
+        _marks().delete(_signature_mark(connection_id, signature))
+
+
+def _signature_mark(connection_id: int, signature: str) -> str:
+    return f"{SIGNATURE_MARK}:{connection_id}:{hashlib.sha256(signature.encode()).hexdigest()}"
+
+
+SIGNATURE_MARK = "aims:webhook-signature"
 DRAIN_MARK = "aims:webhook-drain-queued"
 DRAIN_MARK_SECONDS = 60  # a drain that was lost or died holds the next one back no longer than this
 DRAIN_SECONDS = 30  # one drain task goes on no longer than this (well within the task timeout)
@@ -715,6 +770,13 @@ def _resolved(alert: AzureMonitorAlert) -> bool:
     return alert.data.essentials.monitorCondition != "Fired"
 
 
+def _platform_down(error: SourceError) -> bool:
+    """Whether a lookup's failure says the platform (or AIMS's access to it) is failing, so the batch's other
+    lookups would fail too: transport errors, timeouts, 429 and 5xx (all retryable) and refused credentials. Any
+    other answer (404, 400) is about the one run asked for."""
+    return error.retryable or error.status in (401, 403)
+
+
 def _not_looked_up(delivery: WebhookDelivery, cause: SourceError) -> None:
     delivery.status = WebhookDelivery.Status.FAILED
     delivery.error = f"not looked up: an earlier lookup of its batch failed: {cause}"[:2000]
@@ -745,11 +807,17 @@ def _connection_deliveries_process(
                 delivery.run_ids = [record.external_run_id]
             else:
                 alerts.append((delivery, payload))
-        except (SourceError, PayloadError) as exc:
+        except SourceError as exc:
+            delivery.status = WebhookDelivery.Status.FAILED
+            if _platform_down(exc):
+                delivery.error = str(exc)[:2000]
+                errors.append(exc)
+                down = exc
+            else:  # this run only: say so, and look the others up
+                delivery.error = f"run not found or refused by the platform: {exc}"[:2000]
+        except PayloadError as exc:
             delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]
             errors.append(exc)
-            if isinstance(exc, SourceError):
-                down = exc
     if alerts and down is not None:
         for delivery, _ in alerts:
             _not_looked_up(delivery, down)

@@ -1,5 +1,6 @@
 """django-q2 tasks of the monitors app: each loads ids, calls one service and lets errors surface."""
 
+from monitors.retention import records_prune
 from monitors.services import failures_enrich, monitor_poll, webhook_deliveries_drain, webhook_drain_queue
 
 
@@ -22,3 +23,7 @@ def webhooks_tick_task() -> None:
 def webhook_delivery_process_task(delivery_id: int) -> int:
     """Queued by earlier versions, one per delivery: now a drain like any other."""
     return webhook_deliveries_drain()
+
+
+def records_prune_task() -> dict:
+    return records_prune().__dict__

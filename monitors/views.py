@@ -1,9 +1,11 @@
 """Pages of pipelines and runs, and the failure webhooks from Databricks and Azure Monitor (authenticate, store raw,
 answer fast; a task does the rest)."""
 
+import time
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from monitors.charts import duration_trend, run_strip
-from monitors.models import Connection, PipelineRun, WebhookDelivery
+from monitors.models import PipelineRun, WebhookDelivery
 from monitors.selectors import (
     PipelineSort,
     connection_list,
@@ -22,8 +24,8 @@ from monitors.selectors import (
     pipeline_run_page,
     webhook_target_get,
 )
-from monitors.services import webhook_delivery_receive
-from monitors.webhooks import MAX_BODY_BYTES, SOURCE_KIND, request_authenticated
+from monitors.services import webhook_delivery_receive, webhook_signature_first_seen, webhook_signature_forget
+from monitors.webhooks import MAX_BODY_BYTES, NO_SECRET, SOURCE_KIND, request_authenticate
 
 
 def _error(status: int, message: str, **extra) -> JsonResponse:
@@ -31,6 +33,8 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
 
 
 def _receive(request: HttpRequest, connection_name: str, source: str) -> JsonResponse:
+    """Size, then authentication (alike whether or not the URL names a usable connection: the answer never tells
+    which connection names exist), then replay, then store."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -38,23 +42,35 @@ def _receive(request: HttpRequest, connection_name: str, source: str) -> JsonRes
     if declared > MAX_BODY_BYTES:
         return _error(413, f"body over {MAX_BODY_BYTES} bytes")
     try:
-        target = webhook_target_get(name=connection_name, kind=SOURCE_KIND[source])
-        if target is None:
-            kind = Connection.Kind(SOURCE_KIND[source]).label
-            return _error(404, f"no enabled {kind} connection named {connection_name!r}")
         body = request.body
-        if len(body) > MAX_BODY_BYTES:
-            return _error(413, f"body over {MAX_BODY_BYTES} bytes")
-        if not request_authenticated(
-            secret=target.secret, body=body, headers=request.headers, query_token=request.GET.get("token")
-        ):
-            response = _error(401, "missing or wrong webhook secret")
+    except RequestDataTooBig:
+        return _error(413, f"body over {MAX_BODY_BYTES} bytes")
+    if len(body) > MAX_BODY_BYTES:
+        return _error(413, f"body over {MAX_BODY_BYTES} bytes")
+    seen: tuple[int, str] | None = None  # (connection, signature) marked as seen: unmarked if not stored
+    try:
+        target = webhook_target_get(name=connection_name, kind=SOURCE_KIND[source])
+        authentication = request_authenticate(
+            secret=target.secret if target else "",
+            body=body,
+            headers=request.headers,
+            query_token=request.GET.get("token"),
+            now=time.time(),
+        )
+        if target is None or authentication.problem:
+            response = _error(401, authentication.problem or NO_SECRET)
             response["WWW-Authenticate"] = 'Basic realm="AIMS webhooks"'
             return response
+        if authentication.signature:
+            seen = (target.connection_id, authentication.signature)
+            if not webhook_signature_first_seen(connection_id=seen[0], signature=seen[1]):
+                return _error(409, "duplicate: a request with this X-AIMS-Signature was already received")
         outcome = webhook_delivery_receive(
             connection_id=target.connection_id, source=source, body=body, headers=request.headers
         )
     except DatabaseError:
+        if seen is not None:
+            webhook_signature_forget(connection_id=seen[0], signature=seen[1])
         response = _error(503, "AIMS cannot store the delivery right now; send it again")
         response["Retry-After"] = "5"
         return response

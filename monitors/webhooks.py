@@ -6,10 +6,12 @@ the platform API and ingests them the way polling does.
 """
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -20,6 +22,14 @@ from monitors.models import Connection, WebhookDelivery
 MAX_BODY_BYTES = 1024 * 1024
 TOKEN_HEADER = "X-AIMS-Token"
 SIGNATURE_HEADER = "X-AIMS-Signature"
+TIMESTAMP_HEADER = "X-AIMS-Timestamp"
+# A signed request is refused when its timestamp is further than this from AIMS's clock, either way; within it, the
+# same signature is accepted once (monitors.services.webhook_signature_first_seen).
+SIGNATURE_TOLERANCE_SECONDS = 5 * 60
+MAX_JSON_DEPTH = 64  # far beyond any payload's shape, far below the parser's recursion limit
+NO_SECRET = "missing or wrong webhook secret"
+# Compared against when the URL names no usable connection, so such a request costs what a wrong secret costs.
+_DUMMY_SECRET = secrets.token_urlsafe(32)
 KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Request-Id", "X-Databricks-Request-Id", "X-Correlation-Id")
 
 
@@ -134,8 +144,14 @@ def payload_parse(source: str, body: bytes) -> _Lenient:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise PayloadError(f"body: JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)") from exc
+    except ValueError as exc:  # an integer past Python's digit limit (sys.get_int_max_str_digits)
+        raise PayloadError("body: a JSON number has too many digits") from exc
     if not isinstance(data, dict):
         raise PayloadError("body must be a JSON object")
+    if _depth_over(data, MAX_JSON_DEPTH):
+        raise PayloadError(f"body: JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
     try:
         return PAYLOAD_MODELS[source].model_validate(data)
     except ValidationError as exc:
@@ -145,31 +161,68 @@ def payload_parse(source: str, body: bytes) -> _Lenient:
         raise PayloadError(f"{path}: {first['msg']}{more}") from exc
 
 
-def request_authenticated(*, secret: str, body: bytes, headers: dict[str, str], query_token: str | None) -> bool:
-    """True when the request proves knowledge of the connection's webhook secret: the secret itself in
-    X-AIMS-Token, as a `token` query parameter (Azure Monitor cannot set headers) or as the password of HTTP Basic
-    auth (Databricks webhook destinations), or an HMAC-SHA256 of the body in X-AIMS-Signature ("sha256=<hex>").
-    Every comparison is constant-time."""
-    if not secret:
-        return False
-    expected = secret.encode()
+def _depth_over(data: Any, limit: int) -> bool:
+    """Whether JSON data nests deeper than `limit` (iterative: the depth it checks must not exhaust the stack)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            pending.extend((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+@dataclass(frozen=True)
+class Authentication:
+    problem: str  # empty when the request is authenticated
+    signature: str = ""  # the signature that authenticated it, whose replay must be refused; empty for a token
+
+
+def request_authenticate(
+    *, secret: str, body: bytes, headers: Mapping[str, str], query_token: str | None, now: float
+) -> Authentication:
+    """Whether the request proves knowledge of the connection's webhook secret (empty `secret`: the URL names no
+    enabled connection with one, and the answer must not say so): the secret itself in X-AIMS-Token, as a `token`
+    query parameter (Azure Monitor cannot set headers) or as the password of HTTP Basic auth (Databricks webhook
+    destinations), or X-AIMS-Signature "sha256=<hex HMAC-SHA256 of '<X-AIMS-Timestamp>.' + body>" with a timestamp
+    (unix seconds) within SIGNATURE_TOLERANCE_SECONDS. Every comparison is constant-time, and as many are made
+    whether or not the connection exists."""
+    expected = (secret or _DUMMY_SECRET).encode()
     presented = [headers.get(TOKEN_HEADER), query_token, _basic_password(headers.get("Authorization"))]
     matched = False
     for candidate in presented:
         if candidate is not None:
-            matched |= hmac.compare_digest(candidate.encode(), expected)
+            matched |= hmac.compare_digest(_utf8(candidate), expected)
     signature = headers.get(SIGNATURE_HEADER)
-    if signature is not None:
-        digest = "sha256=" + hmac.new(expected, body, hashlib.sha256).hexdigest()
-        matched |= hmac.compare_digest(signature.strip().lower().encode(), digest.encode())
-    return matched
+    if signature is None:
+        return Authentication(problem="" if matched and secret else NO_SECRET)
+    signature = signature.strip().lower()
+    timestamp = headers.get(TIMESTAMP_HEADER, "").strip()
+    digest = "sha256=" + hmac.new(expected, _utf8(timestamp) + b"." + body, hashlib.sha256).hexdigest()
+    signed = hmac.compare_digest(_utf8(signature), digest.encode())
+    if matched and secret:
+        return Authentication(problem="")
+    if not timestamp.isascii() or not timestamp.isdigit():
+        return Authentication(problem=f"{TIMESTAMP_HEADER}: a signed request needs its unix time in seconds")
+    if abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        return Authentication(
+            problem=f"{TIMESTAMP_HEADER}: more than {SIGNATURE_TOLERANCE_SECONDS} seconds from AIMS's clock"
+        )
+    return Authentication(problem="", signature=signature) if signed and secret else Authentication(problem=NO_SECRET)
+
+
+def _utf8(text: str) -> bytes:
+    """Header text as bytes: the test client and ASGI servers may hand over any code point (surrogates too)."""
+    return text.encode("utf-8", errors="surrogatepass")
 
 
 def _basic_password(authorization: str | None) -> str | None:
-    if not authorization or not authorization.lower().startswith("basic "):
+    """The password of `Basic base64(user:password)` credentials; None for any other or malformed form."""
+    if not authorization or authorization[:6].lower() != "basic ":
         return None
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not ASCII, not base64 (binascii.Error), not UTF-8 (UnicodeDecodeError)
         return None
     return decoded.partition(":")[2]

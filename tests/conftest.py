@@ -1,6 +1,8 @@
 """Fixtures shared by all test modules: users in each role, clients logged in as them, and a Redis channel layer."""
 
+import ipaddress
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +28,27 @@ PASSWORD = "correct horse battery staple"
 def _no_webhook_drain_marked():
     """A drain marked as queued by an earlier test (the file cache outlives it) must not hold this test's back."""
     _marks().delete_many([_drain_mark(slot) for slot in range(8)])
+
+
+LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@pytest.fixture(autouse=True)
+def _no_dns_beyond_this_machine(monkeypatch):
+    """Tests reach nothing but 127.0.0.1, not even a DNS server: any other name fails to resolve, as offline."""
+    real = socket.getaddrinfo
+
+    def local_only(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name in LOCAL_NAMES or name == "" or host is None:
+            return real(host, *args, **kwargs)
+        try:
+            ipaddress.ip_address(name.split("%")[0])
+        except ValueError:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (tests resolve no names)") from None
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import urlsplit
+
+from aimsweb.outbound import origin_of
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,6 @@ def clip(text: str, limit: int) -> str:
 
 def url_origin(url: str) -> str:
     """scheme://host[:port] only, what may be shown of a channel URL: Teams and Slack webhook URLs carry their
-    secret in the path and query, and any URL may carry user:password@."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    secret in the path and query, and any URL may carry user:password@. Read by the sending library's parser, so
+    it names the host a request would go to."""
+    return origin_of(url)

@@ -1,54 +1,56 @@
 """One JSON POST for the HTTP channels (Teams, Slack, signed webhooks), its outcome reported as a DeliveryResult,
 never raised; and `sender_for`, which picks the sender class for a channel kind from settings."""
 
-from urllib.parse import urlsplit
+from http import HTTPStatus
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from aimsweb.outbound import OutboundPolicy, OutboundRefused, check_url, guarded_session
 from incidents.notify.base import DeliveryResult, Sender, url_origin
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 RETRYABLE_STATUSES = frozenset({408, 429})
-ERROR_BODY_CHARS = 200
-ERROR_BODY_READ_BYTES = 1024
 
 
-def _refusal(url: str) -> str:
-    """Why `url` must not be contacted, or "" when it may be."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return "refused: the channel URL has no host"
-    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
-        return ""
-    return f"refused: {url_origin(url)} is not https (plain http is allowed only to this machine)"
+def status_text(status: int) -> str:
+    """ "HTTP 404 Not Found": the status and its standard phrase, never the receiver's own words or body (a receiver
+    may echo the secret path it was posted to)."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> DeliveryResult:
-    """POST `body` as is; 2xx is success, 408/429/5xx and transport errors are worth retrying, the rest is not."""
-    refusal = _refusal(url)
-    if refusal:
-        return DeliveryResult(ok=False, error=refusal, retryable=False)
+    """POST `body` as is; 2xx is success, 408/429/5xx and transport errors are worth retrying, the rest is not.
+    The URL must pass the outbound rules, and the connection goes only to an address they allow, the one checked
+    (aimsweb.outbound); a refusal is final, never retried."""
+    policy = OutboundPolicy.for_channels()
     try:
-        # Streamed so that only the start of an error body is ever read, however much the receiver sends.
-        with requests.post(
-            url, data=body, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
-        ) as response:
+        check_url(url, policy)
+        with (
+            guarded_session(policy) as session,
+            # Streamed and never read: nothing of a receiver's answer but its status is kept.
+            session.post(
+                url, data=body, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
+            ) as response,
+        ):
             status = response.status_code
-            if 200 <= status < 300:
-                return DeliveryResult(ok=True, status_code=status)
-            excerpt = next(response.iter_content(ERROR_BODY_READ_BYTES), b"").decode("utf-8", errors="replace")
+    except OutboundRefused as exc:
+        return DeliveryResult(ok=False, error=str(exc), retryable=False)
     except (requests.Timeout, requests.ConnectionError) as exc:
         # The exception's own text quotes the full URL, secret included: name the class and the origin only.
         return DeliveryResult(ok=False, error=f"{type(exc).__name__} contacting {url_origin(url)}", retryable=True)
     except requests.RequestException as exc:
         return DeliveryResult(ok=False, error=f"{type(exc).__name__} contacting {url_origin(url)}", retryable=False)
+    if 200 <= status < 300:
+        return DeliveryResult(ok=True, status_code=status)
     return DeliveryResult(
         ok=False,
         status_code=status,
-        error=f"HTTP {status}: {excerpt[:ERROR_BODY_CHARS]}",
+        error=status_text(status),
         retryable=status in RETRYABLE_STATUSES or status >= 500,
     )
 

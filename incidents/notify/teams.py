@@ -1,7 +1,9 @@
 """Microsoft Teams through a Workflows webhook ("When a Teams webhook request is received"): the incident as an
-Adaptive Card 1.4 in a message attachment. Every text is bounded so the card stays under Teams' 28 KB limit."""
+Adaptive Card 1.4 in a message attachment. Every text is bounded so the card stays under Teams' 28 KB limit, and every
+text that comes from a platform or a user is escaped so Teams' markdown cannot turn it into links or formatting."""
 
 import json
+import re
 
 from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage, clip, message_facts
 from incidents.notify.http import post_json
@@ -29,31 +31,51 @@ def _headline_color(message: NotificationMessage) -> str:
     return "default"
 
 
+# Teams renders TextBlock and FactSet text as markdown: a "[click](https://evil)" in an error would be a link in the
+# on-call channel. Every markdown character gets a backslash; bare URLs and www. names, which Teams links by itself,
+# lose the characters that make them one ("https[:]//evil.example", "www[.]evil.example").
+_MARKDOWN_CHARACTER = re.compile(r"([\\`*_\[\]()#>|<~])")
+_AUTOLINK = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*):(?=//)|\b(www)\.")
+
+
+def markdown_escaped(text: str) -> str:
+    """`text` as Teams shows it literally: no link, emphasis, heading, list or quote can be formed from it."""
+    defanged = _AUTOLINK.sub(lambda m: f"{m.group(1)}[:]" if m.group(1) else f"{m.group(2)}[.]", text)
+    return _MARKDOWN_CHARACTER.sub(r"\\\1", defanged)
+
+
+def _plain(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters (before escaping, so an escape is never cut in half), then escaped."""
+    return markdown_escaped(clip(text, limit))
+
+
 def _text_block(text: str, **properties: str | bool) -> dict:
     return {"type": "TextBlock", "text": text, "wrap": True, **properties}
 
 
 def _facts(message: NotificationMessage) -> list[dict[str, str]]:
-    return [{"title": title, "value": clip(value, MAX_FACT_CHARS)} for title, value in message_facts(message)]
+    return [{"title": title, "value": _plain(value, MAX_FACT_CHARS)} for title, value in message_facts(message)]
 
 
 def _digest_line(item: DigestItem) -> dict:
-    # Brackets in the title would end the markdown link text early.
-    title = clip(item.title, MAX_DIGEST_TITLE_CHARS).replace("[", "(").replace("]", ")")
-    return _text_block(f"**{item.severity.upper()}** {item.event}: [{title}]({item.url})")
+    # The link is AIMS's own; its text is escaped like any other.
+    title = _plain(item.title, MAX_DIGEST_TITLE_CHARS)
+    return _text_block(
+        f"**{markdown_escaped(item.severity.upper())}** {markdown_escaped(item.event)}: [{title}]({item.url})"
+    )
 
 
 def _incident_body(message: NotificationMessage) -> list[dict]:
-    body: list[dict] = [_text_block(clip(message.title, MAX_TITLE_CHARS))]
+    body: list[dict] = [_text_block(_plain(message.title, MAX_TITLE_CHARS))]
     facts = _facts(message)
     if facts:
         body.append({"type": "FactSet", "facts": facts})
     if message.summary:
-        body.append(_text_block(clip(message.summary, MAX_SUMMARY_CHARS)))
+        body.append(_text_block(_plain(message.summary, MAX_SUMMARY_CHARS)))
     if message.error:
-        body.append(_text_block(clip(message.error, MAX_ERROR_CHARS), fontType="Monospace"))
+        body.append(_text_block(_plain(message.error, MAX_ERROR_CHARS), fontType="Monospace"))
     if message.actions:
-        lines = [f"- {clip(action, MAX_ACTION_CHARS)}" for action in message.actions[:MAX_ACTIONS]]
+        lines = [f"- {_plain(action, MAX_ACTION_CHARS)}" for action in message.actions[:MAX_ACTIONS]]
         body.append(_text_block("\n".join(lines)))
     return body
 
@@ -69,7 +91,7 @@ def _digest_body(message: NotificationMessage) -> list[dict]:
 def adaptive_card_payload(message: NotificationMessage) -> dict:
     """The Workflows webhook body: one message with the incident (or the digest) as an Adaptive Card."""
     headline = _text_block(
-        clip(message.headline, MAX_HEADLINE_CHARS), weight="Bolder", size="Medium", color=_headline_color(message)
+        _plain(message.headline, MAX_HEADLINE_CHARS), weight="Bolder", size="Medium", color=_headline_color(message)
     )
     is_digest = message.event == "digest"
     body = _digest_body(message) if is_digest else _incident_body(message)

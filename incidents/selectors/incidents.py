@@ -123,7 +123,12 @@ def incident_detail(
 
 def incident_assignee_choices() -> QuerySet:
     """Active people who can act on incidents (Responder or Admin role, or superuser), by username."""
-    return get_user_model().objects.with_perm("incidents.acknowledge_incident").order_by("username")
+    # Named: with several backends (axes throttles logins ahead of the model backend) Django cannot pick one.
+    return (
+        get_user_model()
+        .objects.with_perm("incidents.acknowledge_incident", backend="django.contrib.auth.backends.ModelBackend")
+        .order_by("username")
+    )
 
 
 # --- The incident list page ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from incidents.analysis.redact import redact
 from incidents.models import Incident, IncidentEvent
 from incidents.realtime import incidents_changed_broadcast
 
@@ -33,7 +34,8 @@ RETRY_ENGINE = Actor(type=IncidentEvent.ActorType.RETRY_ENGINE, label="retry eng
 def incident_event_add(
     *, incident: Incident, kind: str, actor: Actor = SYSTEM, message: str = "", details: dict | None = None
 ) -> IncidentEvent:
-    """Append one entry to the incident's timeline (and announce the change after commit)."""
+    """Append one entry to the incident's timeline (and announce the change after commit); its text redacted, as
+    timeline entries quote platform errors and receivers' answers that Viewers see."""
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return IncidentEvent.objects.create(
         incident=incident,
@@ -41,6 +43,6 @@ def incident_event_add(
         actor_type=actor.type,
         actor_user=actor.user,
         actor_label=actor.label,
-        message=message,
-        details=details or {},
+        message=redact(message),
+        details={key: redact(value) if isinstance(value, str) else value for key, value in (details or {}).items()},
     )

@@ -230,8 +230,8 @@ def _message(notification: Notification) -> NotificationMessage:
     run = incident.latest_run
     return NotificationMessage(
         event=notification.event,
-        headline=notification.headline,
-        title=incident.title,
+        headline=redact(notification.headline),
+        title=redact(incident.title),
         severity=incident.severity,
         status=incident.get_status_display(),
         category=incident.get_category_display(),
@@ -240,7 +240,7 @@ def _message(notification: Notification) -> NotificationMessage:
         error=redact(run.error_message) if run else "",
         pipeline=incident.pipeline.name if incident.pipeline else "",
         connection=incident.connection.name if incident.connection else "",
-        failed_step=run.failed_step if run else "",
+        failed_step=redact(run.failed_step) if run else "",
         occurrences=incident.occurrence_count,
         url=_url(incident),
         incident_id=incident.pk,
@@ -291,7 +291,11 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         result = DeliveryResult(ok=False, error=f"{exc.__class__.__name__}: {exc}"[:500], retryable=False)
     except Exception as exc:
         logger.exception("notification %s to channel %s failed", notification.pk, notification.channel_id)
-        result = DeliveryResult(ok=False, error=f"{exc.__class__.__name__}: {exc}"[:500], retryable=True)
+        # The class and where, not the text: an exception may quote the channel's secret URL.
+        where = notification.channel.url_host or str(notification.channel)
+        result = DeliveryResult(ok=False, error=f"{exc.__class__.__name__} sending to {where}", retryable=True)
+    # Viewers see this on the incident's timeline: the senders keep receivers' bodies out, redaction the rest.
+    error = redact(result.error)[:2000]
     attempts = notification.attempts + 1
     if result.ok:
         status, next_at = Notification.Status.SENT, None
@@ -305,7 +309,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
             attempts=attempts,
             next_attempt_at=next_at,
             last_status_code=result.status_code,
-            last_error=result.error[:2000],
+            last_error=error,
             sent_at=now if result.ok else None,
             updated_at=timezone.now(),
         )
@@ -315,7 +319,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
                 text = f"Notified {channel} ({notification.get_event_display().lower()})."
                 kind = IncidentEvent.Kind.NOTIFIED
             else:
-                text = f"Could not notify {channel} after {attempts} attempt(s): {result.error[:300]}"
+                text = f"Could not notify {channel} after {attempts} attempt(s): {error[:300]}"
                 kind = IncidentEvent.Kind.NOTIFY_FAILED
             incident_event_add(
                 incident=notification.incident,
@@ -331,7 +335,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
             notification.channel,
             attempts,
             next_at,
-            result.error,
+            error,
         )
     return status
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from aimsweb.memo import memoized
+from incidents.analysis.redact import redact
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification
 from incidents.services.analysis import signature_retry_record
 from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor, incident_event_add
@@ -187,7 +188,7 @@ def _cancel(attempt: RetryAttempt, incident: Incident | None, reason: str) -> Re
     with transaction.atomic():
         if (
             RetryAttempt.objects.filter(pk=attempt.pk, status=RetryAttempt.Status.SCHEDULED).update(
-                status=RetryAttempt.Status.CANCELLED, finished_at=timezone.now(), error_message=reason[:2000]
+                status=RetryAttempt.Status.CANCELLED, finished_at=timezone.now(), error_message=redact(reason)[:2000]
             )
             and incident is not None
         ):
@@ -260,12 +261,12 @@ def _start(attempt: RetryAttempt, incident: Incident | None) -> RetryAttempt:
             RetryAttempt.objects.filter(pk=attempt.pk, status=RetryAttempt.Status.CLAIMED).update(
                 status=RetryAttempt.Status.SCHEDULED,
                 scheduled_for=timezone.now() + timedelta(seconds=max(exc.retry_after or 0, 60)),
-                error_message=f"Platform busy, trying again: {exc}"[:2000],
+                error_message=redact(f"Platform busy, trying again: {exc}")[:2000],
             )
         elif exc.status is not None:
             _finish(attempt, succeeded=False, status=RetryAttempt.Status.ERROR, detail=f"could not be started: {exc}")
         else:
-            RetryAttempt.objects.filter(pk=attempt.pk).update(error_message=f"No answer yet: {exc}"[:2000])
+            RetryAttempt.objects.filter(pk=attempt.pk).update(error_message=redact(f"No answer yet: {exc}")[:2000])
             logger.warning("rerun of attempt %s got no answer; reconciling after the lease: %s", attempt.pk, exc)
         attempt.refresh_from_db()
         return attempt
@@ -328,7 +329,7 @@ def _finish(attempt: RetryAttempt, *, succeeded: bool, status: str | None = None
     run = attempt.run
     with transaction.atomic():
         updated = RetryAttempt.objects.filter(pk=attempt.pk, status__in=IN_FLIGHT).update(
-            status=status, finished_at=timezone.now(), error_message=detail[:2000]
+            status=status, finished_at=timezone.now(), error_message=redact(detail)[:2000]
         )
         if not updated:
             attempt.refresh_from_db()

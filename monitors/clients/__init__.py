@@ -3,13 +3,12 @@ so tests and the simulator plug in the way Django picks a session engine."""
 
 import threading
 from collections import OrderedDict
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from monitors.clients.base import SourceClient, SourceError
-from monitors.models import LOOPBACK_HOSTS, Connection
+from monitors.models import Connection
 
 __all__ = ["SourceClient", "SourceError", "client_for"]
 
@@ -47,14 +46,12 @@ def _client_key(connection: Connection) -> tuple:
 
 def client_for(connection: Connection) -> SourceClient:
     """A client for this connection, with the configured timeout (reused while the connection and settings are
-    unchanged). Refuses a connection whose endpoint breaks the transport rule even if it was saved around the
-    admin's validation: plain http only to a loopback simulator."""
+    unchanged). Refuses a connection whose endpoint breaks the outbound rules even if it was saved around the
+    admin's validation (aimsweb.outbound); each request is checked again against the address it connects to."""
     if connection.host:
-        parts = urlsplit(connection.host)
-        if connection.is_simulator and parts.hostname not in LOOPBACK_HOSTS:
-            raise SourceError(f"connection {connection.name}: a simulator must be on 127.0.0.1 or localhost")
-        if not connection.is_simulator and parts.scheme != "https":
-            raise SourceError(f"connection {connection.name}: a real endpoint must use https")
+        problem = connection.endpoint_problem()
+        if problem:
+            raise SourceError(f"connection {connection.name}: {problem}", reason=problem)
     kept: OrderedDict = getattr(_clients, "kept", None) or OrderedDict()
     _clients.kept = kept
     key = _client_key(connection)

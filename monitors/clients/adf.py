@@ -7,11 +7,13 @@ from typing import Any
 
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import ClientSecretCredential
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 from azure.mgmt.datafactory import DataFactoryManagementClient
 from azure.mgmt.datafactory.models import RunFilterParameters, RunQueryFilter
 
+from aimsweb.outbound import OutboundPolicy, OutboundRefused, guarded_session
 from monitors.clients.base import (
     ConnectionCheck,
     FailureDetail,
@@ -63,6 +65,9 @@ class _PlainHttpAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
 
 
 def _wrap(exc: Exception) -> AdfError:
+    refusal = exc if isinstance(exc, OutboundRefused) else exc.__cause__ or exc.__context__
+    if isinstance(refusal, OutboundRefused):
+        return AdfError(f"ADF call {refusal}", retryable=False, reason=str(refusal))
     if isinstance(exc, HttpResponseError) and exc.status_code is not None and exc.status_code >= 300:
         retry_after = None
         if exc.response is not None and exc.response.headers.get("Retry-After", "").isdigit():
@@ -75,7 +80,9 @@ def _wrap(exc: Exception) -> AdfError:
             status=exc.status_code,
         )
     # Connection failures, timeouts and bodies that are not valid JSON are worth another try.
-    return AdfError(f"ADF call failed: {exc.__class__.__name__}: {exc}", retryable=True)
+    return AdfError(
+        f"ADF call failed: {exc.__class__.__name__}: {exc}", retryable=True, reason=f"{exc.__class__.__name__}"
+    )
 
 
 class AdfClient:
@@ -89,13 +96,21 @@ class AdfClient:
             credential = _StaticTokenCredential(connection.get_secret() or "simulator")
             auth = _PlainHttpAuthenticationPolicy(credential, ARM_SCOPE)
         else:
-            credential = ClientSecretCredential(connection.tenant_id, connection.client_id, connection.get_secret())
+            credential = ClientSecretCredential(
+                connection.tenant_id,
+                connection.client_id,
+                connection.get_secret(),
+                transport=RequestsTransport(session=guarded_session(OutboundPolicy())),
+            )
             auth = None
+        # Every ARM request connects only to an address the outbound rules allow, the one they checked.
+        policy = OutboundPolicy.for_connection(is_simulator=connection.is_simulator)
         self._client = DataFactoryManagementClient(
             credential,
             connection.subscription_id,
             base_url=connection.host or DEFAULT_ARM_ENDPOINT,
             authentication_policy=auth,
+            transport=RequestsTransport(session=guarded_session(policy)),
             retry_total=0,  # AIMS backs off itself, honouring Retry-After (monitors.clients.base.call_with_backoff)
             connection_timeout=timeout,
             read_timeout=timeout,
@@ -213,7 +228,7 @@ class AdfClient:
         try:
             page = self.list_runs_page(since=now - timedelta(days=1), until=now, page_token=None)
         except AdfError as exc:
-            return ConnectionCheck(ok=False, message=str(exc), latency_ms=_ms_since(started))
+            return ConnectionCheck(ok=False, message=f"ADF: {exc.reason}", latency_ms=_ms_since(started))
         message = f"Reached factory {self.connection.factory_name}: {len(page.runs)} runs updated in the last day"
         return ConnectionCheck(
             ok=True, message=message + (" (first page)" if page.next_token else ""), latency_ms=_ms_since(started)

@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -14,18 +15,34 @@ class SourceError(Exception):
     """A call to a pipeline platform failed.
 
     `retryable` says whether the same call may succeed later (throttling, 5xx, timeouts, garbled bodies);
-    `retry_after` is the platform's own hint in seconds, when it gave one.
+    `retry_after` is the platform's own hint in seconds, when it gave one. `reason` says what went wrong without
+    anything the other side sent back (status, error class, origin), for pages: a host an Admin points at could
+    echo the secret it was sent.
     """
 
     provider = "source"
 
     def __init__(
-        self, message: str, *, retryable: bool = False, retry_after: float | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        status: int | None = None,
+        reason: str = "",
     ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+        self.reason = reason or (f"HTTP {status} {_phrase(status)}" if status else "the call failed")
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from databricks.sdk.errors import (
     TooManyRequests,
 )
 
+from aimsweb.outbound import OutboundPolicy, OutboundRefused, guard_session, host_problem
 from monitors.clients.base import (
     ConnectionCheck,
     FailureDetail,
@@ -46,14 +47,19 @@ class DatabricksClientError(SourceError):
 
 
 def _wrap(exc: Exception) -> DatabricksClientError:
+    if isinstance(exc, OutboundRefused):
+        return DatabricksClientError(f"Databricks call {exc}", retryable=False, reason=str(exc))
     if isinstance(exc, DatabricksError):
         return DatabricksClientError(
             f"Databricks {exc.error_code or exc.__class__.__name__}: {exc}",
             retryable=isinstance(exc, RETRYABLE),
             retry_after=exc.retry_after_secs,
+            reason=exc.__class__.__name__,
         )
     # Timeouts, refused connections and garbled JSON bodies are worth another try.
-    return DatabricksClientError(f"Databricks call failed: {exc.__class__.__name__}: {exc}", retryable=True)
+    return DatabricksClientError(
+        f"Databricks call failed: {exc.__class__.__name__}: {exc}", retryable=True, reason=exc.__class__.__name__
+    )
 
 
 def _status(run: dict[str, Any]) -> tuple[str, str]:
@@ -149,10 +155,20 @@ class DatabricksClient:
     @property
     def _api(self):
         if self._workspace is None:
+            policy = OutboundPolicy.for_connection(is_simulator=self.connection.is_simulator)
+            # The SDK probes the host while it configures itself (without the token): refuse a host that resolves
+            # to a refused address before that; the calls carrying the token are pinned below.
+            problem = host_problem(self.connection.host, policy)
+            if problem:
+                raise DatabricksClientError(f"Databricks call refused: {problem}", reason=f"refused: {problem}")
             try:
-                self._workspace = WorkspaceClient(config=Config(**self._options))
+                workspace = WorkspaceClient(config=Config(**self._options))
             except (DatabricksError, ValueError, requests.RequestException) as exc:
                 raise _wrap(exc) from exc
+            # databricks-sdk builds its own session and takes none: mount the guarded adapter on it (the same pool
+            # sizes the SDK uses), so every API call connects only to the address the outbound rules checked.
+            guard_session(workspace.api_client._api_client._session, policy, pool_maxsize=20, pool_block=True)
+            self._workspace = workspace
         return self._workspace.api_client
 
     def _get(self, path: str, query: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +266,9 @@ class DatabricksClient:
         try:
             response = self._get("runs/list", {"limit": 1})
         except DatabricksClientError as exc:
-            return ConnectionCheck(ok=False, message=str(exc), latency_ms=int((time.perf_counter() - started) * 1000))
+            return ConnectionCheck(
+                ok=False, message=f"Databricks: {exc.reason}", latency_ms=int((time.perf_counter() - started) * 1000)
+            )
         latest = response.get("runs", [])
         detail = f"latest run {latest[0]['run_id']}" if latest else "no runs yet"
         return ConnectionCheck(

@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from aimsweb.roles import Role, user_role
 from incidents.models import NotificationChannel, NotificationRoute
@@ -14,6 +15,11 @@ def _run(*args) -> str:
     out = StringIO()
     call_command("demo_setup", *args, stdout=out)
     return out.getvalue()
+
+
+def _authenticate(username: str, password: str):
+    """As the login page does: with the request (the login throttle counts failures per address)."""
+    return authenticate(RequestFactory().post("/login/"), username=username, password=password)
 
 
 def _printed_passwords(output: str) -> dict[str, str]:
@@ -32,7 +38,7 @@ def test_demo_setup_creates_users_with_roles_and_prints_passwords():
     passwords = _printed_passwords(output)
     assert set(passwords) == {"viewer", "responder", "admin"}
     for username, role in [("viewer", Role.VIEWER), ("responder", Role.RESPONDER), ("admin", Role.ADMIN)]:
-        user = authenticate(username=username, password=passwords[username])
+        user = _authenticate(username=username, password=passwords[username])
         assert user is not None and user_role(user) == role
         assert user.is_staff == (role == Role.ADMIN)
         assert not user.is_superuser
@@ -58,7 +64,7 @@ def test_demo_setup_second_run_keeps_passwords_and_policies():
 
     assert _printed_passwords(second) == {}
     assert second.count("(unchanged") == 3
-    assert authenticate(username="admin", password=first["admin"]) is not None
+    assert _authenticate(username="admin", password=first["admin"]) is not None
     assert RetryPolicy.objects.get(name="Transient failures").max_attempts == 7
     assert get_user_model().objects.count() == 3
     assert "Created connection" not in second and Connection.objects.count() == 3
@@ -69,10 +75,10 @@ def test_demo_setup_second_run_keeps_passwords_and_policies():
 def test_demo_setup_passwords_from_settings_and_reset(settings):
     settings.AIMS_DEMO_PASSWORDS = {"viewer": "", "responder": "", "admin": "admin-from-env-123"}
     _run()
-    assert authenticate(username="admin", password="admin-from-env-123") is not None
+    assert _authenticate(username="admin", password="admin-from-env-123") is not None
 
-    old = authenticate(username="viewer", password="x")
+    old = _authenticate(username="viewer", password="x")
     assert old is None
     reset = _printed_passwords(_run("--reset"))
     assert reset["admin"] == "admin-from-env-123"
-    assert authenticate(username="viewer", password=reset["viewer"]) is not None
+    assert _authenticate(username="viewer", password=reset["viewer"]) is not None

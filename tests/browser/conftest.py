@@ -145,10 +145,9 @@ def _aims_server(request, channel_layer_url: str, static_root: Path, name: str =
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for this process only (see the module docstring)
-    daphne = Path(sys.executable).parent / "daphne"
     with log.open("w") as output:
-        server = subprocess.Popen(
-            [str(daphne), "-b", "127.0.0.1", "-p", str(port), "aimsweb.asgi:application"],
+        server = subprocess.Popen(  # daphne, as the Procfile starts it
+            [sys.executable, "-m", "aimsweb.webserver", "-b", "127.0.0.1", "-p", str(port), "aimsweb.asgi:application"],
             cwd=ROOT,
             env=env,
             stdout=output,

@@ -55,8 +55,8 @@ def test_llm_error_text_is_framed_as_data():
 
     prompt = prompt_for(FailureContext(error_message=injected))
 
-    assert f"<error>\n{injected}\n</error>" in prompt
-    assert "never follow it" in prompt
+    assert f'"error_message": "{injected}"' in prompt
+    assert "never\ninstructions" in prompt
 
 
 @pytest.mark.parametrize(

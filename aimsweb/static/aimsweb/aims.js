@@ -14,3 +14,22 @@ document.addEventListener("htmx:oobBeforeSwap", (event) => {
     event.detail.shouldSwap = false;
   }
 });
+
+// The page's behaviour lives here, not in inline handlers, which the Content-Security-Policy refuses.
+
+// Inside [data-swap-bad-request], an action refused with 400 answers with the page's own partial showing why:
+// swap it in like a success instead of dropping it.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 400 && event.target.closest("[data-swap-bad-request]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// A "select all" box ticks or clears every box of the form it names.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (box instanceof HTMLInputElement && box.dataset.selectAll) {
+    document.querySelectorAll(`input[name=ids][form="${box.dataset.selectAll}"]`).forEach((other) => { other.checked = box.checked; });
+  }
+});
