@@ -1,5 +1,5 @@
 # AIMS: `make run` starts the whole stack on http://127.0.0.1:8000; `make test` runs lint and the whole suite on
-# SQLite and on PostgreSQL. Everything installs into .venv from requirements.txt.
+# SQLite and on PostgreSQL. Everything installs into .venv from requirements-dev.txt (production: requirements.txt).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

@@ -289,10 +289,10 @@ AIMS_WEBHOOK_DRAINS = env.int("AIMS_WEBHOOK_DRAINS", default=2)
 AIMS_WEBHOOK_CLAIM_SECONDS = env.int("AIMS_WEBHOOK_CLAIM_SECONDS", default=Q_CLUSTER["timeout"] + 60)
 
 # --- Web server limits, access log, retention (webhook intake hardening) ---------------------------------------
-# The web server (aimsweb/webserver.py) refuses a request body over this many bytes while it arrives (413), and one
-# that has not all arrived this many seconds after its headers (408).
+# The web server (aimsweb/webserver.py) refuses a request body over this many bytes while it arrives (413), and a
+# request whose headers and body have not all arrived this many seconds after its first line (408).
 AIMS_HTTP_MAX_BODY_BYTES = env.int("AIMS_HTTP_MAX_BODY_BYTES", default=1024 * 1024)
-AIMS_HTTP_BODY_TIMEOUT_SECONDS = env.float("AIMS_HTTP_BODY_TIMEOUT_SECONDS", default=30.0)
+AIMS_HTTP_REQUEST_TIMEOUT_SECONDS = env.float("AIMS_HTTP_REQUEST_TIMEOUT_SECONDS", default=30.0)
 # Finished webhook deliveries, rejected ones and django-q2 task results are deleted once older than this (a daily
 # schedule, or `manage.py prune`), this many rows per statement.
 AIMS_WEBHOOK_RETENTION_DAYS = env.int("AIMS_WEBHOOK_RETENTION_DAYS", default=30)

@@ -3,8 +3,9 @@
 Twisted, under daphne, reads a request's whole body (into memory, then a temporary file) before daphne hands the
 request to the ASGI app, so no middleware can refuse a huge or never-ending body in time. Here the request object
 itself watches the body: a declared Content-Length over AIMS_HTTP_MAX_BODY_BYTES is answered 413 before any of it is
-read, a chunked body is cut off with 413 at that size, and a body not complete AIMS_HTTP_BODY_TIMEOUT_SECONDS after
-its headers is answered 408. Either way the connection is closed.
+read, a chunked body is cut off with 413 at that size, and a request whose headers and body have not all arrived
+AIMS_HTTP_REQUEST_TIMEOUT_SECONDS after its first line is answered 408 (twisted's own idle timeout restarts with
+every byte, so a slow sender could hold a connection for ever). Either way the connection is closed.
 
 daphne's own access log prints each request's full path, query secrets (`?token=`) included; it is off, and
 aimsweb.access_log logs requests instead. X-Forwarded-For/-Proto are trusted only behind a TLS proxy
@@ -27,13 +28,17 @@ from twisted.internet import reactor
 
 
 class LimitedRequest(WebRequest):
-    """daphne's request, refusing a body that is too big or too slow while it arrives."""
+    """daphne's request, refusing a body that is too big, or a request too slow, while it arrives. Twisted creates
+    it when the request line arrives."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.body_received = 0
-        self.body_deadline = None
         self.refused = False
+        timeout = settings.AIMS_HTTP_REQUEST_TIMEOUT_SECONDS
+        self.deadline = reactor.callLater(
+            timeout, self.refuse, HTTPStatus.REQUEST_TIMEOUT, f"request not received within {timeout:g} seconds"
+        )
 
     def gotLength(self, length: int | None) -> None:
         """The headers are in: `length` is the declared Content-Length (None when chunked)."""
@@ -41,11 +46,6 @@ class LimitedRequest(WebRequest):
         limit = settings.AIMS_HTTP_MAX_BODY_BYTES
         if length is not None and length > limit:
             self.refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {limit} bytes")
-            return
-        timeout = settings.AIMS_HTTP_BODY_TIMEOUT_SECONDS
-        self.body_deadline = reactor.callLater(
-            timeout, self.refuse, HTTPStatus.REQUEST_TIMEOUT, f"body not received within {timeout:g} seconds"
-        )
 
     def handleContentChunk(self, data: bytes) -> None:
         if self.refused:
@@ -58,7 +58,7 @@ class LimitedRequest(WebRequest):
         super().handleContentChunk(data)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
-        """The whole body is in: hand the request to daphne, unless it was refused."""
+        """The whole request is in: hand it to daphne, unless it was refused."""
         self.deadline_cancel()
         if not self.refused:
             super().requestReceived(command, path, version)
@@ -68,9 +68,8 @@ class LimitedRequest(WebRequest):
         super().connectionLost(reason)
 
     def deadline_cancel(self) -> None:
-        if self.body_deadline is not None and self.body_deadline.active():
-            self.body_deadline.cancel()
-        self.body_deadline = None
+        if self.deadline.active():
+            self.deadline.cancel()
 
     def refuse(self, status: HTTPStatus, message: str) -> None:
         """Answer with a JSON error naming the problem and close: the rest of the body is never read. Written to

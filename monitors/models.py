@@ -130,9 +130,10 @@ class Connection(TimeStampedModel):
         if self.host:
             # Resolving now catches a name that points inside; each request resolves and checks again (pinned).
             policy = OutboundPolicy.for_connection(is_simulator=self.is_simulator)
-            problem = self.endpoint_problem() or host_problem(self.host, policy)
-            if problem:
-                errors["host"] = problem if problem[0].isupper() else f"This endpoint is refused: {problem}."
+            problem = self.endpoint_problem()
+            resolved = "" if problem else host_problem(self.host, policy)
+            if problem or resolved:
+                errors["host"] = problem or f"This endpoint is refused: {resolved}."
         if self.secret_env_var:
             problem = secret_variable_problem(self.secret_env_var)
             if problem:

@@ -203,7 +203,7 @@ def request_authenticate(
     signed = hmac.compare_digest(_utf8(signature), digest.encode())
     if matched and secret:
         return Authentication(problem="")
-    if not timestamp.isascii() or not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return Authentication(problem=f"{TIMESTAMP_HEADER}: a signed request needs its unix time in seconds")
     if abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
         return Authentication(

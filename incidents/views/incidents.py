@@ -153,7 +153,7 @@ def _page(
     context = {**detail_context(incident, bound=bound), "failed_action": action, "problems": problems or []}
     response = render(request, f"{DETAIL}#main" if request.htmx else DETAIL, context, status=status)
     if request.htmx and problems:
-        # Bring the error banner into view (the page's hx-on handler lets htmx swap this 400 in).
+        # Bring the error banner into view (aims.js lets htmx swap this 400 in, see data-swap-bad-request).
         response["HX-Reswap"] = "outerHTML show:#incident-problems:top"
     return response
 

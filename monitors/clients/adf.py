@@ -96,12 +96,15 @@ class AdfClient:
             credential = _StaticTokenCredential(connection.get_secret() or "simulator")
             auth = _PlainHttpAuthenticationPolicy(credential, ARM_SCOPE)
         else:
-            credential = ClientSecretCredential(
-                connection.tenant_id,
-                connection.client_id,
-                connection.get_secret(),
-                transport=RequestsTransport(session=guarded_session(OutboundPolicy())),
-            )
+            try:
+                credential = ClientSecretCredential(
+                    connection.tenant_id,
+                    connection.client_id,
+                    connection.get_secret(),
+                    transport=RequestsTransport(session=guarded_session(OutboundPolicy())),
+                )
+            except ValueError as exc:  # no secret (or one from a variable name the rules refuse), a bad tenant
+                raise AdfError(f"ADF credential unusable: {exc}", reason="the connection has no usable secret") from exc
             auth = None
         # Every ARM request connects only to an address the outbound rules allow, the one they checked.
         policy = OutboundPolicy.for_connection(is_simulator=connection.is_simulator)

@@ -3,6 +3,7 @@
 import pytest
 
 from aimsweb.roles import Role
+from monitors.clients.base import ConnectionCheck
 from monitors.models import Connection
 from tests.incidents.receivers import run_receiver
 
@@ -36,9 +37,7 @@ def test_connection_secret_env_var_server_variable_refused_at_save(admin_client_
     """Finding 2: a connection cannot name one of the server's own variables as its secret."""
     monkeypatch.setenv(variable, SERVER_SECRET)
 
-    response = admin_client_.post(
-        f"{CONNECTION_URL}add/", {**ADF_CONNECTION, "secret": "", "secret_env_var": variable}
-    )
+    response = admin_client_.post(f"{CONNECTION_URL}add/", {**ADF_CONNECTION, "secret": "", "secret_env_var": variable})
 
     assert response.status_code == 200
     assert "AIMS_CONN_" in " ".join(_form_errors(response)["secret_env_var"])
@@ -47,10 +46,11 @@ def test_connection_secret_env_var_server_variable_refused_at_save(admin_client_
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("variable", SERVER_VARIABLES)
-def test_connection_secret_env_var_server_variable_never_sent(admin_user, client, monkeypatch, variable):
+def test_connection_secret_env_var_server_variable_never_sent(admin_user, client, monkeypatch, settings, variable):
     """Finding 2: a server variable named on a connection saved around the admin's validation is never read, so
     "Test connection" cannot carry it to the host (a receiver standing in for an attacker's host)."""
     monkeypatch.setenv(variable, SERVER_SECRET)
+    settings.SOURCE_TIMEOUT_SECONDS = 2
     admin_user.is_superuser = True  # the action runs whatever the role rules say; only the secret rule is tested
     admin_user.save()
     client.force_login(admin_user)
@@ -161,7 +161,12 @@ def test_connection_unrelated_change_keeps_secret(admin_client_):
 def test_connection_test_action_with_view_permission_refused(make_user, client, monkeypatch):
     """Finding 25: a staff user who may only view connections cannot make AIMS call out with their secrets."""
     calls = []
-    monkeypatch.setattr("monitors.admin.connection_check", lambda *, connection: calls.append(connection))
+
+    def check(*, connection):
+        calls.append(connection)
+        return ConnectionCheck(ok=True, message="called", latency_ms=0)
+
+    monkeypatch.setattr("monitors.admin.connection_check", check)
     viewer = make_user("vic", Role.VIEWER)  # view permission on connections
     viewer.is_staff = True
     viewer.save()

@@ -298,3 +298,34 @@ def test_notification_failure_keeps_status_not_receiver_echo(settings):
     assert notification.last_error == "HTTP 404 Not Found"
     assert "HTTP 404 Not Found" in timeline
     assert "s3cr3t" not in notification.last_error + timeline
+
+
+@pytest.mark.django_db
+def test_outbound_sdk_clients_send_through_the_guard(settings, network):
+    """Finding 5: both platform SDKs send their authenticated calls through the pinned, checked transport (an SDK
+    upgrade that drops the mounted adapter fails here)."""
+    from aimsweb.outbound import GuardedAdapter
+    from monitors.clients.adf import AdfClient
+    from monitors.clients.databricks import DatabricksClient
+
+    settings.SOURCE_TIMEOUT_SECONDS = 1
+    adf = Connection(
+        name="adf",
+        kind="adf",
+        host="https://management.azure.com",
+        auth_method="service_principal",
+        tenant_id="t",
+        client_id="c",
+        subscription_id="s",
+        resource_group="r",
+        factory_name="f",
+    )
+    adf.set_secret("client-secret")
+    databricks = _connection("https://hooks.example.com")
+
+    arm = AdfClient(adf, timeout=1)._client._client._pipeline._transport.session
+    workspace = DatabricksClient(databricks, timeout=1)._api._api_client._session
+
+    for session in (arm, workspace):
+        assert isinstance(session.get_adapter("https://x.example"), GuardedAdapter)
+        assert isinstance(session.get_adapter("http://x.example"), GuardedAdapter)

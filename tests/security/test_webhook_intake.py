@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-webhook-token-0123"
 DBX = "/hooks/databricks/dbx-prod/"
 DBX_PAYLOAD = {"event_type": "jobs.on_failure", "run": {"run_id": "912345678901234"}}
-BODY_TIMEOUT_SECONDS = 2
+REQUEST_TIMEOUT_SECONDS = 2
 
 
 @pytest.fixture(autouse=True)
@@ -208,7 +208,7 @@ class Server:
         self.log = log
 
     def connect(self) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.port), timeout=BODY_TIMEOUT_SECONDS + 5)
+        return socket.create_connection(("127.0.0.1", self.port), timeout=REQUEST_TIMEOUT_SECONDS + 5)
 
     def logged(self) -> str:
         time.sleep(0.3)  # the server writes its log line after the answer
@@ -238,7 +238,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
         **os.environ,
         "AIMS_PORT": str(port),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "AIMS_HTTP_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
+        "AIMS_HTTP_REQUEST_TIMEOUT_SECONDS": str(REQUEST_TIMEOUT_SECONDS),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "PYTHONUNBUFFERED": "1",
     }
@@ -274,7 +274,7 @@ def test_web_server_declared_body_over_limit_413_before_body(server):
             b"POST /hooks/databricks/any/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Content-Length: 1073741824\r\n\r\n"
         )
-        sock.settimeout(BODY_TIMEOUT_SECONDS - 0.5)
+        sock.settimeout(REQUEST_TIMEOUT_SECONDS - 0.5)
         answer = _read_all(sock)
 
     assert answer.startswith(b"HTTP/1.1 413 ")
@@ -305,7 +305,22 @@ def test_web_server_body_that_stops_arriving_408(server):
         answer = _read_all(sock)
 
     assert answer.startswith(b"HTTP/1.1 408 ")
-    assert time.monotonic() - started < BODY_TIMEOUT_SECONDS + 2
+    assert time.monotonic() - started < REQUEST_TIMEOUT_SECONDS + 2
+
+
+def test_web_server_headers_that_stop_arriving_408(server):
+    """Finding 16: headers sent a byte at a time and then not finished get 408 within the request timeout (twisted's
+    idle timeout alone restarts with every byte)."""
+    started = time.monotonic()
+    with server.connect() as sock:
+        sock.sendall(b"POST /hooks/databricks/any/ HTTP/1.1\r\n")
+        for byte in b"Host: 127.0.0.1\r\nX-Slow: ":
+            sock.sendall(bytes([byte]))
+            time.sleep(0.05)
+        answer = _read_all(sock)
+
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert time.monotonic() - started < REQUEST_TIMEOUT_SECONDS + 2
 
 
 def test_web_server_access_log_without_query_token(server):
