@@ -1,11 +1,15 @@
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
+from django.utils.html import format_html
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from aimsweb.choices import ErrorCategory
+from incidents.analysis.redact import redact
 from incidents.models import FailureAnalysis
 from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RetryAttempt, RetryPolicy, WebhookDelivery
 from monitors.services import connection_check
@@ -191,6 +195,21 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     list_select_related = ["pipeline", "connection"]
     date_hierarchy = "started_at"
     inlines = [FailureAnalysisInline, RetryAttemptInline]
+    # The platform's own records quote messages as the platform wrote them: shown redacted, never raw.
+    exclude = ["raw", "failure_detail"]
+    readonly_fields = ["platform_record", "failure_record"]
+
+    @admin.display(description="Run as the platform reported it (secrets redacted)")
+    def platform_record(self, obj: PipelineRun) -> str:
+        return _redacted_json(obj.raw)
+
+    @admin.display(description="Failure detail as the platform reported it (secrets redacted)")
+    def failure_record(self, obj: PipelineRun) -> str:
+        return _redacted_json(obj.failure_detail)
+
+
+def _redacted_json(value) -> str:
+    return format_html("<pre>{}</pre>", redact(json.dumps(value, indent=2, sort_keys=True, default=str)))
 
 
 class RetryPolicyAdminForm(forms.ModelForm):

@@ -175,3 +175,21 @@ def test_no_secret_form_reaches_pages_storage_notifications_llm_or_logs(
         if form["secret"] in text or json.dumps(form["secret"])[1:-1] in text
     ]
     assert leaks == []
+
+
+def test_admin_run_page_shows_platform_records_redacted(admin_client_):
+    """Finding 9: the run's raw platform record and failure detail (kept as received, for the clients) are shown
+    in the admin redacted, never raw."""
+    from tests.monitors.factories import make_run
+
+    secret = "Sup3rS3cretPassw0rd"
+    run = make_run(
+        raw={"runId": "r-1", "message": f"Login failed: Server=db;User Id=etl;Password={secret};"},
+        failure_detail={"error": {"message": f"jdbc:sqlserver://db;password={secret}"}},
+    )
+
+    response = admin_client_.get(reverse("admin:monitors_pipelinerun_change", args=[run.pk]))
+
+    assert response.status_code == 200
+    assert "Login failed" in response.content.decode()
+    assert secret not in response.content.decode()
