@@ -201,6 +201,33 @@ def redact(text: str) -> str:
     return _AZURE_KEY.sub(MASK, text) if "==" in text else text
 
 
+def redact_values(value):
+    """`value` with every text in it redacted: a string, or the strings in lists and dicts (JSON fields)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_values(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_values(item) for key, item in value.items()}
+    return value
+
+
+def stored_rows_redact(model, fields: tuple[str, ...], *, batch: int = 500) -> None:
+    """Redact `fields` of every stored row of `model` (for data migrations): batched by primary key, writing only
+    rows that change, so running it again changes nothing."""
+    last_pk = 0
+    while rows := list(model.objects.filter(pk__gt=last_pk).order_by("pk").only("pk", *fields)[:batch]):
+        changed = []
+        for row in rows:
+            values = {field: redact_values(getattr(row, field)) for field in fields}
+            if any(values[field] != getattr(row, field) for field in fields):
+                for field, value in values.items():
+                    setattr(row, field, value)
+                changed.append(row)
+        model.objects.bulk_update(changed, fields)
+        last_pk = rows[-1].pk
+
+
 class RedactingFilter(logging.Filter):
     """A logging filter that takes secrets out of a record's message and traceback before any handler writes it
     (attached to the root handlers, it also covers records that other handlers see after it)."""

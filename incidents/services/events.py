@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from incidents.analysis.redact import redact
+from incidents.analysis.redact import redact, redact_values
 from incidents.models import Incident, IncidentEvent
 from incidents.realtime import incidents_changed_broadcast
 
@@ -44,5 +44,5 @@ def incident_event_add(
         actor_user=actor.user,
         actor_label=actor.label,
         message=redact(message),
-        details={key: redact(value) if isinstance(value, str) else value for key, value in (details or {}).items()},
+        details=redact_values(details or {}),
     )

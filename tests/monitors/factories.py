@@ -25,6 +25,50 @@ def make_connection(**fields) -> Connection:
     return Connection.objects.create(**{**defaults, **fields})
 
 
+def make_webhook_connection(*, name: str, kind: str, secret: str, **fields) -> Connection:
+    """A connection that accepts failure webhooks presenting `secret`."""
+    if kind == Connection.Kind.DATABRICKS:
+        fields = {"auth_method": Connection.AuthMethod.PAT, **fields}
+    connection = make_connection(name=name, kind=kind, **fields)
+    connection.set_webhook_secret(secret)
+    connection.save()
+    return connection
+
+
+# Webhook bodies as the platforms send them: a Databricks job notification and an Azure Monitor common-schema alert.
+DBX_PAYLOAD = {
+    "event_type": "jobs.on_failure",
+    "workspace_id": "1234567890123456",
+    "run": {"run_id": "912345678901234"},
+    "job": {"job_id": "684127337461209", "name": "orders_daily"},
+}
+ALERT_PAYLOAD = {
+    "schemaId": "azureMonitorCommonAlertSchema",
+    "data": {
+        "essentials": {
+            "alertId": "/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/1",
+            "alertRule": "adf-failed",
+            "severity": "Sev1",
+            "signalType": "Metric",
+            "monitorCondition": "Fired",
+            "monitoringService": "Platform",
+            "alertTargetIDs": ["/subscriptions/s/resourcegroups/rg/providers/microsoft.datafactory/factories/f"],
+            "configurationItems": ["f"],
+            "firedDateTime": "2026-11-20T02:14:37.5512391Z",
+        },
+        "alertContext": {
+            "conditionType": "SingleResourceMultipleMetricCriteria",
+            "condition": {
+                "windowSize": "PT5M",
+                "allOf": [{"metricName": "PipelineFailedRuns", "dimensions": [{"name": "Name", "value": "pl_orders"}]}],
+                "windowStartTime": "2026-11-20T02:00:00Z",
+                "windowEndTime": "2026-11-20T02:13:00Z",
+            },
+        },
+    },
+}
+
+
 def make_pipeline(connection: Connection | None = None, **fields) -> Pipeline:
     connection = connection or make_connection()
     n = next(_seq)

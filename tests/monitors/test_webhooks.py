@@ -9,41 +9,10 @@ import time
 import pytest
 
 from monitors.models import Connection, PipelineRun, WebhookDelivery
-from tests.monitors.factories import make_connection
+from tests.monitors.factories import ALERT_PAYLOAD, DBX_PAYLOAD, make_connection, make_webhook_connection
 from tests.monitors.fakes import FakeSourceClient, record
 
 SECRET = "s3cret-webhook-token-0123"
-DBX_PAYLOAD = {
-    "event_type": "jobs.on_failure",
-    "workspace_id": "1234567890123456",
-    "run": {"run_id": "912345678901234"},
-    "job": {"job_id": "684127337461209", "name": "orders_daily"},
-}
-ALERT_PAYLOAD = {
-    "schemaId": "azureMonitorCommonAlertSchema",
-    "data": {
-        "essentials": {
-            "alertId": "/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/1",
-            "alertRule": "adf-failed",
-            "severity": "Sev1",
-            "signalType": "Metric",
-            "monitorCondition": "Fired",
-            "monitoringService": "Platform",
-            "alertTargetIDs": ["/subscriptions/s/resourcegroups/rg/providers/microsoft.datafactory/factories/f"],
-            "configurationItems": ["f"],
-            "firedDateTime": "2026-11-20T02:14:37.5512391Z",
-        },
-        "alertContext": {
-            "conditionType": "SingleResourceMultipleMetricCriteria",
-            "condition": {
-                "windowSize": "PT5M",
-                "allOf": [{"metricName": "PipelineFailedRuns", "dimensions": [{"name": "Name", "value": "pl_orders"}]}],
-                "windowStartTime": "2026-11-20T02:00:00Z",
-                "windowEndTime": "2026-11-20T02:13:00Z",
-            },
-        },
-    },
-}
 
 
 @pytest.fixture
@@ -56,20 +25,12 @@ def fake_clients(settings):
 
 @pytest.fixture
 def dbx(db):
-    connection = make_connection(
-        name="dbx-prod", kind=Connection.Kind.DATABRICKS, host="http://127.0.0.1:8765", auth_method="pat"
-    )
-    connection.set_webhook_secret(SECRET)
-    connection.save()
-    return connection
+    return make_webhook_connection(name="dbx-prod", kind=Connection.Kind.DATABRICKS, secret=SECRET)
 
 
 @pytest.fixture
 def adf(db):
-    connection = make_connection(name="adf-prod")
-    connection.set_webhook_secret(SECRET)
-    connection.save()
-    return connection
+    return make_webhook_connection(name="adf-prod", kind=Connection.Kind.ADF, secret=SECRET)
 
 
 def _post(client, path, body, **headers):

@@ -1,6 +1,8 @@
 """Browser-facing hardening: the Content-Security-Policy and pages that live within it, HSTS behind TLS, no caching of
 what a signed-in user sees, security headers on static files, and session and CSRF cookie flags."""
 
+import json
+import re
 import runpy
 from html.parser import HTMLParser
 from pathlib import Path
@@ -159,10 +161,13 @@ def test_login_and_admin_pages_have_no_inline_code(admin_client, client, inciden
 
 
 def test_htmx_configured_without_eval(viewer_client):
-    """Finding 18: htmx itself never evaluates strings (hx-on, js: values) nor injects its own <style>."""
+    """Finding 18: htmx itself never evaluates strings (hx-on, js: values), injects its own <style> nor copies a
+    style attribute while settling a swap."""
     html = viewer_client.get("/").content.decode()
+    config = json.loads(re.search(r'<meta name="htmx-config" content=\'([^\']*)\'>', html).group(1))
 
-    assert '"allowEval": false' in html and '"includeIndicatorStyles": false' in html
+    assert config["allowEval"] is False and config["includeIndicatorStyles"] is False
+    assert "style" not in config["attributesToSettle"]
 
 
 @pytest.fixture

@@ -193,3 +193,23 @@ def test_admin_run_page_shows_platform_records_redacted(admin_client_):
     assert response.status_code == 200
     assert "Login failed" in response.content.decode()
     assert secret not in response.content.decode()
+
+
+def test_stored_rows_redact_cleans_rows_stored_before_redaction(db):
+    """Finding 9: the data migrations redact what was stored before redaction reached every write, and a second run
+    changes nothing."""
+    from incidents.analysis.redact import stored_rows_redact
+    from tests.monitors.factories import make_run
+
+    secret = "Sup3rS3cretPassw0rd"
+    dirty = make_run(error_message=f"Login failed: Password={secret};", error_trace=f"at connect(pwd={secret})")
+    clean = make_run(error_message="Table not found: sales.orders")
+
+    stored_rows_redact(PipelineRun, ("error_message", "error_trace"), batch=1)
+    stored_rows_redact(PipelineRun, ("error_message", "error_trace"), batch=1)
+
+    dirty.refresh_from_db()
+    clean.refresh_from_db()
+    assert secret not in dirty.error_message + dirty.error_trace
+    assert MASK in dirty.error_message
+    assert clean.error_message == "Table not found: sales.orders"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from monitors.models import Connection
 from monitors.services import _marks
 from monitors.webhooks import MAX_BODY_BYTES
-from tests.monitors.factories import make_connection
+from tests.monitors.factories import ALERT_PAYLOAD, DBX_PAYLOAD, make_webhook_connection
 
 SECRET = "fuzz-webhook-secret-0123456789"
 EXAMPLES = 1000  # per endpoint
@@ -28,29 +28,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-DBX_PAYLOAD = {
-    "event_type": "jobs.on_failure",
-    "workspace_id": "1234567890123456",
-    "run": {"run_id": "912345678901234"},
-    "job": {"job_id": "684127337461209", "name": "orders_daily"},
-}
-ALERT_PAYLOAD = {
-    "schemaId": "azureMonitorCommonAlertSchema",
-    "data": {
-        "essentials": {
-            "alertId": "/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/1",
-            "monitorCondition": "Fired",
-            "firedDateTime": "2026-11-20T02:14:37.5512391Z",
-        },
-        "alertContext": {
-            "condition": {
-                "allOf": [{"metricName": "PipelineFailedRuns", "dimensions": [{"name": "Name", "value": "pl"}]}],
-                "windowStartTime": "2026-11-20T02:00:00Z",
-                "windowEndTime": "2026-11-20T02:13:00Z",
-            }
-        },
-    },
-}
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -200,15 +177,9 @@ def requests(draw, source: str, connection_name: str, payload: dict) -> dict:
 @pytest.fixture
 def connections(db):
     _marks().clear()
-    for name, kind in [("dbx-prod", Connection.Kind.DATABRICKS), ("adf-prod", Connection.Kind.ADF)]:
-        connection = make_connection(
-            name=name, kind=kind, auth_method="pat" if kind == "databricks" else "static_token"
-        )
-        connection.set_webhook_secret(SECRET)
-        connection.save()
-    off = make_connection(name="dbx-off", kind=Connection.Kind.DATABRICKS, auth_method="pat", enabled=False)
-    off.set_webhook_secret(SECRET)
-    off.save()
+    make_webhook_connection(name="dbx-prod", kind=Connection.Kind.DATABRICKS, secret=SECRET)
+    make_webhook_connection(name="adf-prod", kind=Connection.Kind.ADF, secret=SECRET)
+    make_webhook_connection(name="dbx-off", kind=Connection.Kind.DATABRICKS, secret=SECRET, enabled=False)
 
 
 def _check(client: Client, request: dict) -> None:

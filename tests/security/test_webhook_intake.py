@@ -23,7 +23,7 @@ from django.test import Client
 from monitors.clients.base import SourceError
 from monitors.models import Connection, WebhookDelivery
 from monitors.services import _marks, webhook_deliveries_process
-from tests.monitors.factories import make_connection
+from tests.monitors.factories import make_connection, make_webhook_connection
 from tests.monitors.fakes import FakeSourceClient, record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,12 +41,7 @@ def _no_signature_seen():
 
 @pytest.fixture
 def dbx(db):
-    connection = make_connection(
-        name="dbx-prod", kind=Connection.Kind.DATABRICKS, host="http://127.0.0.1:8765", auth_method="pat"
-    )
-    connection.set_webhook_secret(SECRET)
-    connection.save()
-    return connection
+    return make_webhook_connection(name="dbx-prod", kind=Connection.Kind.DATABRICKS, secret=SECRET)
 
 
 @pytest.fixture
