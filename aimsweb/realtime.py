@@ -10,6 +10,7 @@ thread of its own: `async_to_sync` would start a loop, a thread and a Redis conn
 """
 
 import asyncio
+import logging
 import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable
@@ -19,6 +20,8 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 SEND_TIMEOUT_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
 
 # Channels maps the "type" of a group message to the consumer method of the same name (dots become underscores).
 EVENT_MESSAGE_TYPE = "aims.event"
@@ -40,11 +43,16 @@ class _Batch:
             for (group, event), ids in self.messages.items():
                 await layer.group_send(group, {"type": EVENT_MESSAGE_TYPE, "event": event, "ids": sorted(ids)})
 
-        if layer.__class__.__module__.startswith("channels_redis."):
-            _SenderLoop.run(send_all)
-        else:
-            # The in-memory layer's queues belong to the loop of the code that listens (a test's): send from there.
-            async_to_sync(send_all)()
+        try:
+            if layer.__class__.__module__.startswith("channels_redis."):
+                _SenderLoop.run(send_all)
+            else:
+                # The in-memory layer's queues belong to the loop of the code that listens (a test's): send from there.
+                async_to_sync(send_all)()
+        except Exception as exc:  # noqa: BLE001 - the write stands; open pages catch up when they reconnect
+            # Best effort: what was announced is committed. A page that missed it shows it on its next push or
+            # reconnect, and a live page re-checks its user's access by itself (incidents.live).
+            logger.warning("live update not sent (%s: %s): %s", type(exc).__name__, exc, sorted(self.messages))
 
 
 class _SenderLoop:

@@ -85,3 +85,33 @@ def test_sends_from_sync_code_to_redis_share_one_connection(shared_channel_layer
     opened = server.info("stats")["total_connections_received"] - opened_before
     assert sorted(message["ids"][0] for message in received()) == list(range(20))
     assert opened <= 2  # the sender's connection (and the listener's, should it reconnect), not one per send
+
+
+def test_unreachable_channel_layer_leaves_the_write_standing(
+    settings, tmp_path, django_user_model, caplog, django_capture_on_commit_callbacks
+):
+    """`make run` sets up demo users before its Redis starts: a role change (which tells the user's live pages)
+    must still be saved, with the unsent update logged, not raised."""
+    from channels.layers import channel_layers
+
+    from aimsweb.roles import Role
+    from aimsweb.services import user_set_role
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [f"unix://{tmp_path / 'nobody-listens.sock'}"]},
+        }
+    }
+    channel_layers.backends.clear()
+    try:
+        user = django_user_model.objects.create_user(username="ada")
+        with django_capture_on_commit_callbacks(execute=True) as sent:
+            user_set_role(user=user, role=Role.ADMIN)
+    finally:
+        channel_layers.backends.clear()
+
+    user.refresh_from_db()
+    assert user.is_staff and user.groups.filter(name=Role.ADMIN.value).exists()
+    assert sent
+    assert "live update not sent" in caplog.text
