@@ -400,7 +400,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "filters": {
         "forbidden_without_traceback": {"()": "aimsweb.request_log.ForbiddenWithoutTraceback"},
-        "redact_secrets": {"()": "incidents.analysis.redact.RedactingFilter"},
+        "redact_secrets": {"()": "aimsweb.redact.RedactingFilter"},
     },
     "loggers": {
         "django.db.backends": {"level": "INFO"},

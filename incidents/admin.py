@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from aimsweb.choices import ErrorCategory, Severity
-from incidents.analysis.redact import redact
+from aimsweb.redact import redact
 from incidents.models import (
     EscalationStep,
     FailureAnalysis,

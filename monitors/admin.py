@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from aimsweb.choices import ErrorCategory
-from incidents.analysis.redact import redact
+from aimsweb.redact import redact
 from incidents.models import FailureAnalysis
 from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RetryAttempt, RetryPolicy, WebhookDelivery
 from monitors.services import connection_check

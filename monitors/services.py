@@ -22,8 +22,8 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from aimsweb.choices import ErrorCategory
+from aimsweb.redact import redact
 from aimsweb.schedules import scheduled_tasks_allow
-from incidents.analysis.redact import redact
 from incidents.realtime import runs_failed_broadcast
 from monitors.clients import client_for
 from monitors.clients.base import ConnectionCheck, RunRecord, SourceError, call_twice, call_with_backoff

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from pydantic import ValidationError
 
-from incidents.analysis.redact import redact
+from aimsweb.redact import redact
 from incidents.analysis.schema import AnalysisResult
 
 SYSTEM_PROMPT = (

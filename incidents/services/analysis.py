@@ -9,9 +9,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory
+from aimsweb.redact import redact
 from incidents.analysis.llm import FailureContext, llm_analyzer
 from incidents.analysis.offline import offline_classifier
-from incidents.analysis.redact import redact
 from incidents.analysis.schema import AnalysisResult
 from incidents.analysis.signature import signature_of
 from incidents.models import FailureAnalysis, SignatureStats

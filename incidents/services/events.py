@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from incidents.analysis.redact import redact, redact_values
+from aimsweb.redact import redact, redact_values
 from incidents.models import Incident, IncidentEvent
 from incidents.realtime import incidents_changed_broadcast
 

@@ -14,7 +14,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from aimsweb.choices import Severity
-from incidents.analysis.redact import redact
+from aimsweb.redact import redact
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, TicketLink
 from incidents.realtime import incidents_changed_broadcast
 from incidents.services.events import SYSTEM, Actor, incident_event_add

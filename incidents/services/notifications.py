@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 
 from aimsweb.crypto import SecretDecryptionError
 from aimsweb.memo import memo_started, memoized
-from incidents.analysis.redact import redact
+from aimsweb.redact import redact
 from incidents.models import (
     EscalationStep,
     Incident,

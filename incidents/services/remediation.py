@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from aimsweb.memo import memoized
-from incidents.analysis.redact import redact
+from aimsweb.redact import redact
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification
 from incidents.services.analysis import signature_retry_record
 from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor, incident_event_add

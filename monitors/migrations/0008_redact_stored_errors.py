@@ -5,7 +5,7 @@ Batched by primary key and idempotent: redact() leaves redacted text as it is, a
 
 from django.db import migrations
 
-from incidents.analysis.redact import stored_rows_redact
+from aimsweb.redact import stored_rows_redact
 
 FIELDS = {
     "PipelineRun": ("failed_step", "error_code", "error_message", "error_trace"),

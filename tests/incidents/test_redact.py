@@ -1,6 +1,6 @@
 import pytest
 
-from incidents.analysis.redact import MASK, redact
+from aimsweb.redact import MASK, redact
 
 CASES = [
     ("Invalid token dapi0123456789abcdef0123456789abcdef-2 for workspace", "dapi0123456789abcdef"),

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from django.urls import reverse
 
-from incidents.analysis.redact import MASK, redact
+from aimsweb.redact import MASK, redact
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, NotificationChannel, NotificationRoute
 from monitors import services as monitor_services
 from monitors.clients.base import FailureDetail, RunRecord
@@ -198,7 +198,7 @@ def test_admin_run_page_shows_platform_records_redacted(admin_client_):
 def test_stored_rows_redact_cleans_rows_stored_before_redaction(db):
     """Finding 9: the data migrations redact what was stored before redaction reached every write, and a second run
     changes nothing."""
-    from incidents.analysis.redact import stored_rows_redact
+    from aimsweb.redact import stored_rows_redact
     from tests.monitors.factories import make_run
 
     secret = "Sup3rS3cretPassw0rd"
