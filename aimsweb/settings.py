@@ -272,6 +272,9 @@ MONITOR_CLIENTS = {
 SOURCE_TIMEOUT_SECONDS = env.float("SOURCE_TIMEOUT_SECONDS", default=30.0)
 SOURCE_MAX_ATTEMPTS = env.int("SOURCE_MAX_ATTEMPTS", default=6)
 SOURCE_BACKOFF_MAX_SECONDS = env.float("SOURCE_BACKOFF_MAX_SECONDS", default=60.0)
+# All the pauses of one call's retries together (Retry-After included): a platform asking for more gets a
+# "throttled, retry after N s" error at once, and the poll or lookup moves on (monitors.clients.base).
+AIMS_SOURCE_RETRY_BUDGET_SECONDS = env.float("AIMS_SOURCE_RETRY_BUDGET_SECONDS", default=10.0)
 # How far back a monitor's first poll reads; how far ahead of our clock a platform's may be; how long one poll may
 # hold its monitor before another may start.
 POLL_INITIAL_LOOKBACK_HOURS = env.int("POLL_INITIAL_LOOKBACK_HOURS", default=24)

@@ -135,9 +135,17 @@ class ConnectionAdmin(admin.ModelAdmin):
     def webhook_url(self, obj: Connection) -> str:
         if not obj.pk:
             return "Shown once the connection is saved."
-        route = "hooks:databricks" if obj.kind == Connection.Kind.DATABRICKS else "hooks:azure-monitor"
         state = "secret set" if obj.webhook_secret_encrypted else "no secret set: deliveries are refused"
-        return f"{settings.AIMS_BASE_URL}{reverse(route, args=[obj.name])} ({state})"
+        if obj.kind == Connection.Kind.DATABRICKS:
+            return f"{self._hook_url('hooks:databricks', obj)} ({state})"
+        return (
+            f"Azure Monitor alerts: {self._hook_url('hooks:azure-monitor', obj)}; "
+            f"Web activity failure callbacks: {self._hook_url('hooks:adf', obj)} ({state})"
+        )
+
+    @staticmethod
+    def _hook_url(route: str, obj: Connection) -> str:
+        return f"{settings.AIMS_BASE_URL}{reverse(route, args=[obj.name])}"
 
     # Change, not view: the action makes AIMS call out with the stored secret.
     @admin.action(description="Test connection (calls the platform API)", permissions=["change"])

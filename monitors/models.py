@@ -461,6 +461,7 @@ class WebhookDelivery(TimeStampedModel):
     class Source(models.TextChoices):
         DATABRICKS = "databricks", "Databricks job notification"
         AZURE_MONITOR = "azure_monitor", "Azure Monitor alert"
+        ADF_CALLBACK = "adf_callback", "ADF failure callback (Web activity)"
 
     class Status(models.TextChoices):
         ACCEPTED = "accepted", "Accepted (queued)"

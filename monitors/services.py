@@ -20,11 +20,22 @@ from django.db.models import Exists, Min, Q
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
+from pydantic import BaseModel
 
 from aimsweb.choices import ErrorCategory
 from aimsweb.redact import redact
 from aimsweb.schedules import scheduled_tasks_allow
+from aimsweb.terminal import strip_terminal_escapes, strip_terminal_escapes_values
 from incidents.realtime import runs_failed_broadcast
+from monitors.adf_callback import (
+    AdfCallback,
+    callback_fallback_note,
+    callback_lookup,
+    callback_lookup_settle,
+    callback_run_take,
+    callback_target_problem,
+)
+from monitors.alerts import COVERED, alert_coverage_record, alert_needs, alert_target_problem, alerts_lookup
 from monitors.clients import client_for
 from monitors.clients.base import ConnectionCheck, RunRecord, SourceError, call_twice, call_with_backoff
 from monitors.models import (
@@ -142,8 +153,10 @@ def pipeline_run_build(connection: Connection, pipeline_id: int, record: RunReco
         ended_at=record.ended_at,
         duration_ms=record.duration_ms,
         platform_updated_at=record.updated_at,
-        # Redacted as it enters storage: every page, timeline and message shows the stored text.
-        error_message=redact(record.message) if record.status == PipelineRun.Status.FAILED else "",
+        # Cleaned and redacted as it enters storage: every page, timeline and message shows the stored text.
+        error_message=(
+            redact(strip_terminal_escapes(record.message)) if record.status == PipelineRun.Status.FAILED else ""
+        ),
         raw=record.raw,
     )
 
@@ -316,11 +329,12 @@ def failures_enrich(*, connection_id: int, external_run_ids: Sequence[str], tria
         except SourceError as exc:
             errors.append(f"{run.external_run_id}: {exc}")
             continue
-        run.failed_step = redact(detail.failed_step)[:260]
-        run.error_code = redact(detail.error_code)[:100]
-        run.error_message = redact(detail.error_message) or run.error_message
-        run.error_trace = redact(detail.error_trace)
-        run.failure_detail = detail.raw
+        # Terminal escapes out first: a colour code may split a secret the redaction would otherwise find.
+        run.failed_step = redact(strip_terminal_escapes(detail.failed_step))[:260]
+        run.error_code = redact(strip_terminal_escapes(detail.error_code))[:100]
+        run.error_message = redact(strip_terminal_escapes(detail.error_message)) or run.error_message
+        run.error_trace = redact(strip_terminal_escapes(detail.error_trace))
+        run.failure_detail = strip_terminal_escapes_values(detail.raw)
         run.detail_fetched_at = timezone.now()
         run.save(
             update_fields=[
@@ -478,140 +492,6 @@ SIGNATURE_MARK = "aims:webhook-signature"
 DRAIN_MARK = "aims:webhook-drain-queued"
 DRAIN_MARK_SECONDS = 60  # a drain that was lost or died holds the next one back no longer than this
 DRAIN_SECONDS = 30  # one drain task goes on no longer than this (well within the task timeout)
-COVERED = "nothing to look up: a lookup of its pipelines begun after it arrived covered its window"
-ALERT_WINDOW_SLACK = timedelta(minutes=2)  # around the alert's own window: clocks and late run updates
-
-
-@dataclass(frozen=True)
-class AlertCoverage:
-    """What the alert lookups of one pipeline have covered (stored in Pipeline.alert_lookup): every failed run
-    updated between `start` and `end` that existed when the lookup began (`at`, AIMS time) was found; `seen` is the
-    newest update time among them. start, end and seen are platform times."""
-
-    at: datetime
-    start: datetime
-    end: datetime
-    seen: datetime | None
-
-    @classmethod
-    def of(cls, data: dict) -> "AlertCoverage | None":
-        try:
-            return cls(
-                at=datetime.fromisoformat(data["at"]),
-                start=datetime.fromisoformat(data["start"]),
-                end=datetime.fromisoformat(data["end"]),
-                seen=datetime.fromisoformat(data["seen"]) if data.get("seen") else None,
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-
-    def as_json(self) -> dict:
-        return {
-            "at": self.at.isoformat(),
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "seen": self.seen.isoformat() if self.seen else None,
-        }
-
-
-def alert_lookup_start(
-    coverage: AlertCoverage | None, *, since: datetime, until: datetime, received: datetime
-) -> datetime | None:
-    """Where a pipeline's lookup for an alert window (since..until) must begin, or None when none is needed.
-
-    None when a lookup that began after the alert arrived covered the whole window: the failure behind the alert
-    existed then, so it was found (a burst of alerts costs one lookup). Otherwise only what is newer than the last
-    failure already seen, less AIMS_ALERT_LOOKUP_OVERLAP_SECONDS for runs the service lists late: a run that ends
-    later is updated later. Runs missed all the same are read by the next poll."""
-    if coverage is None or coverage.start > since:
-        return since
-    if coverage.at >= received and coverage.end >= until:
-        return None
-    if coverage.seen is None:
-        return since
-    start = max(since, coverage.seen - timedelta(seconds=settings.AIMS_ALERT_LOOKUP_OVERLAP_SECONDS))
-    return start if start <= until else None
-
-
-def alert_coverage_merge(
-    old: AlertCoverage | None, *, at: datetime, start: datetime, end: datetime, seen: datetime | None
-) -> AlertCoverage:
-    """The coverage after a lookup of start..end that began at `at`: joined to the old one when the two touch (the
-    lookup began no later than the newest failure the old one saw), else the lookup's own."""
-    if old is not None and old.start <= start and old.seen is not None and start <= old.seen:
-        newest = max(old.seen, seen) if seen else old.seen
-        return AlertCoverage(at=at, start=old.start, end=max(old.end, end), seen=newest)
-    return AlertCoverage(at=at, start=start, end=end, seen=seen)
-
-
-@dataclass(frozen=True)
-class AlertLookup:
-    records: list[RunRecord]
-    names: set[str]  # the pipelines looked up (none: all of the factory's)
-    at: datetime
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True)
-class AlertNeed:
-    """What one alert needs read: its pipelines (none named: all of them) updated from `since` to `until`."""
-
-    names: frozenset[str]
-    since: datetime
-    until: datetime
-
-    def matches(self, record: RunRecord) -> bool:
-        updated = record.updated_at
-        in_window = updated is None or self.since <= updated <= self.until
-        return in_window and (not self.names or record.pipeline_external_id in self.names)
-
-
-def _alert_needs(
-    connection: Connection, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
-) -> dict[int, AlertNeed | None]:
-    """Per delivery, what its alert needs read, or None when earlier lookups have covered it (alert_lookup_start):
-    only as far back as no earlier lookup of its pipelines has read (one query for the whole batch)."""
-    named = set().union(*(alert.pipeline_names for _, alert in alerts))
-    coverage = {
-        external_id: AlertCoverage.of(state)
-        for external_id, state in Pipeline.objects.filter(connection=connection, external_id__in=named).values_list(
-            "external_id", "alert_lookup"
-        )
-    }
-    needs: dict[int, AlertNeed | None] = {}
-    for delivery, alert in alerts:
-        window_start, window_end = alert.window
-        since, until = window_start - ALERT_WINDOW_SLACK, window_end + ALERT_WINDOW_SLACK
-        names = alert.pipeline_names
-        starts = {
-            name: alert_lookup_start(coverage.get(name), since=since, until=until, received=delivery.created_at)
-            for name in names
-        }
-        needed = {name for name, start in starts.items() if start is not None}
-        if names and not needed:
-            needs[delivery.pk] = None
-        else:
-            begin = min(starts[name] for name in needed) if names else since
-            needs[delivery.pk] = AlertNeed(names=frozenset(needed), since=begin, until=until)
-    return needs
-
-
-def _alerts_lookup(client, needs: list[AlertNeed]) -> AlertLookup:
-    """The failed runs behind a batch's alerts in one lookup, filtered by the service (status Failed, the alerted
-    pipelines, updated from the earliest need to the latest): a burst of alerts about a factory costs one."""
-    began = timezone.now()
-    names = set() if any(not need.names for need in needs) else set().union(*(need.names for need in needs))
-    start, end = min(need.since for need in needs), max(need.until for need in needs)
-    found, token = [], None
-    while True:
-        lookup = partial(client.failed_runs_page, since=start, until=end, pipeline_names=names, page_token=token)
-        page = call_twice(lookup)
-        found += [r for r in page.runs if r.status == PipelineRun.Status.FAILED]
-        token = page.next_token
-        if not token:
-            break
-    return AlertLookup(records=found, names=names, at=began, start=start, end=end)
 
 
 def _alerts_process(
@@ -619,14 +499,14 @@ def _alerts_process(
 ) -> list[str]:
     """Look up, store and attribute the failed runs behind a batch's fired alerts; returns the failures new to AIMS.
     An alert names no run: the runs it led to are the new failures of its pipelines in its window."""
-    needs = _alert_needs(connection, alerts)
+    needs = alert_needs(connection, alerts)
     wanted = [need for need in needs.values() if need is not None]
-    lookup = _alerts_lookup(client, wanted) if wanted else None
+    lookup = alerts_lookup(client, wanted) if wanted else None
     new: list[str] = []
     if lookup is not None:
         new = runs_ingest(connection=connection, records=lookup.records, queue_detail=False).failures_queued
         if lookup.names:
-            _alert_coverage_record(connection, lookup)
+            alert_coverage_record(connection, lookup)
     fresh = set(new)
     for delivery, _ in alerts:
         need = needs[delivery.pk]
@@ -638,26 +518,6 @@ def _alerts_process(
         if not matched:
             delivery.status = WebhookDelivery.Status.IGNORED
     return new
-
-
-def _alert_coverage_record(connection: Connection, lookup: AlertLookup) -> None:
-    """Record, once its runs are stored, what a lookup covered for each pipeline it named."""
-    seen: dict[str, datetime] = {}
-    for record in lookup.records:
-        if record.updated_at is not None:
-            name = record.pipeline_external_id
-            seen[name] = max(seen.get(name, record.updated_at), record.updated_at)
-    with transaction.atomic():
-        pipelines = Pipeline.objects.select_for_update().filter(connection=connection, external_id__in=lookup.names)
-        for pipeline in pipelines.order_by("pk"):
-            merged = alert_coverage_merge(
-                AlertCoverage.of(pipeline.alert_lookup),
-                at=lookup.at,
-                start=lookup.start,
-                end=lookup.end,
-                seen=seen.get(pipeline.external_id),
-            )
-            Pipeline.objects.filter(pk=pipeline.pk).update(alert_lookup=merged.as_json())
 
 
 def webhook_deliveries_claim(*, limit: int, now: datetime | None = None) -> list[WebhookDelivery]:
@@ -770,6 +630,15 @@ def _resolved(alert: AzureMonitorAlert) -> bool:
     return alert.data.essentials.monitorCondition != "Fired"
 
 
+def _target_problem(payload: BaseModel, connection: Connection) -> str:
+    """Why a fired alert or an ADF callback is not about the connection's factory ("" when it is, or may be)."""
+    if isinstance(payload, AzureMonitorAlert):
+        return alert_target_problem(payload, connection)
+    if isinstance(payload, AdfCallback):
+        return callback_target_problem(payload, connection)
+    return ""
+
+
 def _platform_down(error: SourceError) -> bool:
     """Whether a lookup's failure says the platform (or AIMS's access to it) is failing, so the batch's other
     lookups would fail too: transport errors, timeouts, 429 and 5xx (all retryable) and refused credentials. Any
@@ -799,12 +668,20 @@ def _connection_deliveries_process(
             payload = payload_parse(delivery.source, delivery.body.encode())
             if isinstance(payload, AzureMonitorAlert) and _resolved(payload):
                 delivery.status = WebhookDelivery.Status.IGNORED
+            elif problem := _target_problem(payload, connection):
+                delivery.status, delivery.error = WebhookDelivery.Status.IGNORED, problem[:2000]
             elif down is not None:
                 _not_looked_up(delivery, down)
             elif isinstance(payload, DatabricksNotification):
                 record = call_twice(partial(client.get_run, payload.job_run_id))
                 notified.append(record)
                 delivery.run_ids = [record.external_run_id]
+            elif isinstance(payload, AdfCallback) and payload.runId:
+                record = call_twice(partial(client.get_run, payload.runId))
+                if callback_run_take(delivery, record, now=timezone.now()):
+                    notified.append(record)
+            elif isinstance(payload, AdfCallback):  # no run id: its pipeline's failures, as for an alert
+                alerts.append((delivery, callback_lookup(payload, received=delivery.created_at, now=timezone.now())))
             else:
                 alerts.append((delivery, payload))
         except SourceError as exc:
@@ -824,6 +701,9 @@ def _connection_deliveries_process(
     elif alerts:
         try:
             failures.update(dict.fromkeys(_alerts_process(connection, client, alerts)))
+            for delivery, _ in alerts:
+                if delivery.source == WebhookDelivery.Source.ADF_CALLBACK:
+                    callback_lookup_settle(delivery, now=timezone.now())
         except SourceError as exc:
             for delivery, _ in alerts:
                 delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)[:2000]
@@ -837,10 +717,14 @@ def _connection_deliveries_process(
             failures_enrich(connection_id=connection.pk, external_run_ids=list(failures), triage_now=True)
     finally:
         # Processed once its runs are stored. A detail error fails the task, and the next poll fetches it again.
+        callback_fallback_note(deliveries)
         now = timezone.now()
-        for delivery in deliveries:
-            delivery.processed_at = delivery.updated_at = now
-        WebhookDelivery.objects.bulk_update(deliveries, ["status", "run_ids", "error", "processed_at", "updated_at"])
+        for delivery in deliveries:  # an ADF callback whose run has not ended stays accepted, to be read again
+            delivery.updated_at = now
+            delivery.processed_at = None if delivery.status == WebhookDelivery.Status.ACCEPTED else now
+        WebhookDelivery.objects.bulk_update(
+            deliveries, ["status", "run_ids", "error", "processed_at", "updated_at", "claimed_until"]
+        )
 
 
 def webhook_delivery_process(*, delivery_id: int) -> WebhookDelivery:

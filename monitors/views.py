@@ -1,5 +1,5 @@
-"""Pages of pipelines and runs, and the failure webhooks from Databricks and Azure Monitor (authenticate, store raw,
-answer fast; a task does the rest)."""
+"""Pages of pipelines and runs, and the failure webhooks from Databricks, Azure Monitor and ADF pipelines' own failure
+callbacks (authenticate, store raw, answer fast; a task does the rest)."""
 
 import time
 from urllib.parse import urlencode
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from monitors.charts import duration_trend, run_strip
-from monitors.models import PipelineRun, WebhookDelivery
+from monitors.models import Connection, PipelineRun, WebhookDelivery
 from monitors.selectors import (
     PipelineSort,
     connection_list,
@@ -26,6 +26,10 @@ from monitors.selectors import (
 )
 from monitors.services import webhook_delivery_receive, webhook_signature_first_seen, webhook_signature_forget
 from monitors.webhooks import MAX_BODY_BYTES, NO_SECRET, SOURCE_KIND, request_authenticate
+
+# A callback sent to a Databricks connection's name is answered 400 once its sender has proved the secret (an ADF
+# pipeline pointed at the wrong connection); without the secret the answer stays 401, as for any name.
+OTHER_KIND = {WebhookDelivery.Source.ADF_CALLBACK: Connection.Kind.DATABRICKS}
 
 
 def _error(status: int, message: str, **extra) -> JsonResponse:
@@ -50,13 +54,22 @@ def _receive(request: HttpRequest, connection_name: str, source: str) -> JsonRes
     seen: tuple[int, str] | None = None  # (connection, signature) marked as seen: unmarked if not stored
     try:
         target = webhook_target_get(name=connection_name, kind=SOURCE_KIND[source])
+        other = None
+        if target is None and source in OTHER_KIND:
+            other = webhook_target_get(name=connection_name, kind=OTHER_KIND[source])
+        holder = target or other
         authentication = request_authenticate(
-            secret=target.secret if target else "",
+            secret=holder.secret if holder else "",
             body=body,
             headers=request.headers,
             query_token=request.GET.get("token"),
             now=time.time(),
         )
+        if other is not None and not authentication.problem:
+            # Only a sender that holds the connection's secret learns which kind it is.
+            return _error(
+                400, f"connection {connection_name} is a Databricks workspace: ADF callbacks go to an ADF one"
+            )
         if target is None or authentication.problem:
             response = _error(401, authentication.problem or NO_SECRET)
             response["WWW-Authenticate"] = 'Basic realm="AIMS webhooks"'
@@ -84,6 +97,13 @@ def _receive(request: HttpRequest, connection_name: str, source: str) -> JsonRes
 @require_POST
 def databricks_webhook(request: HttpRequest, connection_name: str) -> JsonResponse:
     return _receive(request, connection_name, WebhookDelivery.Source.DATABRICKS)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def adf_callback_webhook(request: HttpRequest, connection_name: str) -> JsonResponse:
+    return _receive(request, connection_name, WebhookDelivery.Source.ADF_CALLBACK)
 
 
 @csrf_exempt

@@ -1,22 +1,26 @@
 """Failure webhooks: who may send them, and what their payloads must look like.
 
 Databricks sends a job notification (event type, run and job ids, no error); Azure Monitor sends a common-alert-schema
-alert for a factory metric (no run id at all). Both are only pointers: the processing task looks the runs up through
-the platform API and ingests them the way polling does.
+alert for a factory metric or a log search over factory logs, or about any other resource sharing the action group
+(no run id at all: monitors.alerts says which factory, pipelines and window it points at). Both, like the
+failure callback an ADF pipeline sends itself (monitors.adf_callback), are only pointers:
+the processing task looks the runs up through the platform API and ingests them the way polling does.
 """
 
 import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from monitors.adf_callback import AdfCallback
 from monitors.models import Connection, WebhookDelivery
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -72,32 +76,93 @@ class DatabricksNotification(_Lenient):
         return self.run.parent_run_id or self.run.run_id
 
 
+def _scalar_text(value: Any) -> Any:
+    """A dimension value as text: log queries may split by a numeric or boolean column."""
+    return str(value) if isinstance(value, int | float) else value
+
+
+def _alert_time(value: Any) -> Any:
+    """Log Analytics (v1) contexts write their search interval US style, in UTC ("5/28/2024 7:35:00 AM"); every
+    other alert time is ISO 8601."""
+    if isinstance(value, str) and US_TIME.match(value.strip()):
+        try:
+            return datetime.strptime(value.strip().upper(), "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=UTC)
+        except ValueError as exc:
+            raise ValueError("not a date and time (M/D/YYYY h:mm:ss AM/PM)") from exc
+    return value
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Azure Monitor times are UTC, with or without a zone."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+US_TIME = re.compile(r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} [AaPp][Mm]$")
+AlertTime = Annotated[datetime, BeforeValidator(_alert_time), AfterValidator(_utc)]
+# Dimensions that name the pipeline in any alert; `Name` does only on the Pipeline*Runs metrics (on ActivityFailedRuns
+# it is the activity, on TriggerFailedRuns the trigger). pipelineName_s: the AzureDiagnostics column.
+PIPELINE_DIMENSIONS = {"pipelinename", "pipelinename_s"}
+PIPELINE_METRIC = re.compile(r"^pipeline\w*runs$", re.IGNORECASE)
+
+
 class AlertDimension(_Lenient):
     name: str
-    value: str
+    value: Annotated[str, BeforeValidator(_scalar_text)] | None = None
 
 
 class AlertCriterion(_Lenient):
+    """One entry of `condition.allOf`: a metric criterion, or a log search (v2) with the query's dimensions."""
+
     metricName: str | None = None
-    dimensions: list[AlertDimension] = []
+    metricNamespace: str | None = None
+    searchQuery: str | None = None
+    dimensions: list[AlertDimension] | None = None  # null in a Simple Log Alert
+
+    @property
+    def pipeline_names(self) -> set[str]:
+        names_pipeline = bool(self.metricName and PIPELINE_METRIC.match(self.metricName))
+        return {
+            dimension.value
+            for dimension in self.dimensions or []
+            if dimension.value
+            and (dimension.name.lower() in PIPELINE_DIMENSIONS or (names_pipeline and dimension.name.lower() == "name"))
+        }
 
 
 class AlertCondition(_Lenient):
-    windowStartTime: datetime | None = None
-    windowEndTime: datetime | None = None
-    allOf: list[AlertCriterion] = []
+    windowStartTime: AlertTime | None = None  # null in a Simple Log Alert
+    windowEndTime: AlertTime | None = None
+    allOf: list[AlertCriterion] | None = None
 
 
 class AlertContext(_Lenient):
+    """The alert's cause: `condition` for metric and log search (v2) alerts; the capitalised fields for log search
+    alerts from Log Analytics or Application Insights (v1)."""
+
     condition: AlertCondition | None = None
+    SearchQuery: str | None = None
+    SearchIntervalStartTimeUtc: AlertTime | None = None
+    # spelt with a small t in every sample, with a capital one in the field table
+    SearchIntervalEndtimeUtc: Annotated[
+        AlertTime | None, Field(validation_alias=AliasChoices("SearchIntervalEndtimeUtc", "SearchIntervalEndTimeUtc"))
+    ] = None
+    Dimensions: list[AlertDimension] | None = None
+    AffectedConfigurationItems: list[str] | None = None
+
+    @property
+    def criteria(self) -> list[AlertCriterion]:
+        return (self.condition.allOf if self.condition else None) or []
 
 
 class AlertEssentials(_Lenient):
     alertId: str
     monitorCondition: Literal["Fired", "Resolved"]
-    firedDateTime: datetime
-    alertTargetIDs: list[str] = []
-    configurationItems: list[str] = []
+    firedDateTime: AlertTime
+    signalType: str | None = None
+    monitoringService: str | None = None
+    alertTargetIDs: list[str] | None = None  # null in cost alerts, absent in some log alerts
+    configurationItems: list[str] | None = None
+    targetResourceType: str | None = None
 
 
 class AlertData(_Lenient):
@@ -110,35 +175,44 @@ class AzureMonitorAlert(_Lenient):
     data: AlertData
 
     @property
+    def context(self) -> AlertContext:
+        return self.data.alertContext or AlertContext()
+
+    @property
     def pipeline_names(self) -> set[str]:
-        condition = self.data.alertContext.condition if self.data.alertContext else None
-        return {
+        """The pipelines the alert is about; none: it does not say (look them all up)."""
+        context = self.context
+        names = set().union(*(criterion.pipeline_names for criterion in context.criteria))
+        return names | {
             dimension.value
-            for criterion in (condition.allOf if condition else [])
-            for dimension in criterion.dimensions
-            if dimension.name.lower() in {"name", "pipelinename"}
+            for dimension in context.Dimensions or []
+            if dimension.value and dimension.name.lower() in PIPELINE_DIMENSIONS
         }
 
     @property
     def window(self) -> tuple[datetime, datetime]:
-        condition = self.data.alertContext.condition if self.data.alertContext else None
-        fired = self.data.essentials.firedDateTime
-        start = (condition.windowStartTime if condition else None) or fired
-        end = (condition.windowEndTime if condition else None) or fired
-        return start, max(end, fired)
+        """The evaluation window the alert fired for, from whichever context carries it; the fired time stands in for
+        a missing start or end (a Simple Log Alert has neither)."""
+        context, fired = self.context, self.data.essentials.firedDateTime
+        condition = context.condition or AlertCondition()
+        start = condition.windowStartTime or context.SearchIntervalStartTimeUtc
+        end = condition.windowEndTime or context.SearchIntervalEndtimeUtc or fired
+        return min(start or fired, end), max(end, fired)
 
 
-PAYLOAD_MODELS: dict[str, type[_Lenient]] = {
+PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
     WebhookDelivery.Source.DATABRICKS: DatabricksNotification,
     WebhookDelivery.Source.AZURE_MONITOR: AzureMonitorAlert,
+    WebhookDelivery.Source.ADF_CALLBACK: AdfCallback,
 }
 SOURCE_KIND = {
     WebhookDelivery.Source.DATABRICKS: Connection.Kind.DATABRICKS,
     WebhookDelivery.Source.AZURE_MONITOR: Connection.Kind.ADF,
+    WebhookDelivery.Source.ADF_CALLBACK: Connection.Kind.ADF,
 }
 
 
-def payload_parse(source: str, body: bytes) -> _Lenient:
+def payload_parse(source: str, body: bytes) -> BaseModel:
     """The payload as its model, or PayloadError naming what is wrong (the first problem, with its field path)."""
     try:
         data = json.loads(body)

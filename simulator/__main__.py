@@ -18,6 +18,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--speed", type=float, default=None, help="sim seconds per real second")
     parser.add_argument("--notify-databricks", default=None, metavar="URL")
     parser.add_argument("--notify-azure-monitor", default=None, metavar="URL")
+    parser.add_argument("--notify-adf-callback", default=None, metavar="URL", help="with notify.adf_callback set")
     parser.add_argument("--notify-secret", default=None, metavar="S")
     parser.add_argument(
         "--notify-secret-file", default=None, metavar="PATH", help="read the secret from a file (keeps it out of ps)"
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     notify = {
         "databricks_url": args.notify_databricks,
         "azure_monitor_url": args.notify_azure_monitor,
+        "adf_callback_url": args.notify_adf_callback,
         "secret": args.notify_secret,
     }
     world.set_notify({k: v for k, v in notify.items() if v})

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.adf_errors import activity_error
 from simulator.model import AdfActivity, AdfRun, FactorySpec, adf_run_state
 from simulator.timefmt import iso7, parse_iso
 from simulator.web import (
@@ -334,14 +335,7 @@ def pipeline_run_json(view: tuple[Any, ...]) -> dict[str, Any]:
 def activity_run_json(run: AdfRun, act: AdfActivity, status: str, end: int | None) -> dict[str, Any]:
     error: dict[str, Any] = {"errorCode": "", "message": "", "failureType": "", "target": act.name, "details": ""}
     if status == "Failed" and run.failure is not None:
-        row = run.failure.row
-        error = {
-            "errorCode": row.error_code or "2200",
-            "message": row.error_message,
-            "failureType": "SystemError" if row.label in ("transient", "resource") else "UserError",
-            "target": act.name,
-            "details": [],
-        }
+        error = activity_error(run.failure.row, act.name)
     return {
         "activityRunEnd": iso7(end) if end is not None else None,
         "activityName": act.name,

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.adf_callback import SCENARIO_KEYS as CALLBACK_SCENARIO_KEYS
 from simulator.scenarios import BUILTIN_SCENARIOS
 from simulator.timefmt import US_PER_S, iso7, to_ms
 from simulator.web import json_response, world_of
@@ -82,7 +83,9 @@ async def reset(request: Request, world: World) -> dict[str, Any]:
     else:
         world.reset(body or "default")
     if "notify" not in body:
-        world.set_notify(keep_notify)  # targets given on the command line survive a reset
+        # targets given on the command line survive a reset; the alert shapes and callbacks are the scenario's
+        scenario_keys = ("alert_shapes", *CALLBACK_SCENARIO_KEYS)
+        world.set_notify({key: value for key, value in keep_notify.items() if key not in scenario_keys})
     return {
         "ok": True,
         "name": world.scenario.get("name"),

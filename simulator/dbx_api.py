@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simulator.dbx_paging import run_array_page
 from simulator.model import DbxRun, DbxState, DbxTaskRun, WorkspaceSpec, segment_state, task_state
 from simulator.timefmt import to_ms
 from simulator.traces import build_error_trace
@@ -158,13 +159,24 @@ async def runs_get(request: Request, world: World, ws: WorkspaceSpec) -> Any:
     if run_id is None:
         raise invalid("Missing required field: run_id")
     include_history = bool(query_bool(q.get("include_history"), "include_history", invalid))
-    t, s = world.snapshot_point()
     version = request.path_params["version"]
+    # A page token pins the snapshot of the first page, so later slices belong to the same run state.
+    qhash = query_hash("runs/get", ws.token, run_id, include_history)
+    token = q.get("page_token")
+    if token and version == "2.2":
+        t, s, page, _ = decode_token(token, qhash, invalid)
+        if page < 1:
+            raise invalid("The page token is not valid.")
+    else:
+        (t, s), page = world.snapshot_point(), 0
     with world.lock:
         if run_id in world.dbx_task_runs and run_id not in world.dbx_runs:
             return task_run_as_run(world.find_dbx_task_run(ws, run_id), t, s)
         run = world.find_dbx_run(ws, run_id)
-        return run_json(run, segment_state(run, run.segment_at(s), t, s), t, s, version, True, include_history)
+        out = run_json(run, segment_state(run, run.segment_at(s), t, s), t, s, version, True, include_history, page)
+    if out.get("has_more"):
+        out["next_page_token"] = encode_token(t, s, page + 1, run_id, qhash)
+    return out
 
 
 @endpoint("dbx.runs.get-output")
@@ -245,6 +257,7 @@ def run_json(
     version: str,
     expand_tasks: bool = False,
     include_history: bool = False,
+    page: int = 0,
 ) -> dict[str, Any]:
     end = to_ms(state.end_us) if state.end_us is not None else 0
     start = to_ms(run.created_us)
@@ -287,7 +300,7 @@ def run_json(
     if include_history:
         out["repair_history"] = [_history_item(run, seg, segment_state(run, seg, t, s)) for seg in run.segments_at(s)]
     if version == "2.2":
-        out["has_more"] = False  # never more than 100 tasks here, so no array paging
+        return run_array_page(out, page)
     return out
 
 

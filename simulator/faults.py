@@ -19,6 +19,7 @@ class FaultInjector:
     def configure(self, config: dict[str, Any] | None) -> None:
         self.config = normalize_faults(config)
         self.rng = random.Random(f"faults/{self.config['seed']}")
+        self.remaining: int | None = self.config["count"]
 
     def applies_to(self, source: str) -> bool:
         if source == "llm":
@@ -27,10 +28,12 @@ class FaultInjector:
 
     def decide(self, source: str) -> str | None:
         cfg = self.config
-        if cfg["rate"] <= 0 or not cfg["kinds"] or not self.applies_to(source):
+        if cfg["rate"] <= 0 or not cfg["kinds"] or not self.applies_to(source) or self.remaining == 0:
             return None
         if self.rng.random() >= cfg["rate"]:
             return None
         kind = self.rng.choice(cfg["kinds"])
         self.injected[kind] += 1
+        if self.remaining is not None:
+            self.remaining -= 1
         return kind

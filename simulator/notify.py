@@ -6,6 +6,7 @@ simulator. Plain http.client in a worker thread (httpx is not installed here) ke
 
 from __future__ import annotations
 
+import base64
 import http.client
 import ipaddress
 import json
@@ -20,7 +21,7 @@ SEND_TIMEOUT_SECONDS = 2.0
 
 @dataclass(slots=True)
 class Outgoing:
-    kind: str  # "databricks" | "azure_monitor"
+    kind: str  # "databricks" | "azure_monitor" | "adf_callback"
     url: str
     payload: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
@@ -45,6 +46,24 @@ def check_notify_url(url: str | None, allow_remote: bool) -> None:
         loopback = False
     if not loopback:
         raise ValueError(f"notification URL {url!r} is not a loopback address (set notify.allow_remote to allow it)")
+
+
+DATABRICKS_AUTH = ("basic", "token")
+DATABRICKS_USERNAME = "databricks"
+
+
+def databricks_destination(url: str, secret: str | None, auth: str) -> tuple[str, dict[str, str]]:
+    """(URL, headers) of a Databricks generic webhook destination: it can hold a URL and an optional username and
+    password, nothing else, so the secret is the Basic-auth password or a `token` query parameter of the URL, never
+    a header of AIMS's own."""
+    if not secret:
+        return url, {}
+    if auth == "token":
+        parts = urllib.parse.urlsplit(url)
+        query = urllib.parse.urlencode([*urllib.parse.parse_qsl(parts.query), ("token", secret)])
+        return urllib.parse.urlunsplit(parts._replace(query=query)), {}
+    credentials = base64.b64encode(f"{DATABRICKS_USERNAME}:{secret}".encode()).decode()
+    return url, {"Authorization": f"Basic {credentials}"}
 
 
 def databricks_job_failure(workspace_id: int, run_id: int, job_id: int, job_name: str) -> dict[str, Any]:

@@ -11,6 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from simulator.adf_callback import CALLBACK_DEFAULTS
+from simulator.alert_shapes import ALERT_SHAPES
+
 FAULT_KINDS = ("429", "500", "503", "slow", "truncated", "malformed")
 
 DEFAULT_SUBSCRIPTION = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
@@ -33,8 +36,21 @@ TOP_DEFAULTS: dict[str, Any] = {
         "seed": 1,
         "apply_to_llm": False,
         "sources": ["adf", "databricks"],
+        # Stop after this many injected faults (None: never), e.g. "the next 3 calls are throttled".
+        "count": None,
     },
-    "notify": {"databricks_url": None, "azure_monitor_url": None, "secret": None, "allow_remote": False},
+    "notify": {
+        "databricks_url": None,
+        "azure_monitor_url": None,
+        "secret": None,
+        "allow_remote": False,
+        # How Databricks notifications carry the secret: Basic auth password, or ?token= on the URL.
+        "databricks_auth": "basic",
+        # The Azure Monitor alerts each ADF failure sends, one per shape (simulator.alert_shapes.ALERT_SHAPES).
+        "alert_shapes": ["pipeline_metric"],
+        # The failure callback each ADF failure's Web activity posts (simulator.adf_callback).
+        **CALLBACK_DEFAULTS,
+    },
 }
 
 SCHEDULE_DEFAULTS: dict[str, Any] = {
@@ -136,7 +152,65 @@ def _quiet() -> dict[str, Any]:
     return scenario
 
 
-BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {"default": DEFAULT_SCENARIO, "bulk": _bulk(), "quiet": _quiet()}
+WIDE_JOB_TASKS = 130
+
+
+def _wide() -> dict[str, Any]:
+    """A job fanning out over 130 tasks, which Jobs API 2.2 pages by 100: most of its runs fail, about a quarter of
+    them in a task past the first page of runs/get (and runs/list marks every run has_more). Frozen clock, no ADF."""
+    return {
+        "name": "wide",
+        "seed": 14,
+        "speed": 0.0,
+        "factories": [],
+        "workspaces": [
+            {
+                "token": "dapi-sim-ws1",
+                "workspace_id": 1234567890123456,
+                "jobs": [
+                    _job(
+                        "warehouse_fanout",
+                        [f"load_table_{index:03d}" for index in range(WIDE_JOB_TASKS)],
+                        interval_seconds=0,
+                        failure_rate=0.9,
+                        cancel_rate=0.0,
+                        duration_seconds=[600, 1800],
+                    ),
+                    _job("orders_daily", ["ingest_orders", "transform_orders", "publish"], interval_seconds=0),
+                ],
+            }
+        ],
+        "history": {"adf_runs": 0, "databricks_runs": 24, "span_seconds": 6 * 3600, "active_share": 0.0},
+    }
+
+
+def _alerts() -> dict[str, Any]:
+    """Quiet, and every ADF failure alerts through one action group in every documented shape: PipelineFailedRuns
+    and ActivityFailedRuns metric alerts, Simple Log, Log Analytics (v1) and v2 log search alerts, and alerts about
+    the integration runtime's VM and another factory that share the action group."""
+    scenario = _quiet()
+    scenario.update(name="alerts")
+    scenario["notify"] = {**scenario["notify"], "alert_shapes": list(ALERT_SHAPES)}
+    return scenario
+
+
+def _adf_callbacks() -> dict[str, Any]:
+    """Quiet, and every ADF failure's pipeline posts its own failure callback, in a shape drawn by seed (camelCase,
+    UPPER_SNAKE, the tutorial's body without a run id, a run id left unresolved) to notify.adf_callback_url."""
+    scenario = _quiet()
+    scenario.update(name="adf_callbacks")
+    scenario["notify"] = {**scenario["notify"], "adf_callback": True}
+    return scenario
+
+
+BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {
+    "default": DEFAULT_SCENARIO,
+    "alerts": _alerts(),
+    "adf_callbacks": _adf_callbacks(),
+    "bulk": _bulk(),
+    "quiet": _quiet(),
+    "wide": _wide(),
+}
 
 
 def load_scenario(spec: dict[str, Any] | str | Path | None = "default") -> dict[str, Any]:
@@ -175,6 +249,8 @@ def normalize_faults(faults: dict[str, Any] | None) -> dict[str, Any]:
     if not 0.0 <= float(out["rate"]) <= 1.0:
         raise ValueError("faults.rate must be within 0..1")
     out["rate"] = float(out["rate"])
+    if out["count"] is not None and (not isinstance(out["count"], int) or out["count"] < 0):
+        raise ValueError("faults.count must be null or a whole number >= 0")
     return out
 
 

@@ -1,6 +1,8 @@
 """Plausible Databricks notebook stack traces around a corpus error message.
 
-The invariant the tests (and AIMS's parsers) rely on: the trace always *ends with* the full corpus message.
+The invariant the tests (and AIMS's parsers) rely on: the trace, read without its terminal escape codes, always
+*ends with* the full corpus message. Like real notebook output (IPython's coloured tracebacks), about half the traces
+carry ANSI colour codes: a red banner and exception names, green frame headers, a bold arrow, grey operators.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import re
 
 _EXC_RE = re.compile(r"^\s*([A-Za-z_][\w.$]*?(?:Exception|Error|Exit|Failure|Interrupt|Timeout)\w*)\s*(?::|$)")
 _JVM_PREFIXES = ("java.", "javax.", "org.", "com.", "scala.", "shaded.", "io.", "py4j.")
+
+COLOURED_SHARE = 0.5
+RED, GREEN, BOLD_GREEN, GREY, RESET = "\x1b[0;31m", "\x1b[0;32m", "\x1b[1;32m", "\x1b[38;5;241m", "\x1b[0m"
 
 _USER_LINES = (
     'df = spark.table("raw.{key}")',
@@ -58,4 +63,26 @@ def build_error_trace(message: str, task_key: str, seed: int) -> str:
             "--> 261     raise converted from None",
             "",
         ]
+    if rng.random() < COLOURED_SHARE:
+        return _coloured(head, message, name)
     return "\n".join(head) + "\n" + message
+
+
+def _coloured(head: list[str], message: str, name: str | None) -> str:
+    """The trace as a notebook prints it to a terminal; every colour is reset before the line ends."""
+    painted = []
+    for line in head:
+        if line.startswith("-" * 10) or "Traceback (most recent call last)" in line:
+            first, _, rest = line.partition(" ")
+            line = f"{RED}{first}{RESET} {rest}" if rest else f"{RED}{line}{RESET}"
+        elif line.startswith("File "):
+            line = f"File {GREEN}{line[5:]}{RESET}"
+        elif line.startswith(("---->", "-->")):
+            arrow, _, code = line.partition(" ")
+            line = f"{BOLD_GREEN}{arrow}{RESET} " + code.replace(" = ", f" {GREY}={RESET} ")
+        elif line.startswith("Py4JJavaError:"):
+            line = f"{RED}Py4JJavaError{RESET}:{line[len('Py4JJavaError:') :]}"
+        painted.append(line)
+    if name and message.startswith(name):
+        message = f"{RED}{name}{RESET}{message[len(name) :]}"
+    return "\n".join(painted) + "\n" + message

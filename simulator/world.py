@@ -27,7 +27,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator import adf_errors
 from simulator import notify as notify_mod
+from simulator.adf_callback import (
+    CALLBACK_DEFAULTS,
+    callback_body,
+    callback_headers,
+    callback_settings_check,
+    callback_shape,
+)
+from simulator.alert_shapes import alert_shapes_check, azure_monitor_alert
 from simulator.corpus import CorpusRow, row_by_id, rows_for
 from simulator.faults import FaultInjector
 from simulator.model import (
@@ -611,11 +620,18 @@ class World:
             "azure_monitor_url": None,
             "secret": None,
             "allow_remote": False,
+            "databricks_auth": "basic",
+            "alert_shapes": ["pipeline_metric"],
+            **CALLBACK_DEFAULTS,
         }
         merged.update(self.notify_config)
         merged.update({k: v for k, v in config.items() if k in merged})
-        for key in ("databricks_url", "azure_monitor_url"):
+        for key in ("databricks_url", "azure_monitor_url", "adf_callback_url"):
             notify_mod.check_notify_url(merged[key], bool(merged["allow_remote"]))
+        callback_settings_check(merged)
+        if merged["databricks_auth"] not in notify_mod.DATABRICKS_AUTH:
+            raise ValueError(f"notify.databricks_auth must be one of {list(notify_mod.DATABRICKS_AUTH)}")
+        merged["alert_shapes"] = alert_shapes_check(merged["alert_shapes"])
         with self.lock:
             self.notify_config = merged
         return dict(merged)
@@ -625,23 +641,40 @@ class World:
         return {"X-AIMS-Token": secret} if secret else {}
 
     def _notify_adf_failure(self, run: AdfRun, now: int) -> bool:
+        called_back = self._adf_callback(run)
         url = self.notify_config.get("azure_monitor_url")
         if not url or run.failure is None:
-            return False
+            return called_back
         factory = run.pipeline.factory
         # One alert action per factory, as in Azure: "{factory}" in the URL becomes the factory's name.
         url = url.replace("{factory}", factory.name)
-        payload = notify_mod.azure_monitor_pipeline_failed(
-            subscription_id=factory.subscription_id,
-            resource_group=factory.resource_group,
-            factory_name=factory.name,
-            pipeline_name=run.pipeline.name,
-            failure_type=self.adf_failure_type(run.failure),
-            failed_at_us=run.end_us,
-            fired_at_us=now,
-            alert_guid=guid(self._notify_rng),
-        )
-        self.outbox.append(notify_mod.Outgoing("azure_monitor", url, payload, self._headers(), run.run_id))
+        failed_activity = next((a.name for a in run.activities if a.outcome == "Failed"), run.pipeline.name)
+        # One alert per configured shape: the rules of one action group (simulator.alert_shapes).
+        for shape in self.notify_config["alert_shapes"]:
+            payload = azure_monitor_alert(
+                shape,
+                subscription_id=factory.subscription_id,
+                resource_group=factory.resource_group,
+                factory_name=factory.name,
+                pipeline_name=run.pipeline.name,
+                activity_name=failed_activity,
+                failure_type=self.adf_failure_type(run.failure),
+                failed_at_us=run.end_us,
+                fired_at_us=now,
+                alert_guid=guid(self._notify_rng),
+            )
+            self.outbox.append(notify_mod.Outgoing("azure_monitor", url, payload, self._headers(), run.run_id))
+        return True
+
+    def _adf_callback(self, run: AdfRun) -> bool:
+        """The failure path's Web activity posting to AIMS (simulator.adf_callback), when the settings ask for it."""
+        config = self.notify_config
+        if not (config["adf_callback"] and config["adf_callback_url"]) or run.failure is None:
+            return False
+        url = config["adf_callback_url"].replace("{factory}", run.pipeline.factory.name)
+        payload = callback_body(run, callback_shape(config, self._notify_rng))
+        headers = callback_headers(config.get("secret"), config["adf_callback_auth"])
+        self.outbox.append(notify_mod.Outgoing("adf_callback", url, payload, headers, run.run_id))
         return True
 
     def _notify_dbx_failure(self, run: DbxRun) -> bool:
@@ -651,7 +684,10 @@ class World:
         job = run.job
         url = url.replace("{workspace_id}", str(job.workspace.workspace_id))
         payload = notify_mod.databricks_job_failure(job.workspace.workspace_id, run.run_id, job.job_id, job.name)
-        self.outbox.append(notify_mod.Outgoing("databricks", url, payload, self._headers(), str(run.run_id)))
+        url, headers = notify_mod.databricks_destination(
+            url, self.notify_config.get("secret"), self.notify_config.get("databricks_auth", "basic")
+        )
+        self.outbox.append(notify_mod.Outgoing("databricks", url, payload, headers, str(run.run_id)))
         return True
 
     def take_outbox(self) -> list[notify_mod.Outgoing]:
@@ -665,7 +701,15 @@ class World:
             ok = status is not None and 200 <= status < 300
             self.notify_counts["sent" if ok else "failed"] += 1
             self.notifications.append(
-                {"kind": item.kind, "url": item.url, "run_id": item.run_id, "status": status, "error": error, "ok": ok}
+                # The query is left out: it may carry the secret (?token=).
+                {
+                    "kind": item.kind,
+                    "url": item.url.split("?", 1)[0],
+                    "run_id": item.run_id,
+                    "status": status,
+                    "error": error,
+                    "ok": ok,
+                }
             )
 
     @staticmethod
@@ -1361,6 +1405,10 @@ class World:
             "run_start": iso7(run.created_us),
             "run_end": iso7(end) if end is not None else None,
             **_failure_truth(failure, [a for a, _ in run.pipeline.activities]),
+            # The cause inside an activity error whose message is a whole error object (simulator.adf_errors).
+            "specific_error": adf_errors.specific_error(failure.row) if failure else None,
+            "specific_error_code": adf_errors.specific_error_code(failure.row) if failure else None,
+            "enveloped": adf_errors.is_enveloped(failure.row) if failure else None,
             "failure_type": self.adf_failure_type(failure) if failure else None,
         }
 

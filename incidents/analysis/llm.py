@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from pydantic import ValidationError
 
 from aimsweb.redact import redact
+from aimsweb.terminal import strip_terminal_escapes
 from incidents.analysis.schema import AnalysisResult
 
 SYSTEM_PROMPT = (
@@ -54,18 +55,23 @@ def _trim_trace(trace: str) -> str:
     return trace if len(trace) <= MAX_TRACE_CHARS else "…" + trace[-MAX_TRACE_CHARS:]
 
 
+def _clean(text: str) -> str:
+    """Terminal escapes out (they cost tokens and say nothing), then secrets."""
+    return redact(strip_terminal_escapes(text))
+
+
 def failure_data(context: FailureContext) -> str:
-    """The failure as one JSON object, every text redacted and trimmed. Each untrusted text is a JSON string, so
-    nothing in it can end the data section or pass for the prompt's own words; < and > are escaped as well, so no
+    """The failure as one JSON object, every text cleaned, redacted and trimmed. Each untrusted text is a JSON string,
+    so nothing in it can end the data section or pass for the prompt's own words; < and > are escaped as well, so no
     text can even look like a closing tag."""
     data = {
         "platform": context.source_system or "unknown",
-        "pipeline": redact(context.pipeline),
-        "failed_step": redact(context.failed_step),
-        "error_code": redact(context.error_code),
-        "error_message": redact(context.error_message)[:MAX_ERROR_CHARS],
-        "error_trace": _trim_trace(redact(context.error_trace)),
-        "history": [redact(line)[:300] for line in context.history[:10]],
+        "pipeline": _clean(context.pipeline),
+        "failed_step": _clean(context.failed_step),
+        "error_code": _clean(context.error_code),
+        "error_message": _clean(context.error_message)[:MAX_ERROR_CHARS],
+        "error_trace": _trim_trace(_clean(context.error_trace)),
+        "history": [_clean(line)[:300] for line in context.history[:10]],
     }
     encoded = json.dumps(data, ensure_ascii=False, indent=2)
     return encoded.replace("<", "\\u003c").replace(">", "\\u003e")

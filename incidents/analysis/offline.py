@@ -21,6 +21,10 @@ loads and validates those rules once, scores every rule that matches a message a
   text are blanked before matching, weak rules (priority below ``WEAK_PRIORITY``) and rules that merely repeat the
   message's claims about itself (``claim: true``, e.g. "this is a transient error") are ignored, confidence is capped
   and the root cause says so: a crafted message cannot talk its way into an automatic retry.
+* Retry floor. A transient verdict retries only with confidence ``RETRY_CONFIDENCE_FLOOR`` or more, and a generic one
+  only when no other class has evidence in the innermost cause (``layers.retry_contested``): a weak signal ("timeout",
+  a SystemError failure type) contested by another class is reported but left to a person, because a needless rerun
+  of a non-transient failure costs money and hides its cause.
 * Fallback. No match gives category ``unknown``, no retry, low confidence and generic but useful actions.
 * Speed. Every pattern carries the literals it cannot match without (derived from its parse tree); a pattern is only
   run when one of them occurs in the message, so most of the ~250 rules cost a set lookup.
@@ -31,44 +35,34 @@ from __future__ import annotations
 import functools
 import html
 import re
-import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import yaml
-
-try:  # the regex parser, used only to derive each pattern's required literals
-    from re import _constants as _sre_c
-    from re import _parser as _sre_p
-except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as _sre_c  # type: ignore[no-redef]
-    import sre_parse as _sre_p  # type: ignore[no-redef]
 
 from aimsweb.choices import ErrorCategory, Severity
+from aimsweb.terminal import strip_terminal_escapes
+from incidents.analysis.envelopes import strip_log_prefixes, unwrap
+from incidents.analysis.knowledge_base import (  # noqa: F401 - re-exported: callers load knowledge through here
+    CATEGORY_FILE,
+    KNOWLEDGE_DIR,
+    UNKNOWN_CONFIDENCE_CAP,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    Match,
+    Rule,
+    load_knowledge,
+    required_literals,
+)
+from incidents.analysis.layers import rank, retry_contested
 from incidents.analysis.schema import AnalysisResult
-
-KNOWLEDGE_DIR = Path(__file__).with_name("knowledge")
-CATEGORY_FILE = "_categories.yaml"
 
 CODE_BONUS = 8.0  # text and code evidence agree
 AMBIGUITY_MARGIN = 10.0  # a different category this close lowers confidence
 AMBIGUITY_PENALTY = 12
 WEAK_PRIORITY = 40  # rules below this are ignored when the message carries instruction-like text
 INJECTION_CONFIDENCE_CAP = 60
-UNKNOWN_CONFIDENCE_CAP = 40
+RETRY_CONFIDENCE_FLOOR = 50  # below this a transient verdict is not retried automatically
 MAX_TEXT = 20_000  # characters examined: head and tail of very long traces
 MAX_VALUE = 160  # characters of a captured name shown in a template
-MIN_LITERAL = 3  # shortest required literal worth prefiltering on
 
-SOURCE_SYSTEMS = frozenset({"adf", "databricks"})
-RULE_KEYS = frozenset({
-    "id", "category", "severity", "should_retry", "retry_delay_minutes", "confidence", "priority", "source_system",
-    "patterns", "codes", "summary", "root_cause", "actions", "defaults", "claim",
-})  # fmt: skip
-REQUIRED_RULE_KEYS = frozenset({"id", "category", "summary"})
-CATEGORY_KEYS = frozenset({"severity", "should_retry", "retry_delay_minutes", "confidence", "priority", "actions"})
 # Placeholders every template may use; the engine fills them from the call and the message when it can.
 GENERIC_PLACEHOLDERS = {
     "code": "no error code",
@@ -115,285 +109,7 @@ _SENTENCE_STOPS = (".", "!", "?", "\n")
 _WHITESPACE = re.compile(r"\s+")
 _ESCAPE_MAP = {"\\r\\n": "\n", "\\n": "\n", "\\t": " ", '\\"': '"', "\\'": "'", "\\\\": "\\"}
 _ESCAPES = re.compile("|".join(re.escape(k) for k in _ESCAPE_MAP))
-_COMMON_WORDS = frozenset({
-    "error", "errors", "code", "status", "failed", "failure", "exception", "http", "the", "and", "for", "with", "not",
-    "invalid", "cannot", "message", "operation", "request", "file", "data", "type", "value", "column", "table",
-})  # fmt: skip
-
-
-class KnowledgeBaseError(ValueError):
-    """A knowledge file is unusable; the message names the file and, where there is one, the rule."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    file: str
-    category: ErrorCategory
-    severity: Severity
-    should_retry: bool
-    retry_delay_minutes: int
-    confidence: int
-    priority: float
-    source_systems: frozenset[str]
-    patterns: tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]  # regex, literals it cannot match without
-    codes: tuple[re.Pattern[str], ...]
-    summary: str
-    root_cause: str
-    actions: tuple[str, ...]
-    defaults: Mapping[str, str]
-    claim: bool = False  # matches only the message's description of itself; not trusted next to instructions
-
-    @property
-    def placeholders(self) -> set[str]:
-        templates = (self.summary, self.root_cause, *self.actions)
-        return {name for t in templates for _, name, _, _ in string.Formatter().parse(t) if name}
-
-
-@dataclass(frozen=True)
-class Match:
-    rule: Rule
-    score: float
-    groups: Mapping[str, str]
-    by_text: bool
-    by_code: bool
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    rules: tuple[Rule, ...]
-    fallback: Mapping[str, Any]
-    # derived: per rule the union of its patterns' literals (None: some pattern has none and is always tried), and
-    # every literal indexed by its first characters, so a message is scanned for literals once
-    rule_literals: tuple[frozenset[str] | None, ...] = field(init=False, repr=False)
-    literals_by_prefix: Mapping[str, tuple[str, ...]] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        per_rule = tuple(
-            None
-            if any(literals is None for _, literals in rule.patterns)
-            else frozenset().union(*(literals for _, literals in rule.patterns))
-            for rule in self.rules
-        )
-        by_prefix: dict[str, list[str]] = {}
-        for literal in frozenset().union(*(literals for literals in per_rule if literals)):
-            by_prefix.setdefault(literal[:MIN_LITERAL], []).append(literal)
-        object.__setattr__(self, "rule_literals", per_rule)
-        object.__setattr__(self, "literals_by_prefix", {k: tuple(v) for k, v in by_prefix.items()})
-
-    def present_literals(self, lowered: str) -> set[str]:
-        """The prefilter literals occurring in ``lowered`` (only those whose first characters occur are searched)."""
-        grams = {lowered[i : i + MIN_LITERAL] for i in range(len(lowered) - MIN_LITERAL + 1)}
-        index = self.literals_by_prefix
-        return {literal for gram in grams.intersection(index) for literal in index[gram] if literal in lowered}
-
-
-# ---------------------------------------------------------------------------------------------------------- loading
-def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> KnowledgeBase:
-    """Read and validate every YAML file in ``directory``; raise KnowledgeBaseError naming the file and rule."""
-    category_path = directory / CATEGORY_FILE
-    if not category_path.is_file():
-        raise KnowledgeBaseError(f"{category_path}: missing (category defaults and the fallback live there)")
-    category_defaults, fallback = _parse_categories(_read_yaml(category_path), CATEGORY_FILE)
-
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        if path.name == CATEGORY_FILE:
-            continue
-        doc = _read_yaml(path)
-        if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
-            raise KnowledgeBaseError(f"{path.name}: expected a mapping with a 'rules' list")
-        for index, raw in enumerate(doc["rules"]):
-            rule = _parse_rule(raw, path.name, index, category_defaults)
-            if rule.id in seen:
-                raise KnowledgeBaseError(f"{path.name}: rule '{rule.id}': duplicate id (also in {seen[rule.id]})")
-            seen[rule.id] = path.name
-            rules.append(rule)
-    if not rules:
-        raise KnowledgeBaseError(f"{directory}: no rules found")
-    return KnowledgeBase(tuple(rules), fallback)
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise KnowledgeBaseError(f"{path.name}: not valid YAML: {exc}") from exc
-
-
-def _parse_categories(doc: Any, file: str) -> tuple[dict[str, Mapping[str, Any]], Mapping[str, Any]]:
-    if (
-        not isinstance(doc, dict)
-        or not isinstance(doc.get("categories"), dict)
-        or not isinstance(doc.get("fallback"), dict)
-    ):
-        raise KnowledgeBaseError(f"{file}: expected 'categories' and 'fallback' mappings")
-    categories: dict[str, Mapping[str, Any]] = {}
-    for name, values in doc["categories"].items():
-        where = f"{file}: category '{name}'"
-        if name not in ErrorCategory.values:
-            raise KnowledgeBaseError(f"{where}: unknown category (expected one of {', '.join(ErrorCategory.values)})")
-        if not isinstance(values, dict) or set(values) - CATEGORY_KEYS:
-            raise KnowledgeBaseError(f"{where}: expected a mapping with keys among {sorted(CATEGORY_KEYS)}")
-        categories[name] = values
-    missing = set(ErrorCategory.values) - set(categories)
-    if missing:
-        raise KnowledgeBaseError(f"{file}: no defaults for categories {sorted(missing)}")
-    fallback = doc["fallback"]
-    for key in ("summary", "root_cause", "actions", "confidence"):
-        if key not in fallback:
-            raise KnowledgeBaseError(f"{file}: fallback: missing '{key}'")
-    if not isinstance(fallback["confidence"], int) or not 0 <= fallback["confidence"] <= UNKNOWN_CONFIDENCE_CAP:
-        raise KnowledgeBaseError(f"{file}: fallback: confidence must be an integer in 0..{UNKNOWN_CONFIDENCE_CAP}")
-    if fallback.get("severity", Severity.MEDIUM) not in Severity.values:
-        raise KnowledgeBaseError(f"{file}: fallback: unknown severity '{fallback['severity']}'")
-    for template in [fallback["summary"], fallback["root_cause"], *fallback["actions"]]:
-        _check_template(template, f"{file}: fallback")
-    return categories, fallback
-
-
-def _parse_rule(raw: Any, file: str, index: int, category_defaults: Mapping[str, Mapping[str, Any]]) -> Rule:
-    rule_id = raw.get("id") if isinstance(raw, dict) else None
-    where = f"{file}: rule '{rule_id}'" if rule_id else f"{file}: rule #{index + 1}"
-    if not isinstance(raw, dict):
-        raise KnowledgeBaseError(f"{where}: expected a mapping")
-    if unknown := set(raw) - RULE_KEYS:
-        raise KnowledgeBaseError(f"{where}: unknown keys {sorted(unknown)}")
-    if missing := REQUIRED_RULE_KEYS - set(raw):
-        raise KnowledgeBaseError(f"{where}: missing keys {sorted(missing)}")
-    if not isinstance(rule_id, str) or not re.fullmatch(r"[a-z0-9_]+", rule_id):
-        raise KnowledgeBaseError(f"{where}: id must be lower_snake_case")
-
-    category = raw["category"]
-    if category not in ErrorCategory.values:
-        raise KnowledgeBaseError(f"{where}: unknown category '{category}' (expected one of {ErrorCategory.values})")
-    values = {**category_defaults[category], **raw}
-    if values.get("severity") not in Severity.values:
-        raise KnowledgeBaseError(f"{where}: unknown severity '{values.get('severity')}'")
-    if not isinstance(values.get("should_retry"), bool):
-        raise KnowledgeBaseError(f"{where}: should_retry must be true or false")
-    for key, low, high in (("retry_delay_minutes", 0, 1440), ("confidence", 0, 100), ("priority", 0, 1000)):
-        if (
-            not isinstance(values.get(key), int | float)
-            or isinstance(values[key], bool)
-            or not low <= values[key] <= high
-        ):
-            raise KnowledgeBaseError(f"{where}: {key} must be a number in {low}..{high}")
-    if category == ErrorCategory.UNKNOWN and values["confidence"] > UNKNOWN_CONFIDENCE_CAP:
-        raise KnowledgeBaseError(f"{where}: an 'unknown' rule's confidence must be <= {UNKNOWN_CONFIDENCE_CAP}")
-    if values["should_retry"] and category != ErrorCategory.TRANSIENT:
-        raise KnowledgeBaseError(f"{where}: only transient rules may set should_retry")
-    if not isinstance(raw.get("claim", False), bool):
-        raise KnowledgeBaseError(f"{where}: claim must be true or false")
-
-    systems = raw.get("source_system", [])
-    systems = [systems] if isinstance(systems, str) else systems
-    if not isinstance(systems, list) or set(systems) - SOURCE_SYSTEMS:
-        raise KnowledgeBaseError(f"{where}: source_system must be among {sorted(SOURCE_SYSTEMS)}")
-
-    patterns = tuple(
-        (p, required_literals(p.pattern)) for p in _compile_all(raw.get("patterns", []), where, "patterns")
-    )
-    codes = _compile_all(raw.get("codes", []), where, "codes")
-    if not patterns and not codes:
-        raise KnowledgeBaseError(f"{where}: needs at least one of 'patterns' or 'codes'")
-
-    actions = values.get("actions") or []
-    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions) or len(actions) > 10:
-        raise KnowledgeBaseError(f"{where}: actions must be a list of at most 10 strings")
-    defaults = raw.get("defaults", {})
-    if not isinstance(defaults, dict):
-        raise KnowledgeBaseError(f"{where}: defaults must be a mapping")
-    root_cause = values.get("root_cause", "")
-    for template in [values["summary"], root_cause, *actions]:
-        _check_template(template, where)
-
-    return Rule(
-        id=rule_id,
-        file=file,
-        category=ErrorCategory(category),
-        severity=Severity(values["severity"]),
-        should_retry=values["should_retry"],
-        retry_delay_minutes=int(values["retry_delay_minutes"]) if values["should_retry"] else 0,
-        confidence=int(values["confidence"]),
-        priority=float(values["priority"]),
-        source_systems=frozenset(systems),
-        patterns=patterns,
-        codes=codes,
-        summary=values["summary"],
-        root_cause=root_cause,
-        actions=tuple(actions),
-        defaults={str(k): str(v) for k, v in defaults.items()},
-        claim=raw.get("claim", False),
-    )
-
-
-def _compile_all(raw: Any, where: str, key: str) -> tuple[re.Pattern[str], ...]:
-    raw = [raw] if isinstance(raw, str | int) else raw
-    if not isinstance(raw, list):
-        raise KnowledgeBaseError(f"{where}: {key} must be a list")
-    compiled = []
-    for item in raw:
-        try:
-            compiled.append(re.compile(str(item), re.IGNORECASE))
-        except re.error as exc:
-            raise KnowledgeBaseError(f"{where}: bad regex in {key} {item!r}: {exc}") from exc
-    return tuple(compiled)
-
-
-def _check_template(template: Any, where: str) -> None:
-    if not isinstance(template, str):
-        raise KnowledgeBaseError(f"{where}: templates must be strings")
-    try:
-        for _, name, spec, conversion in string.Formatter().parse(template):
-            if name is not None and (not name.isidentifier() or spec or conversion):
-                raise ValueError(f"placeholder {{{name}}} must be a plain name")
-    except ValueError as exc:
-        raise KnowledgeBaseError(f"{where}: bad template {template!r}: {exc}") from exc
-
-
-def required_literals(pattern: str) -> frozenset[str] | None:
-    """Lowercase literals at least one of which occurs in every text the case-insensitive ``pattern`` matches.
-
-    Derived from the regex parse tree (required literal runs, the alternatives of a required group), so skipping a
-    pattern whose literals are all absent never loses a match. None when no literal of useful length is required.
-    """
-    try:
-        found = _required(list(_sre_p.parse(pattern, re.IGNORECASE)))
-    except Exception:  # noqa: BLE001 - any parser surprise just disables the prefilter for this pattern
-        return None
-    return frozenset(found) if found and min(map(len, found)) >= MIN_LITERAL else None
-
-
-def _required(items: list[Any]) -> set[str] | None:
-    candidates: list[set[str]] = []
-    run: list[str] = []
-    for op, av in items:
-        if op is _sre_c.LITERAL:
-            run.append(chr(av).lower())
-            continue
-        if run:
-            candidates.append({"".join(run)})
-            run = []
-        sub = None
-        if op is _sre_c.SUBPATTERN:
-            sub = _required(list(av[-1]))
-        elif op is _sre_c.BRANCH:
-            alternatives = [_required(list(branch)) for branch in av[1]]
-            sub = set().union(*alternatives) if alternatives and all(alternatives) else None
-        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
-            sub = _required(list(av[2]))
-        if sub:
-            candidates.append(sub)
-    if run:
-        candidates.append({"".join(run)})
-    # the most selective requirement: longest shortest-literal (common words count as short), then fewest alternatives
-    return max(candidates, key=lambda c: (min(_selectivity(literal) for literal in c), -len(c)), default=None)
-
-
-def _selectivity(literal: str) -> int:
-    return 1 if literal.strip(" .:'\"()[]_-") in _COMMON_WORDS else len(literal)
+_ENTITY = re.compile(r"&(?!quot;)(?:#\d{1,6}|#x[0-9a-f]{1,6}|[a-z]{2,8});", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------------------ classifying
@@ -424,9 +140,10 @@ class OfflineClassifier:
         failed_step: str = "",
         pipeline: str = "",
     ) -> AnalysisResult:
-        text, injected = _neutralise(_clip(error_message or ""))
+        plain = strip_log_prefixes(strip_terminal_escapes(error_message or ""))
+        text, injected = _neutralise(_clip(plain))
         context = _context(text, error_code, source_system, failed_step, pipeline)
-        matches = self._matches(text, error_code, source_system, injected)
+        matches = self._ranked(plain, text, error_code, source_system, injected)
         if not matches:
             return self._fallback(text, context, injected)
 
@@ -445,16 +162,19 @@ class OfflineClassifier:
             confidence = min(confidence, INJECTION_CONFIDENCE_CAP)
         if rule.category == ErrorCategory.UNKNOWN:
             confidence = min(confidence, UNKNOWN_CONFIDENCE_CAP)
+        should_retry = rule.should_retry and confidence >= RETRY_CONFIDENCE_FLOOR and not retry_contested(matches)
+        if rule.should_retry and not should_retry:
+            root_cause += " The evidence for a transient failure is weak, so it is not retried automatically."
         return AnalysisResult(
             category=rule.category,
             severity=rule.severity,
-            should_retry=rule.should_retry,
-            retry_delay_minutes=rule.retry_delay_minutes,
+            should_retry=should_retry,
+            retry_delay_minutes=rule.retry_delay_minutes if should_retry else 0,
             confidence=max(5, min(95, confidence)),
             summary=_limit(rule.summary.format_map(values), 500),
             root_cause=_limit(_with_context(root_cause, context, injected), 2000),
             recommended_actions=[_limit(a.format_map(values), 500) for a in rule.actions[:10]],
-            manual_intervention_required=not rule.should_retry,
+            manual_intervention_required=not should_retry,
         )
 
     def explain(
@@ -467,8 +187,18 @@ class OfflineClassifier:
         pipeline: str = "",
     ) -> list[tuple[str, float]]:
         """Every matching rule id with its score, best first; the first one decides the analysis."""
-        text, injected = _neutralise(_clip(error_message or ""))
-        return [(m.rule.id, round(m.score, 2)) for m in self._matches(text, error_code, source_system, injected)]
+        plain = strip_log_prefixes(strip_terminal_escapes(error_message or ""))
+        text, injected = _neutralise(_clip(plain))
+        ranked = self._ranked(plain, text, error_code, source_system, injected)
+        return [(m.rule.id, round(m.score, 2)) for m in ranked]
+
+    def _ranked(self, raw: str, text: str, error_code: str, source_system: str, injected: bool) -> list[Match]:
+        """Matches of the whole message, of its innermost cause and of the taxonomies, best first (see layers.py)."""
+        envelope = unwrap(_entities_unescaped(_clip_length(raw)))
+        inner = _neutralise(_clip(envelope.innermost))[0] if envelope.wrapped else text
+        whole = self._matches(text, error_code, source_system, injected)
+        inside = self._matches(inner, "", source_system, injected) if envelope.wrapped else None
+        return rank(whole, inside, envelope, inner, text, [error_code], self.knowledge.categories)
 
     def _matches(self, text: str, error_code: str, source_system: str, injected: bool) -> list[Match]:
         coded = frozenset().union(*(self._rules_for_code(code) for code in _codes(text, error_code)))
@@ -557,15 +287,26 @@ def _codes(text: str, error_code: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _clip_length(text: str) -> str:
+    """The part of a message that is examined: head and tail of a very long trace."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT // 2] + "\n...\n" + text[-MAX_TEXT // 2 :]
+
+
 def _clip(text: str) -> str:
     """The part of a message that is examined, with the HTML entities and JSON string escapes that ADF leaves in
     nested messages (&apos;, \\", literal \\r\\n) turned back into plain characters."""
-    text = text if len(text) <= MAX_TEXT else text[: MAX_TEXT // 2] + "\n...\n" + text[-MAX_TEXT // 2 :]
+    text = _clip_length(text)
     if "&" in text:
         text = html.unescape(text)
     if "\\" in text:
         text = _ESCAPES.sub(lambda m: _ESCAPE_MAP[m.group(0)], text)
     return text
+
+
+def _entities_unescaped(text: str) -> str:
+    """HTML entities ADF leaves in nested messages (&apos;, &#44; even between the fields of a copy activity chain)
+    turned back into characters before unwrapping; &quot; stays, as it would end a JSON string early."""
+    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text) if "&" in text else text
 
 
 def _neutralise(text: str) -> tuple[str, bool]:

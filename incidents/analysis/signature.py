@@ -1,14 +1,16 @@
 """Error signatures: the same cause gives the same signature whatever run, time, path or object it happened to.
 
-The text is normalised by replacing what varies between occurrences (GUIDs, run and job ids, timestamps, numbers,
-paths and URLs, quoted object names, IPs, hex ids) with placeholders, while what names the cause (error codes,
-exception classes, Spark error classes, SQLSTATEs, HTTP statuses) is kept. The signature is the SHA-256 of the
-normalised text, prefixed by the platform's error code when it gave one.
+Terminal escapes are stripped first. The text is then normalised by replacing what varies between occurrences
+(GUIDs, run and job ids, timestamps, numbers, paths and URLs, quoted object names, IPs, hex ids) with placeholders,
+while what names the cause (error codes, exception classes, Spark error classes, SQLSTATEs, HTTP statuses) is kept.
+The signature is the SHA-256 of the normalised text, prefixed by the platform's error code when it gave one.
 """
 
 import hashlib
 import re
 from dataclasses import dataclass
+
+from aimsweb.terminal import strip_terminal_escapes
 
 MAX_SIGNATURE_TEXT = 1000
 PRIVATE_USE = 0xE000
@@ -65,7 +67,8 @@ def signature_of(error_message: str, *, error_code: str = "") -> Signature:
         kept.append(match.group(0))
         return chr(PRIVATE_USE + len(kept) - 1)
 
-    text = error_message or ""
+    # Colour codes and control characters are how a terminal showed the error, not part of it.
+    text = strip_terminal_escapes(error_message or "")
     for pattern in KEEP:
         text = pattern.sub(protect, text)
     for pattern, placeholder in VARYING:

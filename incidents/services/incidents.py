@@ -21,7 +21,11 @@ from incidents.services.events import SYSTEM, Actor, incident_event_add
 from incidents.services.notifications import incident_notify
 from monitors.models import Pipeline, PipelineRun
 
-SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+# Least urgent first: every severity of the one vocabulary the analysis schema (and so the LLM) answers with, so the
+# mapping below is total over the schema by construction. Incidents use the part from LOW up: a failed run is never
+# merely informational, so an `info` verdict pages as low.
+SEVERITY_ORDER = sorted(Severity, key=lambda severity: severity.rank, reverse=True)
+INCIDENT_SEVERITIES = SEVERITY_ORDER[SEVERITY_ORDER.index(Severity.LOW) :]
 CRITICALITY_SHIFT = {
     Pipeline.Criticality.CRITICAL: 1,
     Pipeline.Criticality.HIGH: 0,
@@ -47,12 +51,22 @@ def incident_fingerprint(*, run: PipelineRun, analysis: FailureAnalysis) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _severity(value: str) -> Severity:
+    """A stored or answered severity; one outside the vocabulary (an old row, a hand edit) counts as medium rather
+    than fail the transaction that counts a failure."""
+    try:
+        return Severity(value)
+    except ValueError:
+        return Severity.MEDIUM
+
+
 def severity_for(*, analysis_severity: str, criticality: str) -> str:
-    """The analysis's severity moved by the pipeline's criticality (critical pipelines one step up, low one down)."""
-    index = SEVERITY_ORDER.index(Severity(analysis_severity)) + CRITICALITY_SHIFT.get(criticality, 0)
-    if criticality == Pipeline.Criticality.HIGH:
-        index = max(index, SEVERITY_ORDER.index(Severity.MEDIUM))
-    return SEVERITY_ORDER[min(max(index, 0), len(SEVERITY_ORDER) - 1)]
+    """The analysis's severity moved by the pipeline's criticality (critical pipelines one step up, low one down),
+    on the incident scale (never below low; at least medium on high-criticality pipelines). Total: any string in,
+    an incident severity out."""
+    index = SEVERITY_ORDER.index(_severity(analysis_severity)) + CRITICALITY_SHIFT.get(criticality, 0)
+    floor = Severity.MEDIUM if criticality == Pipeline.Criticality.HIGH else INCIDENT_SEVERITIES[0]
+    return SEVERITY_ORDER[min(max(index, SEVERITY_ORDER.index(floor)), len(SEVERITY_ORDER) - 1)]
 
 
 def _title(run: PipelineRun, analysis: FailureAnalysis) -> str:
@@ -63,7 +77,7 @@ def _title(run: PipelineRun, analysis: FailureAnalysis) -> str:
 
 
 def _more_severe(first: str, second: str) -> str:
-    return max(first, second, key=lambda severity: SEVERITY_ORDER.index(Severity(severity)))
+    return max(_severity(first), _severity(second), key=SEVERITY_ORDER.index)
 
 
 def incident_open_or_update(*, run: PipelineRun, analysis: FailureAnalysis) -> tuple[Incident, Change]:

@@ -14,6 +14,7 @@ from azure.mgmt.datafactory import DataFactoryManagementClient
 from azure.mgmt.datafactory.models import RunFilterParameters, RunQueryFilter
 
 from aimsweb.outbound import OutboundPolicy, OutboundRefused, guarded_session
+from monitors.clients.adf_errors import WRAPPER_ACTIVITY_TYPES, activity_failure
 from monitors.clients.base import (
     ConnectionCheck,
     FailureDetail,
@@ -23,6 +24,7 @@ from monitors.clients.base import (
     RunPage,
     RunRecord,
     SourceError,
+    retry_after_seconds,
 )
 from monitors.models import Connection, PipelineRun, RerunMode
 
@@ -38,8 +40,6 @@ STATUS = {
     "Canceling": PipelineRun.Status.CANCELLING,
     "Cancelled": PipelineRun.Status.CANCELLED,
 }
-# Wrapper activities whose failure only repeats the failure of what they ran.
-WRAPPER_ACTIVITY_TYPES = {"ExecutePipeline", "ForEach", "IfCondition", "Until", "Switch"}
 
 
 class AdfError(SourceError):
@@ -69,9 +69,7 @@ def _wrap(exc: Exception) -> AdfError:
     if isinstance(refusal, OutboundRefused):
         return AdfError(f"ADF call {refusal}", retryable=False, reason=str(refusal))
     if isinstance(exc, HttpResponseError) and exc.status_code is not None and exc.status_code >= 300:
-        retry_after = None
-        if exc.response is not None and exc.response.headers.get("Retry-After", "").isdigit():
-            retry_after = float(exc.response.headers["Retry-After"])
+        retry_after = retry_after_seconds(exc.response.headers.get("Retry-After")) if exc.response is not None else None
         code = getattr(exc.error, "code", None) or exc.reason
         return AdfError(
             f"ADF {exc.status_code} {code}: {exc.message}".strip(),
@@ -280,10 +278,13 @@ def _failure_from_activities(activities: list[dict[str, Any]], *, run_message: s
     for activity in failed:
         error = activity.get("error") or {}
         if error.get("message"):
+            failure = activity_failure(
+                error, activity_name=activity.get("activityName", ""), activity_type=activity.get("activityType", "")
+            )
             return FailureDetail(
-                failed_step=activity.get("activityName", ""),
-                error_code=str(error.get("errorCode") or ""),
-                error_message=error["message"],
+                failed_step=failure.failed_step,
+                error_code=failure.error_code,
+                error_message=failure.error_message,
                 error_trace="",
                 raw={"activity_runs": activities},
             )

@@ -4,9 +4,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from math import ceil
 from typing import Any, Protocol, TypeVar
+
+from django.conf import settings
 
 T = TypeVar("T")
 
@@ -132,25 +136,65 @@ class SourceClient(Protocol):
         """A rerun of this run the platform has that is none of `known` (one a worker started before it died)."""
 
 
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A Retry-After header in seconds from now: delta-seconds or an HTTP date (RFC 9110); None when absent or
+    unreadable, so the caller backs off on its own terms rather than on a guess."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # HTTP dates are GMT; an obsolete form may parse without a zone
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _throttled(exc: SourceError, wait: float) -> SourceError:
+    """The error a caller gets when the platform asks for a longer pause than AIMS may spend: it names the pause,
+    so the poll or lookup can mark its work and move on."""
+    return type(exc)(
+        f"throttled, retry after {ceil(wait)} s: {exc}",
+        retryable=True,
+        retry_after=wait,
+        status=exc.status,
+        reason=f"throttled, retry after {ceil(wait)} s",
+    )
+
+
 def call_with_backoff(
     call: Callable[[], T],
     *,
     attempts: int,
     base_delay: float = 0.5,
     max_delay: float = 30.0,
+    budget: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Call until it succeeds, retrying retryable SourceErrors with exponential backoff and full jitter; a
-    Retry-After hint from the platform is honoured (never retried sooner). The last error is re-raised."""
+    """Call until it succeeds, retrying retryable SourceErrors with exponential backoff (capped at `max_delay`) and
+    full jitter. A Retry-After hint is honoured, never retried sooner, and all the pauses together stay within
+    `budget` seconds (AIMS_SOURCE_RETRY_BUDGET_SECONDS): when the platform asks for more than is left, or the
+    attempts run out while it throttles, a "throttled, retry after N s" SourceError is raised at once."""
+    if budget is None:
+        budget = settings.AIMS_SOURCE_RETRY_BUDGET_SECONDS
+    deadline = clock() + budget
     for attempt in range(1, attempts + 1):
         try:
             return call()
         except SourceError as exc:
-            if not exc.retryable or attempt == attempts:
+            if not exc.retryable:
                 raise
             delay = random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
             if exc.retry_after is not None:
-                delay = max(delay, min(exc.retry_after, max_delay))
+                delay = max(delay, exc.retry_after)
+            if attempt == attempts or clock() + delay > deadline:
+                if exc.retry_after is not None:
+                    raise _throttled(exc, exc.retry_after) from exc
+                raise
             sleep(delay)
     raise AssertionError("unreachable")
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import requests
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.config import Config
 from databricks.sdk.errors import (
     DatabricksError,
     DeadlineExceeded,
@@ -17,6 +16,7 @@ from databricks.sdk.errors import (
 )
 
 from aimsweb.outbound import OutboundPolicy, OutboundRefused, guard_session, host_problem
+from aimsweb.terminal import strip_terminal_escapes
 from monitors.clients.base import (
     ConnectionCheck,
     FailureDetail,
@@ -27,10 +27,19 @@ from monitors.clients.base import (
     RunRecord,
     SourceError,
 )
+from monitors.clients.databricks_sdk import RetryDeclined, declined_error, http_status, workspace_client
 from monitors.models import Connection, PipelineRun, RerunMode
 
 API = "/api/2.2/jobs"
 PAGE_SIZE = 25
+# Arrays runs/get (API 2.2) pages by 100, each later page carrying the next slice of every one of them.
+PAGED_ARRAYS = {
+    "tasks": "run_id",
+    "iterations": "run_id",
+    "repair_history": "id",
+    "job_clusters": "job_cluster_key",
+    "job_parameters": "name",
+}
 RETRYABLE = (TooManyRequests, TemporarilyUnavailable, InternalError, DeadlineExceeded)
 # Messages that only say "something failed, look elsewhere": never the error AIMS stores when a better one exists.
 GENERIC_MESSAGE = re.compile(
@@ -46,14 +55,16 @@ class DatabricksClientError(SourceError):
     provider = "databricks"
 
 
-def _wrap(exc: Exception) -> DatabricksClientError:
+def _wrap(exc: BaseException, *, sdk_retryable: bool = False) -> DatabricksClientError:
+    """One error for every failure; `sdk_retryable`: the SDK judged it worth a retry (and left it to AIMS)."""
     if isinstance(exc, OutboundRefused):
         return DatabricksClientError(f"Databricks call {exc}", retryable=False, reason=str(exc))
     if isinstance(exc, DatabricksError):
         return DatabricksClientError(
             f"Databricks {exc.error_code or exc.__class__.__name__}: {exc}",
-            retryable=isinstance(exc, RETRYABLE),
+            retryable=sdk_retryable or isinstance(exc, RETRYABLE),
             retry_after=exc.retry_after_secs,
+            status=http_status(exc),
             reason=exc.__class__.__name__,
         )
     # Timeouts, refused connections and garbled JSON bodies are worth another try.
@@ -114,7 +125,9 @@ def specific_error(*, output: dict[str, Any], task: dict[str, Any], run: dict[st
     is printed), else the first state or termination message that says more than "failed, see elsewhere"."""
     if (output.get("error") or "").strip():
         return output["error"]
-    trace_lines = [line for line in (output.get("error_trace") or "").splitlines() if line.strip()]
+    # Colour codes out before the last line is chosen: a coloured trace may end with a line holding only a reset.
+    trace = strip_terminal_escapes(output.get("error_trace") or "")
+    trace_lines = [line for line in trace.splitlines() if line.strip()]
     if trace_lines:
         return trace_lines[-1]
     candidates = [
@@ -136,6 +149,8 @@ class DatabricksClient:
         self.connection = connection
         options: dict[str, Any] = {
             "host": connection.host,
+            # Bounds only the SDK's probe of the host while it configures itself: API calls retry nothing in the
+            # SDK (monitors.clients.databricks_sdk).
             "retry_timeout_seconds": max(1, int(timeout)),
             "http_timeout_seconds": max(1, int(timeout)),
         }
@@ -162,7 +177,7 @@ class DatabricksClient:
             if problem:
                 raise DatabricksClientError(f"Databricks call refused: {problem}", reason=f"refused: {problem}")
             try:
-                workspace = WorkspaceClient(config=Config(**self._options))
+                workspace = workspace_client(self._options)
             except (DatabricksError, ValueError, requests.RequestException) as exc:
                 raise _wrap(exc) from exc
             # databricks-sdk builds its own session and takes none: mount the guarded adapter on it (the same pool
@@ -174,17 +189,49 @@ class DatabricksClient:
     def _get(self, path: str, query: dict[str, Any]) -> dict[str, Any]:
         try:
             return self._api.do("GET", f"{API}/{path}", query=query) or {}
+        except RetryDeclined as exc:
+            error = declined_error(exc)
+            raise _wrap(error, sdk_retryable=True) from error
         except (DatabricksError, ValueError, OSError, TimeoutError) as exc:
             raise _wrap(exc) from exc
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             return self._api.do("POST", f"{API}/{path}", body=body) or {}
+        except RetryDeclined as exc:
+            error = declined_error(exc)
+            raise _wrap(error, sdk_retryable=True) from error
         except (DatabricksError, ValueError, OSError, TimeoutError) as exc:
             raise _wrap(exc) from exc
 
+    def _run_get(self, run_id: str, *, include_history: bool = False) -> dict[str, Any]:
+        """runs/get with every page merged: API 2.2 returns 100 tasks (iterations, repair history, ...) a page, and
+        a failed task or the latest repair may be on a later one. The raw calls, not the SDK's paging get_run: its
+        typed Run drops fields and enum values this SDK version does not know, and AIMS keeps what the platform
+        said."""
+        query: dict[str, Any] = {"run_id": run_id}
+        if include_history:
+            query["include_history"] = "true"
+        run = self._get("runs/get", query)
+        tokens: set[str] = set()
+        while token := run.pop("next_page_token", None):
+            if token in tokens:
+                raise DatabricksClientError(f"Databricks runs/get of run {run_id} handed out a page token twice")
+            tokens.add(token)
+            page = self._get("runs/get", {**query, "page_token": token})
+            for key, identity in PAGED_ARRAYS.items():
+                more = [item for item in page.get(key) or [] if isinstance(item, dict)]
+                if more:
+                    # A for-each task run repeats its one task on every page of its iterations.
+                    merged = run.setdefault(key, [])
+                    seen = {item.get(identity) for item in merged if isinstance(item, dict)}
+                    merged += [item for item in more if item.get(identity) not in seen]
+            run["next_page_token"] = page.get("next_page_token")
+        run.pop("has_more", None)  # the arrays are whole now
+        return run
+
     def _repairs(self, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        run = self._get("runs/get", {"run_id": run_id, "include_history": "true"})
+        run = self._run_get(run_id, include_history=True)
         return run, [item for item in run.get("repair_history", []) if item.get("type") == "REPAIR"]
 
     def start_rerun(self, request: RerunRequest) -> RerunStarted:
@@ -236,10 +283,12 @@ class DatabricksClient:
         return RunPage(runs=[_record(run) for run in response.get("runs", [])], next_token=token or None)
 
     def get_run(self, external_run_id: str) -> RunRecord:
-        return _record(self._get("runs/get", {"run_id": external_run_id}))
+        return _record(self._run_get(external_run_id))
 
     def failure_detail(self, run_raw: dict[str, Any], external_run_id: str) -> FailureDetail:
-        run = run_raw if run_raw.get("tasks") else self._get("runs/get", {"run_id": external_run_id})
+        # runs/list shows a run's first 100 tasks only, and says so with has_more.
+        whole = run_raw.get("tasks") and not run_raw.get("has_more")
+        run = run_raw if whole else self._run_get(external_run_id)
         failed = [task for task in run.get("tasks", []) if _status(task)[0] == PipelineRun.Status.FAILED]
         failed.sort(key=lambda task: task.get("start_time") or 0)
         if not failed:

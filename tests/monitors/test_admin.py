@@ -316,7 +316,8 @@ def test_admin_connection_webhook_secret_write_only(admin_client_):
 
     assert connection.get_webhook_secret() == "hook-secret-0123456789"
     assert "hook-secret-0123456789" not in page
-    assert "/hooks/azure-monitor/sales-adf/ (secret set)" in page
+    assert "/hooks/azure-monitor/sales-adf/" in page
+    assert "/hooks/adf/sales-adf/ (secret set)" in page
 
 
 @pytest.mark.django_db

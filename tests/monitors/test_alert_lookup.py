@@ -8,15 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from incidents.models import FailureAnalysis
+from monitors.alerts import AlertCoverage, alert_coverage_merge, alert_lookup_start
 from monitors.models import Pipeline, PipelineRun, WebhookDelivery
-from monitors.services import (
-    AlertCoverage,
-    alert_coverage_merge,
-    alert_lookup_start,
-    webhook_deliveries_drain,
-    webhook_delivery_process,
-    webhook_delivery_receive,
-)
+from monitors.services import webhook_deliveries_drain, webhook_delivery_process, webhook_delivery_receive
 from tests.monitors.fakes import record
 from tests.monitors.test_webhooks import ALERT_PAYLOAD, adf, fake_clients  # noqa: F401  (fixtures)
 

@@ -30,7 +30,15 @@ def dbx(db):
 
 @pytest.fixture
 def adf(db):
-    return make_webhook_connection(name="adf-prod", kind=Connection.Kind.ADF, secret=SECRET)
+    # the factory ALERT_PAYLOAD targets: alerts about any other resource are not looked up
+    return make_webhook_connection(
+        name="adf-prod",
+        kind=Connection.Kind.ADF,
+        secret=SECRET,
+        subscription_id="s",
+        resource_group="rg",
+        factory_name="f",
+    )
 
 
 def _post(client, path, body, **headers):

@@ -9,6 +9,7 @@ import requests
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.datafactory.models import RunFilterParameters, RunQueryFilter, RunQueryOrderBy
 
+from simulator.corpus import row_by_id
 from tests.simulator.conftest import FACTORY, RG, SUB, adf_path, raw_window, window
 
 
@@ -121,7 +122,7 @@ def test_activity_runs_failure_detail_equals_truth(default_sim):
         assert statuses[-1] == (truth["failed_step"], "Failed")
         assert all(status == "Succeeded" for _, status in statuses[:-1])
         error = acts.value[-1].error
-        assert error["message"] == truth["specific_error"]
+        assert error["message"] == row_by_id(truth["corpus_id"]).error_message
         assert error["errorCode"] == (truth["error_code"] or "2200")
         assert error["target"] == truth["failed_step"]
         assert error["failureType"] == ("SystemError" if truth["label"] in ("transient", "resource") else "UserError")

@@ -10,6 +10,7 @@ from databricks.sdk.errors import BadRequest, InvalidParameterValue, ResourceDoe
 from databricks.sdk.service.jobs import RepairHistoryItemType as RepairType
 from databricks.sdk.service.jobs import RunLifeCycleState, RunResultState
 
+from aimsweb.terminal import strip_terminal_escapes
 from tests.simulator.conftest import TOKEN
 
 
@@ -109,10 +110,10 @@ def test_get_output_failure_detail_matches_truth_for_every_variant(bulk_sim):
                 assert run.status.termination_details.type.value == "CLIENT_ERROR"
                 assert task.state.state_message == "Workload failed, see run output for details"
                 assert output.error and message.startswith(output.error.split(":")[0])
-                assert output.error_trace.endswith(message) and "\n" in output.error_trace
+                assert strip_terminal_escapes(output.error_trace).endswith(message) and "\n" in output.error_trace
             elif variant == "trace_only":
                 assert not output.error
-                assert output.error_trace.endswith(message)
+                assert strip_terminal_escapes(output.error_trace).endswith(message)
             else:
                 assert run.state.life_cycle_state == RunLifeCycleState.INTERNAL_ERROR
                 assert run.status.termination_details.code.value in ("CLUSTER_ERROR", "INTERNAL_ERROR")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.request
@@ -10,13 +11,15 @@ from simulator.timefmt import parse_iso
 from tests.simulator.conftest import CLOCK_START, SUB
 
 
-def test_sim_fail_pushes_databricks_webhook_with_token_header(sim, receiver):
+def test_sim_fail_pushes_databricks_webhook_with_basic_auth(sim, receiver):
     sim.set_notify(databricks_url=receiver.url + "/hooks/databricks", secret="s3cret")
     result = sim.fail("databricks", "orders_daily")
     assert result["notified"] is True
     (got,) = receiver.wait_for(1)
     assert got["path"] == "/hooks/databricks"
-    assert got["headers"]["X-AIMS-Token"] == "s3cret"
+    # A Databricks webhook destination holds a URL, a username and a password: Basic auth, no header of AIMS's own.
+    assert got["headers"]["Authorization"] == "Basic " + base64.b64encode(b"databricks:s3cret").decode()
+    assert not [name for name in got["headers"] if name.lower().startswith("x-aims")]
     job_id = next(r["job_id"] for r in sim.truth("databricks") if r["run_id"] == result["run_id"])
     assert got["json"] == {
         "event_type": "jobs.on_failure",

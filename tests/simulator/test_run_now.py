@@ -9,6 +9,7 @@ import requests
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceDoesNotExist
 from databricks.sdk.service.jobs import RunLifeCycleState, RunResultState, RunType, TriggerType
 
+from aimsweb.terminal import strip_terminal_escapes
 from simulator.world import World
 from tests.simulator.conftest import CLOCK_START, TOKEN
 
@@ -192,7 +193,7 @@ def test_run_now_failure_rate_one_ends_failed_with_error_in_task_output(sim, rec
     assert failed.task_key == truth["failed_step"]
     output = w.jobs.get_run_output(failed.run_id)
     assert output.error and truth["specific_error"].startswith(output.error.split(":")[0])
-    assert output.error_trace.endswith(truth["specific_error"])
+    assert strip_terminal_escapes(output.error_trace).endswith(truth["specific_error"])
     (entry,) = _run_now_log(sim)
     assert entry["planned_outcome"] == "FAILED" and entry["corpus_id"] == truth["corpus_id"]
     (hook,) = receiver.wait_for(1)
