@@ -10,6 +10,8 @@ import logging
 import re
 from collections.abc import Callable
 
+from aimsweb.stored_rows import stored_rows_rewrite
+
 MASK = "[REDACTED]"
 
 Replacement = str | Callable[[re.Match[str]], str]
@@ -213,19 +215,8 @@ def redact_values(value):
 
 
 def stored_rows_redact(model, fields: tuple[str, ...], *, batch: int = 500) -> None:
-    """Redact `fields` of every stored row of `model` (for data migrations): batched by primary key, writing only
-    rows that change, so running it again changes nothing."""
-    last_pk = 0
-    while rows := list(model.objects.filter(pk__gt=last_pk).order_by("pk").only("pk", *fields)[:batch]):
-        changed = []
-        for row in rows:
-            values = {field: redact_values(getattr(row, field)) for field in fields}
-            if any(values[field] != getattr(row, field) for field in fields):
-                for field, value in values.items():
-                    setattr(row, field, value)
-                changed.append(row)
-        model.objects.bulk_update(changed, fields)
-        last_pk = rows[-1].pk
+    """Redact `fields` of every stored row of `model` (for data migrations); running it again changes nothing."""
+    stored_rows_rewrite(model, fields, redact_values, batch=batch)
 
 
 class RedactingFilter(logging.Filter):

@@ -13,6 +13,7 @@ from django.db import migrations
 from django.db.models import F
 
 from aimsweb.redact import redact
+from aimsweb.stored_rows import stored_rows_rewrite
 from aimsweb.terminal import strip_terminal_escapes, strip_terminal_escapes_values
 from incidents.analysis.signature import signature_of
 
@@ -29,20 +30,6 @@ BATCH = 500
 def _fingerprint(connection_id, pipeline_id, signature: str) -> str:
     # incidents.services.incidents.incident_fingerprint as it stands when this migration was written
     return hashlib.sha256(f"signature:{connection_id}:{pipeline_id}:{signature}".encode()).hexdigest()
-
-
-def _strip_texts(model, fields) -> None:
-    last_pk = 0
-    while rows := list(model.objects.filter(pk__gt=last_pk).order_by("pk").only("pk", *fields)[:BATCH]):
-        changed = []
-        for row in rows:
-            values = {field: strip_terminal_escapes_values(getattr(row, field)) for field in fields}
-            if any(values[field] != getattr(row, field) for field in fields):
-                for field, value in values.items():
-                    setattr(row, field, value)
-                changed.append(row)
-        model.objects.bulk_update(changed, fields)
-        last_pk = rows[-1].pk
 
 
 def _merge_stats(SignatureStats, old: str, new: str, text: str) -> None:
@@ -77,7 +64,7 @@ def _refingerprint(Incident, analysis, old: str) -> None:
 
 def strip_stored_escapes(apps, schema_editor):
     for model_name, fields in TEXT_FIELDS.items():
-        _strip_texts(apps.get_model("incidents", model_name), fields)
+        stored_rows_rewrite(apps.get_model("incidents", model_name), fields, strip_terminal_escapes_values)
     FailureAnalysis = apps.get_model("incidents", "FailureAnalysis")
     SignatureStats = apps.get_model("incidents", "SignatureStats")
     Incident = apps.get_model("incidents", "Incident")

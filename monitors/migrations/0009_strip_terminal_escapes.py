@@ -6,25 +6,14 @@ Batched by primary key and idempotent: only rows that change are written.
 
 from django.db import migrations
 
+from aimsweb.stored_rows import stored_rows_rewrite
 from aimsweb.terminal import strip_terminal_escapes_values
 
 FIELDS = ("failed_step", "error_code", "error_message", "error_trace", "failure_detail")
-BATCH = 500
 
 
 def strip_stored_escapes(apps, schema_editor):
-    PipelineRun = apps.get_model("monitors", "PipelineRun")
-    last_pk = 0
-    while rows := list(PipelineRun.objects.filter(pk__gt=last_pk).order_by("pk").only("pk", *FIELDS)[:BATCH]):
-        changed = []
-        for row in rows:
-            values = {field: strip_terminal_escapes_values(getattr(row, field)) for field in FIELDS}
-            if any(values[field] != getattr(row, field) for field in FIELDS):
-                for field, value in values.items():
-                    setattr(row, field, value)
-                changed.append(row)
-        PipelineRun.objects.bulk_update(changed, FIELDS)
-        last_pk = rows[-1].pk
+    stored_rows_rewrite(apps.get_model("monitors", "PipelineRun"), FIELDS, strip_terminal_escapes_values)
 
 
 class Migration(migrations.Migration):
