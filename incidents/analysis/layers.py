@@ -39,6 +39,8 @@ LAYER_CONFIDENCE: Mapping[str, int] = {
     "sqlserver": 74,
     "sqlstate_wrapper": 62,
     "spark_error_class": 72,
+    "adf_code": 72,
+    "adf_activity_code": 68,
     "cloud": 70,
     "exception": 64,
     "termination_type": 58,
@@ -121,15 +123,19 @@ def _cautious(ranked: list[Match]) -> list[Match]:
 
 
 def retry_contested(ranked: list[Match]) -> bool:
-    """True when the best match is generic transient evidence and another class has evidence in the innermost cause:
+    """True when the best match is generic transient evidence and another class has evidence against it (below):
     such a verdict is reported but not retried, because a needless rerun costs money and hides the cause."""
     best = ranked[0]
     if best.rule.category != ErrorCategory.TRANSIENT or (best.inner and best.rule.priority >= DECISIVE_TRANSIENT):
         return False
+    # Cue-strength evidence counts in the innermost cause; stronger evidence (a documented code of this very failure,
+    # an exception class, the platform's own remedy in an outer layer) counts anywhere: ADF's "errorCode" 2510 says the
+    # Batch URL is wrong even when the message reads like a network blip, and "specify a longer httpRequestTimeout"
+    # says an identical rerun times out again. Codes that alone decide nothing (2200, ambiguous codes) sit below
+    # WEAK_PRIORITY or map to unknown, and count not.
     return any(
-        m.inner
+        ((m.inner and m.rule.priority >= CUE_PRIORITY) or m.rule.priority >= WEAK_PRIORITY)
         and m.rule.category not in (ErrorCategory.TRANSIENT, ErrorCategory.UNKNOWN)
-        and m.rule.priority >= CUE_PRIORITY
         for m in ranked[1:]
     )
 

@@ -1,6 +1,6 @@
 """The platforms' own taxonomies, used where no specific rule decides: SQLSTATE classes (also reached through a Spark
-error class), Databricks termination codes and types, SQL Server error numbers, cloud provider error codes, exception
-class hierarchies and HTTP status families.
+error class), Databricks termination codes and types, the ADF error codes of Microsoft's troubleshooting guides, SQL
+Server error numbers, cloud provider error codes, exception class hierarchies and HTTP status families.
 
 Each table is data in ``knowledge/taxonomy/`` with its source noted there; every entry was decided from what the code
 means, not from example messages. A code whose class does not tell the cause (a wrapper exception, HTTP 400, SQLSTATE
@@ -23,6 +23,7 @@ from aimsweb.choices import ErrorCategory
 
 TAXONOMY_DIR = Path(__file__).with_name("knowledge") / "taxonomy"
 SPARK_SQLSTATES = "spark_sqlstates.json"
+ADF_CODES = "adf_codes.yaml"
 
 # How much a layer's verdict weighs, on the rule priority scale (knowledge/README.md): documented codes sit with the
 # specific rules (60-79), exception classes and HTTP families with the generic signals (40-59).
@@ -32,6 +33,9 @@ LAYER_PRIORITY: Mapping[str, float] = {
     "sqlserver": 64,
     "sqlstate_wrapper": 54,  # a connection-exception class: where the failure surfaced, the cause inside decides
     "spark_error_class": 62,
+    # below the specific rules of adf.yaml (62+), which know the same codes with their message variants
+    "adf_code": 61,
+    "adf_activity_code": 59,  # numeric activity codes: an inner connector or data flow code outranks them
     "cloud": 60,
     "exception": 52,
     "termination_type": 46,
@@ -43,6 +47,8 @@ LAYER_LABEL: Mapping[str, str] = {
     "sqlserver": "SQL Server error",
     "sqlstate_wrapper": "SQLSTATE",
     "spark_error_class": "Spark error class",
+    "adf_code": "ADF error code",
+    "adf_activity_code": "ADF activity error code",
     "cloud": "cloud error code",
     "exception": "exception class",
     "termination_type": "Databricks termination type",
@@ -82,6 +88,18 @@ _HTTP_PHRASE = re.compile(
 _WORD = re.compile(r"\b[A-Za-z][A-Za-z_]+\b")
 # Azure names its quota errors "<Resource>QuotaExceeded" / "<Resource>CountLimitReached" (ARM deployment errors)
 _QUOTA_CODE = re.compile(r"[A-Z][A-Za-z]+(?:QuotaExceeded|LimitReached)")
+# ADF error codes as messages state them: the copy activity's "ErrorCode=X", activity JSON "errorCode": "2200", a
+# data flow's "StatusCode":"DF-...", "Error code: X" / "the error code is: X". Numeric codes count only there (and as
+# the run's own error code): a bare number is no code.
+_ADF_CODE_CONTEXT = re.compile(
+    r"(?:\bErrorCode\s*=\s*'?|[\"']?\berror_?code[\"']?\s*[:=]\s*[\"']?|\bError\s*Code(?:\s+is)?\s*[:=]\s*'?"
+    r"|[\"']?\bStatusCode[\"']?\s*:\s*[\"'])([A-Za-z][\w-]+|\d{3,4}\b)",
+    re.IGNORECASE,
+)
+_ADF_DATA_FLOW_CODE = re.compile(r"\bDF-[A-Za-z0-9]+(?:-[\w-]+|_\d+)")
+# Named codes long enough to be unmistakable also count without a label ("... SqlBatchWriteTransactionFailed: ...");
+# short ones (InvalidInput, GenericIssues) only where the message calls them a code.
+_ADF_BARE_CODE = re.compile(r"\b[A-Z][A-Za-z0-9]{14,}\b")
 _HTTP_NAME = re.compile(r"(?:status(?:[ _]?code)?\s*[-:=]?\s*['\"]?|HttpStatusCode\s*[-:=]?\s*)([A-Z][A-Za-z]+)\b")
 
 
@@ -111,6 +129,7 @@ class Taxonomy:
     http_names: Mapping[str, int]
     sqlserver: Mapping[int, ErrorCategory]
     cloud: Mapping[str, ErrorCategory]
+    adf_codes: Mapping[str, tuple[ErrorCategory, str]]  # casefolded code -> (class, documented cause)
 
     def sqlstate(self, state: str) -> tuple[ErrorCategory, str] | None:
         """The class of a SQLSTATE: its subclass when that is listed, else its two-character class."""
@@ -146,6 +165,10 @@ class Taxonomy:
                 add(self.termination_codes[name], "termination_code", name, _words(name), position)
             elif name in self.termination_types:
                 add(self.termination_types[name], "termination_type", name, _words(name), position)
+        for code, position in self._stated_adf_codes(text) + given:
+            if decided := self.adf_codes.get(code.casefold()):
+                layer = "adf_activity_code" if code.isdigit() else "adf_code"
+                add(decided[0], layer, f"ADF {code}", decided[1], position)
         for match in _SQLSERVER_NUMBER.finditer(text):
             number = int(match[1])
             add(self.sqlserver.get(number), "sqlserver", f"SQL Server error {number}", "error number", match.start())
@@ -164,6 +187,14 @@ class Taxonomy:
         for match in _HTTP_NAME.finditer(text):
             if (status := self.http_names.get(match[1])) is not None:
                 add(self.http.get(status), "http", f"HTTP {status} ({match[1]})", "HTTP status", match.start(1))
+        return found
+
+    @staticmethod
+    def _stated_adf_codes(text: str) -> list[tuple[str, int]]:
+        """ADF error codes stated in the text, with where they start."""
+        found = [(m[1], m.start(1)) for m in _ADF_CODE_CONTEXT.finditer(text)]
+        found += [(m[0], m.start()) for m in _ADF_DATA_FLOW_CODE.finditer(text)]
+        found += [(m[0], m.start()) for m in _ADF_BARE_CODE.finditer(text)]
         return found
 
     def _sqlstate_layer(self, state: str) -> str:
@@ -206,6 +237,7 @@ def taxonomy(directory: Path = TAXONOMY_DIR) -> Taxonomy:
     exceptions = _read(directory / "exceptions.yaml")
     signals = _read(directory / "signals.yaml")
     spark = json.loads((directory / SPARK_SQLSTATES).read_text(encoding="utf-8"))
+    adf = _read(directory / ADF_CODES)
     return Taxonomy(
         sqlstate_classes={str(k): (ErrorCategory(v[0]), v[1]) for k, v in sqlstate["classes"].items()},
         sqlstate_subclasses={str(k): (ErrorCategory(v[0]), v[1]) for k, v in sqlstate["subclasses"].items()},
@@ -218,11 +250,24 @@ def taxonomy(directory: Path = TAXONOMY_DIR) -> Taxonomy:
         http_names={str(k): int(v) for k, v in signals["http_names"].items()},
         sqlserver={int(k): v for k, v in _invert(signals["sqlserver"]).items()},
         cloud=_invert(signals["cloud"]),
+        adf_codes=_adf_codes(adf["codes"]),
     )
 
 
 def _read(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _adf_codes(entries: Mapping[Any, list[Any]]) -> dict[str, tuple[ErrorCategory, str]]:
+    """{code: [class, cause, guide]} keyed case-insensitively (the guides spell DF-DELTA and DF-Delta alike); a code
+    listed twice is a data error."""
+    table: dict[str, tuple[ErrorCategory, str]] = {}
+    for code, (category, cause, _guide) in entries.items():
+        key = str(code).casefold()
+        if key in table:
+            raise ValueError(f"taxonomy: ADF code {code!r} is listed twice")
+        table[key] = (ErrorCategory(category), str(cause))
+    return table
 
 
 def _invert(by_category: Mapping[str, list[Any]]) -> dict[Any, ErrorCategory]:

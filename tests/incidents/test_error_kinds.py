@@ -362,3 +362,47 @@ def test_a_transient_cause_inside_the_same_wrappers_is_still_retried(cause):
     for wrapper in connection_wrappers:
         message = wrapper.format(cause=cause)
         assert classify(message).should_retry, message
+
+
+# ------------------------------------------------------ 9. a documented code of the failure contests a network symptom
+def _activity_error(code: str, message: str) -> str:
+    return (
+        f'{{"errorCode": "{code}", "message": "{message}", "failureType": "UserError", "target": "Custom1", '
+        '"details": ""}'
+    )
+
+
+def test_documented_non_transient_code_stops_a_retry_on_generic_network_wording():
+    """ADF 2510 (the troubleshooting guide: the Batch account URL is invalid) with the .NET HttpClient's generic
+    "An error occurred while sending the request" must not be rerun: the code names the cause, the words only a
+    symptom."""
+    message = _activity_error("2510", "An error occurred while sending the request.")
+
+    result = classify(message, error_code="2510", source_system="adf")
+
+    assert result.should_retry is False, result.root_cause
+
+
+def test_documented_transient_code_with_the_same_wording_still_retries():
+    """ADF 3208 (the guide: the network connection to Databricks was interrupted) is transient by its documentation,
+    so the same wording is retried."""
+    message = _activity_error("3208", "An error occurred while sending the request.")
+
+    result = classify(message, error_code="3208", source_system="adf")
+
+    assert (result.category, result.should_retry) == (T, True), result.root_cause
+
+
+def test_platform_remedy_in_an_outer_layer_stops_a_retry_on_an_inner_timeout():
+    """A copy activity chain whose own message names a longer timeout setting as the remedy (a camelCase setting
+    name, as ADF writes them) around the .NET timeout it caught: an identical rerun times out again."""
+    message = (
+        "Failure happened on 'Source' side. ErrorCode=UserErrorSomeHttpTimeout,'Type=Microsoft.DataTransfer.Common."
+        "Shared.HybridDeliveryException,Message=Reading the file timed out, please specify a longer requestTimeout "
+        "in the dataset.,Source=Microsoft.DataTransfer.ClientLibrary,''Type=System.Net.WebException,Message=The "
+        "operation has timed out,Source=System,'"
+    )
+
+    result = classify(message, source_system="adf")
+
+    assert result.should_retry is False, result.root_cause

@@ -40,7 +40,7 @@ def test_spark_table_generator_keeps_only_top_level_sqlstates():
     }
 
     assert list(sqlstates(conditions).items()) == [("A_CLASS", "22012"), ("B_CLASS", "42P01")]
-    assert json.loads((TAXONOMY_DIR / "spark_sqlstates.json").read_text())["source"].startswith("apache/spark")
+    assert json.loads((TAXONOMY_DIR / "spark_sqlstates.json").read_text())["sources"][0].startswith("apache/spark")
 
 
 # ------------------------------------------------------------------------------------------ one code, its class
