@@ -122,6 +122,7 @@ class Taxonomy:
     sqlstate_subclasses: Mapping[str, tuple[ErrorCategory, str]]
     sqlstate_wrappers: frozenset[str]  # classes and states that say where a failure surfaced, not why
     spark_sqlstates: Mapping[str, str]  # Spark error class -> SQLSTATE
+    class_name_suffixes: Mapping[str, tuple[ErrorCategory, str]]  # error class name ending -> (class, meaning)
     termination_codes: Mapping[str, ErrorCategory]
     termination_types: Mapping[str, ErrorCategory]
     exceptions: Mapping[str, ErrorCategory]  # simple class name -> class
@@ -158,7 +159,9 @@ class Taxonomy:
         given = [(code.strip(), -1) for code in codes if code and code.strip()]
         for name, position in error_classes + given:
             base = name.split(".")[0].upper()
-            if (state := self.spark_sqlstates.get(base)) and (decided := self.sqlstate(state)):
+            if named := self._named_by_suffix(base):
+                add(named[0], "spark_error_class", f"[{base}]", named[1], position)
+            elif (state := self.spark_sqlstates.get(base)) and (decided := self.sqlstate(state)):
                 add(decided[0], "spark_error_class", f"[{base}] (SQLSTATE {state})", decided[1], position)
         for name, position in upper_codes + self._termination_words(text) + given:
             if name in self.termination_codes:
@@ -196,6 +199,14 @@ class Taxonomy:
         found += [(m[0], m.start()) for m in _ADF_DATA_FLOW_CODE.finditer(text)]
         found += [(m[0], m.start()) for m in _ADF_BARE_CODE.finditer(text)]
         return found
+
+    def _named_by_suffix(self, error_class: str) -> tuple[ErrorCategory, str] | None:
+        """The class an error class's name states (``..._NOT_FOUND`` of an object or setting), which outranks its
+        SQLSTATE: Spark files a missing SQL config under 42K0I, a syntax-or-access class."""
+        for suffix, decided in self.class_name_suffixes.items():
+            if error_class.endswith(suffix):
+                return decided
+        return None
 
     def _sqlstate_layer(self, state: str) -> str:
         """A wrapper (class 08 connection exception, HYT00 timeout expired) says where a failure surfaced, not why; a
@@ -243,6 +254,7 @@ def taxonomy(directory: Path = TAXONOMY_DIR) -> Taxonomy:
         sqlstate_subclasses={str(k): (ErrorCategory(v[0]), v[1]) for k, v in sqlstate["subclasses"].items()},
         sqlstate_wrappers=frozenset(str(k) for k in sqlstate["wrapper_classes"]),
         spark_sqlstates={str(k): str(v) for k, v in spark["error_classes"].items()},
+        class_name_suffixes={str(k): (ErrorCategory(v[0]), v[1]) for k, v in sqlstate["class_name_suffixes"].items()},
         termination_codes=_invert(termination["codes"]),
         termination_types={k: ErrorCategory(v) for k, v in termination["types"].items()},
         exceptions=_invert(exceptions),

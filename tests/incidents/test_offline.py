@@ -381,7 +381,7 @@ PUBLIC_SETS = [
     ("public_errors.jsonl", 0.95, 0.98),
     ("issue_errors.jsonl", 0.90, 0.98),
     ("judge/mixed_errors_4.jsonl", 0.88, 0.98),
-    ("judge/mixed_errors_5.jsonl", 0.80, 0.90),
+    ("judge/mixed_errors_5.jsonl", 0.88, 0.93),
     ("judge/issue_errors_2.jsonl", 0.78, 0.85),
     ("judge/issue_errors_3.jsonl", 0.74, 0.85),
 ]
