@@ -4,6 +4,7 @@ import pytest
 
 from monitors.models import Connection, Monitor
 from simulator.testing import run_simulator
+from tests.simulator.conftest import Receiver
 
 
 def connect_to(sim) -> dict[str, Connection]:
@@ -43,3 +44,11 @@ def bulk_sim():
     with run_simulator("bulk") as sim:
         sim.set_speed(0)
         yield sim
+
+
+@pytest.fixture
+def receiver():
+    """A local endpoint that records what the simulator sends (alerts, callbacks)."""
+    listening = Receiver()
+    yield listening
+    listening.close()

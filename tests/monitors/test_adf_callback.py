@@ -17,10 +17,9 @@ from monitors.models import Connection, PipelineRun, WebhookDelivery
 from monitors.services import webhook_deliveries_drain
 from simulator.adf_callback import CALLBACK_SHAPES
 from simulator.testing import run_simulator
+from tests.monitors.arm_stand_in import ArmStandIn, adf_sample
 from tests.monitors.conftest import connect_to
 from tests.monitors.factories import make_webhook_connection
-from tests.monitors.test_adf_samples import ArmStandIn, _sample
-from tests.simulator.conftest import Receiver
 
 SECRET = "adf-callback-webhook-secret-0123"
 RUN_ID = "7d1c2a9e-3b8f-4c55-9a61-0e2f4b7c8d11"  # the run of the reference's sections 1.3, 1.4 and 4.2
@@ -70,7 +69,7 @@ def _deliver(client, capture, body, connection: str = "adf-contoso", **headers) 
 
 def _run(status: str = "Failed", **fields) -> dict:
     """The reference's pipeline run (section 1.3) as pipelineruns/get answers it."""
-    return {**_sample("reference_failed_notebook_run")["queryPipelineRuns"]["value"][0], "status": status, **fields}
+    return {**adf_sample("reference_failed_notebook_run")["queryPipelineRuns"]["value"][0], "status": status, **fields}
 
 
 @pytest.fixture
@@ -78,8 +77,8 @@ def arm():
     stand_in = ArmStandIn()
     stand_in.answers |= {
         "getRun": _run(),
-        "queryActivityruns": _sample("reference_failed_notebook_run")["queryActivityruns"],
-        "queryPipelineRuns": _sample("reference_failed_notebook_run")["queryPipelineRuns"],
+        "queryActivityruns": adf_sample("reference_failed_notebook_run")["queryActivityruns"],
+        "queryPipelineRuns": adf_sample("reference_failed_notebook_run")["queryPipelineRuns"],
     }
     yield stand_in
     stand_in.close()
@@ -337,13 +336,6 @@ def test_adf_callback_bad_body_400_naming_the_field(client, factory, body, named
 def callback_sim():
     with run_simulator("adf_callbacks") as sim:
         yield sim
-
-
-@pytest.fixture
-def receiver():
-    listening = Receiver()
-    yield listening
-    listening.close()
 
 
 def _simulated(sim, receiver, **notify) -> tuple[Connection, dict, dict]:

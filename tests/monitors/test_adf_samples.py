@@ -4,13 +4,8 @@ message is a whole error object) served to the real azure-mgmt-datafactory SDK t
 A stand-in ARM endpoint on 127.0.0.1 answers each operation with a sample body as published (samples/adf_rest/)."""
 
 import json
-import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -20,9 +15,9 @@ from monitors.models import Connection, Monitor, PipelineRun, RerunMode
 from monitors.services import monitor_poll
 from simulator.corpus import row_by_id
 from simulator.testing import run_simulator
+from tests.monitors.arm_stand_in import SAMPLES, ArmStandIn, adf_sample
 from tests.monitors.conftest import connect_to
 
-SAMPLES = Path(__file__).parent / "samples" / "adf_rest"
 FAILED_RUN_ID = "7d1c2a9e-3b8f-4c55-9a61-0e2f4b7c8d11"
 # The inner object of activity_error_envelope.json
 INNER_MESSAGE = (
@@ -35,54 +30,6 @@ INNER_MESSAGE = (
 def _example(name: str) -> dict:
     """The 200 body of a spec example."""
     return json.loads((SAMPLES / f"{name}.json").read_text())["responses"]["200"]["body"]
-
-
-def _sample(name: str) -> dict:
-    return json.loads((SAMPLES / f"{name}.json").read_text())
-
-
-class ArmStandIn:
-    """Answers ARM paths of one factory with the bodies set in `answers` (by operation), recording each request."""
-
-    OPERATIONS = (
-        ("queryPipelineRuns", re.compile(r"/queryPipelineRuns$")),
-        ("queryActivityruns", re.compile(r"/pipelineruns/[^/]+/queryActivityruns$")),
-        ("getRun", re.compile(r"/pipelineruns/[^/]+$")),
-        ("createRun", re.compile(r"/pipelines/[^/]+/createRun$")),
-    )
-
-    def __init__(self) -> None:
-        self.answers: dict[str, dict] = {}
-        self.requests: list[tuple[str, str, dict]] = []
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                url = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                operation = next((name for name, path in stand_in.OPERATIONS if path.search(url.path)), "")
-                stand_in.requests.append((operation, url.path, parse_qs(url.query)))
-                body = json.dumps(stand_in.answers.get(operation, {"value": []})).encode()
-                self.send_response(200 if operation else 404)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -147,7 +94,7 @@ def test_adf_sample_get_run_and_succeeded_activities_read(arm, connection):
 
 
 def test_adf_sample_failed_notebook_run_stores_the_activity_error(arm, connection, django_capture_on_commit_callbacks):
-    sample = _sample("reference_failed_notebook_run")
+    sample = adf_sample("reference_failed_notebook_run")
     arm.answers |= {"queryPipelineRuns": sample["queryPipelineRuns"], "queryActivityruns": sample["queryActivityruns"]}
 
     _poll(connection, django_capture_on_commit_callbacks)
@@ -174,8 +121,8 @@ def test_adf_sample_failed_notebook_run_stores_the_activity_error(arm, connectio
 def test_adf_activity_error_with_error_object_message_is_unwrapped(
     arm, connection, django_capture_on_commit_callbacks, case, step, code
 ):
-    arm.answers["queryPipelineRuns"] = _sample("reference_failed_notebook_run")["queryPipelineRuns"]
-    arm.answers["queryActivityruns"] = _sample("activity_error_envelope")[case]
+    arm.answers["queryPipelineRuns"] = adf_sample("reference_failed_notebook_run")["queryPipelineRuns"]
+    arm.answers["queryActivityruns"] = adf_sample("activity_error_envelope")[case]
 
     _poll(connection, django_capture_on_commit_callbacks)
 

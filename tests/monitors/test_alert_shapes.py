@@ -17,7 +17,6 @@ from simulator.testing import SimulatorError, run_simulator
 from tests.monitors.conftest import connect_to
 from tests.monitors.factories import make_webhook_connection
 from tests.monitors.fakes import FakeSourceClient, record
-from tests.simulator.conftest import Receiver
 
 SAMPLES = Path(__file__).parent / "samples" / "azure_monitor"
 SECRET = "alert-shapes-webhook-secret-0123"
@@ -299,13 +298,6 @@ def test_adf_sample_finds_the_failure(client, factory, fake, django_capture_on_c
 def alerting_sim():
     with run_simulator("alerts") as sim:
         yield sim
-
-
-@pytest.fixture
-def receiver():
-    listening = Receiver()
-    yield listening
-    listening.close()
 
 
 def _shape(alert: dict) -> str:
