@@ -17,7 +17,7 @@ class Role(StrEnum):
     ADMIN = "Admin"
 
 
-DOMAIN_APPS = ("monitors", "incidents", "contracts")
+DOMAIN_APPS = ("monitors", "remediation", "incidents", "contracts")
 
 RESPONDER_ACTIONS = (
     "incidents.acknowledge_incident",
@@ -31,8 +31,9 @@ RESPONDER_ACTIONS = (
 
 # What an Admin edits in the admin; everything else the system writes, and people only read.
 ADMIN_EDITS = {
-    "monitors": ("connection", "monitor", "pipeline", "retrypolicy"),
-    "incidents": ("notificationchannel", "notificationroute", "escalationstep", "maintenancewindow"),
+    "monitors": ("connection", "monitor", "pipeline", "maintenancewindow"),
+    "remediation": ("retrypolicy",),
+    "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
     "contracts": ("datacontract",),
     "auth": ("user",),
 }

@@ -1,19 +1,27 @@
 """Which Python functions the task queue may run.
 
+Each app declares its periodic tasks in its own `schedules.py` (imported when the app is ready): a fixed schedule
+(`schedule_declare`) or a family of schedules kept in step with rows (`schedule_family_declare`, e.g. one poll per
+monitor). `schedules_sync` applies them all, idempotently, in one place (`manage.py sync_schedules`, and whenever
+an app says its rows changed).
+
 A django-q2 schedule is a row naming a function by its dotted path, and the cluster imports and calls whatever it
 names: a form that can write `os.system` there runs shell commands on the workers. So a schedule may name only a task
-an app declared schedulable (`scheduled_tasks_allow`, called next to the schedules the app creates), never a result
-hook, and no argument that django-q2 reads as a queue option (`hook=`, `chain=`, ...). The admin offers only those
-choices; below it a schedule row breaking the rules is refused on save, and every task is checked where it enters the
-queue (the scheduler, a resubmitted failure): one whose function is not an AIMS task runs as a refusal instead.
+an app declared (a declaration allows its function), never a result hook, and no argument that django-q2 reads as
+a queue option (`hook=`, `chain=`, ...). The admin offers only those choices; below it a schedule row breaking the
+rules is refused on save, and every task is checked where it enters the queue (the scheduler, a resubmitted
+failure): one whose function is not an AIMS task runs as a refusal instead.
 """
 
 import ast
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from aimsweb.roles import DOMAIN_APPS
 
@@ -31,13 +39,69 @@ QUEUE_OPTION_NAMES = frozenset(
 _schedulable: set[str] = set()
 
 
-def scheduled_tasks_allow(*funcs: str) -> None:
-    """Declare tasks (dotted paths of functions in an app's `tasks` module) that a schedule may name."""
-    _schedulable.update(funcs)
+@dataclass(frozen=True)
+class Periodic:
+    """One schedule row as AIMS wants it: a task function, every `minutes`, with positional arguments (a literal)."""
+
+    name: str
+    func: Callable[..., object]
+    minutes: int = 1
+    args: str = ""
+
+
+_periodic: dict[str, Periodic] = {}
+_families: dict[str, Callable[[], list[Periodic]]] = {}
+
+
+def task_path(func: Callable[..., object]) -> str:
+    """The dotted path django-q2 stores for a task function."""
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def schedule_declare(*, name: str, func: Callable[..., object], minutes: int = 1) -> None:
+    """Declare a fixed periodic task of an app (from its schedules.py)."""
+    _periodic[name] = Periodic(name=name, func=func, minutes=minutes)
+    _schedulable.add(task_path(func))
+
+
+def schedule_family_declare(*, prefix: str, func: Callable[..., object], wanted: Callable[[], list[Periodic]]) -> None:
+    """Declare a family of schedules named `prefix…` running `func`: `wanted()` lists the rows there should be
+    now; sync removes the family's others."""
+    _families[prefix] = wanted
+    _schedulable.add(task_path(func))
+
+
+@transaction.atomic
+def schedules_sync() -> dict[str, int]:
+    """Make the task scheduler hold exactly the declared schedules (by name, so running this again, or on every
+    start, never doubles one) and no other row of a declared family."""
+    from django_q.models import Schedule  # django_q's models load after the apps' schedules.py are imported
+
+    wanted = list(_periodic.values())
+    removed = 0
+    for prefix, family in _families.items():
+        rows = family()
+        if any(not row.name.startswith(prefix) for row in rows):
+            raise ValueError(f"a schedule of family {prefix!r} must be named {prefix}…")
+        stale = Schedule.objects.filter(name__startswith=prefix).exclude(name__in=[row.name for row in rows])
+        removed += stale.delete()[0]
+        wanted += rows
+    for row in wanted:
+        Schedule.objects.update_or_create(
+            name=row.name,
+            defaults={
+                "func": task_path(row.func),
+                "args": row.args or None,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": row.minutes,
+                "repeats": -1,
+            },
+        )
+    return {"schedules": len(wanted), "removed": removed}
 
 
 def _task_modules() -> list[str]:
-    """The modules AIMS tasks live in; importing them runs every app's `scheduled_tasks_allow`."""
+    """The modules AIMS tasks live in."""
     names = [f"{app}.tasks" for app in DOMAIN_APPS]
     for name in names:
         try:
@@ -49,8 +113,7 @@ def _task_modules() -> list[str]:
 
 
 def scheduled_tasks() -> list[str]:
-    """Every task a schedule may name, sorted."""
-    _task_modules()
+    """Every task a schedule may name (those the apps declared), sorted."""
     return sorted(_schedulable)
 
 

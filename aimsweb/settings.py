@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "axes",
     "aimsweb",
     "monitors",
+    "remediation",
     "incidents",
     "contracts",
 ]

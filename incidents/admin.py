@@ -1,12 +1,9 @@
-from datetime import timedelta
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.utils import timezone
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from aimsweb.choices import ErrorCategory, Severity
@@ -16,7 +13,6 @@ from incidents.models import (
     FailureAnalysis,
     Incident,
     IncidentEvent,
-    MaintenanceWindow,
     Notification,
     NotificationChannel,
     NotificationRoute,
@@ -342,62 +338,6 @@ class EscalationStepAdmin(_ChannelCheckboxes, admin.ModelAdmin):
     @admin.display(description="Channels")
     def channel_list(self, obj: EscalationStep) -> str:
         return ", ".join(channel.name for channel in obj.channels.all())
-
-
-class WindowStateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [("active", "Active now"), ("upcoming", "Upcoming"), ("past", "Past")]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        if self.value() == "active":
-            return queryset.filter(starts_at__lte=now, ends_at__gt=now)
-        if self.value() == "upcoming":
-            return queryset.filter(starts_at__gt=now)
-        if self.value() == "past":
-            return queryset.filter(ends_at__lte=now)
-        return queryset
-
-
-@admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
-    list_display = ["name", "connection", "pipeline_pattern", "starts_at", "ends_at", "suppresses", "active_now"]
-    list_filter = [WindowStateFilter, "suppress_notifications", "suppress_retries", "connection"]
-    search_fields = ["name", "pipeline_pattern", "reason"]
-    list_select_related = ["connection"]
-    date_hierarchy = "starts_at"
-    readonly_fields = ["created_by", "created_at", "updated_at"]
-    fieldsets = [
-        (None, {"fields": ["name", "reason"]}),
-        ("What and when", {"fields": ["connection", "pipeline_pattern", "starts_at", "ends_at"]}),
-        ("What it suppresses", {"fields": ["suppress_notifications", "suppress_retries"]}),
-        ("Record", {"fields": ["created_by", "created_at", "updated_at"]}),
-    ]
-
-    def get_changeform_initial_data(self, request) -> dict:
-        now = timezone.now().replace(second=0, microsecond=0)
-        return {
-            "starts_at": now,
-            "ends_at": now + timedelta(hours=1),
-            **super().get_changeform_initial_data(request),
-        }
-
-    def save_model(self, request, obj: MaintenanceWindow, form, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
-    @admin.display(description="Suppresses")
-    def suppresses(self, obj: MaintenanceWindow) -> str:
-        parts = [("notifications", obj.suppress_notifications), ("retries", obj.suppress_retries)]
-        return " and ".join(label for label, on in parts if on)
-
-    @admin.display(description="Active now", boolean=True)
-    def active_now(self, obj: MaintenanceWindow) -> bool:
-        return obj.starts_at <= timezone.now() < obj.ends_at
 
 
 @admin.register(Notification)

@@ -299,55 +299,6 @@ class TicketLink(TimeStampedModel):
         return f"{self.system} {self.key}"
 
 
-class MaintenanceWindow(TimeStampedModel):
-    """A planned window or an ad-hoc silence on a connection or pipelines: failures in it are recorded, but they
-    neither notify nor rerun (each configurable), and the incident timeline says why."""
-
-    name = models.CharField(max_length=100)
-    connection = models.ForeignKey(
-        "monitors.Connection",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="maintenance_windows",
-        help_text="Blank: every connection.",
-    )
-    pipeline_pattern = models.CharField(
-        max_length=260, default="*", help_text="Glob on pipeline or job names, e.g. sales_* (* = all)."
-    )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    suppress_notifications = models.BooleanField(default=True)
-    suppress_retries = models.BooleanField(default=True)
-    reason = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-
-    class Meta:
-        ordering = ["-starts_at"]
-        indexes = [models.Index(fields=["ends_at", "starts_at"], name="window_active_idx")]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        errors: dict[str, str] = {}
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            errors["ends_at"] = "Must be after the start."
-        if not (self.pipeline_pattern or "").strip():
-            errors["pipeline_pattern"] = "Give a pattern; * matches every pipeline."
-        if not self.suppress_notifications and not self.suppress_retries:
-            errors["suppress_notifications"] = "A window that suppresses nothing has no effect: tick at least one."
-        if errors:
-            raise ValidationError(errors)
-
-    def covers(self, *, connection_id: int | None, pipeline_name: str, at) -> bool:
-        return (
-            self.starts_at <= at < self.ends_at
-            and (self.connection_id is None or self.connection_id == connection_id)
-            and fnmatch.fnmatchcase(pipeline_name, self.pipeline_pattern)
-        )
-
-
 class NotificationChannel(TimeStampedModel):
     """A place notifications go: a Teams Workflows webhook, a Slack incoming webhook, email recipients or a signed
     generic webhook. Webhook URLs and signing secrets are stored encrypted and never shown again."""

@@ -1,17 +1,18 @@
 import json
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
-from aimsweb.choices import ErrorCategory
 from aimsweb.redact import redact
 from incidents.models import FailureAnalysis
-from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RetryAttempt, RetryPolicy, WebhookDelivery
+from monitors.models import Connection, MaintenanceWindow, Monitor, Pipeline, PipelineRun, WebhookDelivery
 from monitors.services import connection_check
 
 
@@ -183,12 +184,6 @@ class PipelineAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
-class RetryAttemptInline(ReadOnlyInline):
-    model = RetryAttempt
-    fk_name = "run"
-    fields = ["attempt_number", "trigger", "mode", "status", "scheduled_for", "external_rerun_id", "error_message"]
-
-
 class FailureAnalysisInline(ReadOnlyInline):
     model = FailureAnalysis
     fields = ["category", "severity", "should_retry", "confidence", "summary", "analyzer", "cache_hit", "learned"]
@@ -202,7 +197,7 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     search_fields = ["external_run_id", "pipeline__name", "error_code", "error_message"]
     list_select_related = ["pipeline", "connection"]
     date_hierarchy = "started_at"
-    inlines = [FailureAnalysisInline, RetryAttemptInline]
+    inlines = [FailureAnalysisInline]
     # The platform's own records quote messages as the platform wrote them: shown redacted, never raw.
     exclude = ["raw", "failure_detail"]
     readonly_fields = ["platform_record", "failure_record"]
@@ -220,86 +215,6 @@ def _redacted_json(value) -> str:
     return format_html("<pre>{}</pre>", redact(json.dumps(value, indent=2, sort_keys=True, default=str)))
 
 
-class RetryPolicyAdminForm(forms.ModelForm):
-    error_classes = forms.MultipleChoiceField(
-        choices=ErrorCategory.choices,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Failures of these classes may be retried under this policy.",
-    )
-
-    class Meta:
-        model = RetryPolicy
-        fields = ["error_classes"]  # the admin's fieldsets add the rest
-
-
-@admin.register(RetryPolicy)
-class RetryPolicyAdmin(admin.ModelAdmin):
-    form = RetryPolicyAdminForm
-    list_display = [
-        "name",
-        "enabled",
-        "priority",
-        "connection",
-        "pipeline_pattern",
-        "classes",
-        "max_attempts",
-        "backoff",
-        "rerun_mode",
-        "max_concurrent_reruns",
-    ]
-    list_filter = ["enabled", "rerun_mode", "connection"]
-    search_fields = ["name", "pipeline_pattern"]
-    list_select_related = ["connection"]
-    readonly_fields = ["created_at", "updated_at"]
-    fieldsets = [
-        (None, {"fields": ["name", "enabled", "priority"]}),
-        ("What it retries", {"fields": ["connection", "pipeline_pattern", "error_classes", "min_confidence"]}),
-        (
-            "How",
-            {
-                "fields": [
-                    "rerun_mode",
-                    "max_attempts",
-                    "backoff_initial_seconds",
-                    "backoff_multiplier",
-                    "backoff_max_seconds",
-                    "jitter",
-                    "max_concurrent_reruns",
-                    "auto_resolve",
-                ]
-            },
-        ),
-        ("Record", {"fields": ["created_at", "updated_at"]}),
-    ]
-
-    @admin.display(description="Error classes")
-    def classes(self, obj: RetryPolicy) -> str:
-        return ", ".join(obj.error_classes)
-
-    @admin.display(description="Backoff")
-    def backoff(self, obj: RetryPolicy) -> str:
-        return (
-            f"{obj.backoff_initial_seconds}s ×{obj.backoff_multiplier:g} ≤ {obj.backoff_max_seconds}s ±{obj.jitter:.0%}"
-        )
-
-
-@admin.register(RetryAttempt)
-class RetryAttemptAdmin(ReadOnlyAdmin):
-    list_display = [
-        "run",
-        "attempt_number",
-        "trigger",
-        "mode",
-        "status",
-        "scheduled_for",
-        "finished_at",
-        "external_rerun_id",
-    ]
-    list_filter = ["status", "trigger", "mode"]
-    search_fields = ["idempotency_key", "external_rerun_id", "run__external_run_id", "run__pipeline__name"]
-    list_select_related = ["run__pipeline"]
-
-
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "connection", "source", "status", "error", "processed_at"]
@@ -307,3 +222,59 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     search_fields = ["body", "error"]
     list_select_related = ["connection"]
     date_hierarchy = "created_at"
+
+
+class WindowStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active now"), ("upcoming", "Upcoming"), ("past", "Past")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.filter(starts_at__lte=now, ends_at__gt=now)
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gt=now)
+        if self.value() == "past":
+            return queryset.filter(ends_at__lte=now)
+        return queryset
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["name", "connection", "pipeline_pattern", "starts_at", "ends_at", "suppresses", "active_now"]
+    list_filter = [WindowStateFilter, "suppress_notifications", "suppress_retries", "connection"]
+    search_fields = ["name", "pipeline_pattern", "reason"]
+    list_select_related = ["connection"]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "reason"]}),
+        ("What and when", {"fields": ["connection", "pipeline_pattern", "starts_at", "ends_at"]}),
+        ("What it suppresses", {"fields": ["suppress_notifications", "suppress_retries"]}),
+        ("Record", {"fields": ["created_by", "created_at", "updated_at"]}),
+    ]
+
+    def get_changeform_initial_data(self, request) -> dict:
+        now = timezone.now().replace(second=0, microsecond=0)
+        return {
+            "starts_at": now,
+            "ends_at": now + timedelta(hours=1),
+            **super().get_changeform_initial_data(request),
+        }
+
+    def save_model(self, request, obj: MaintenanceWindow, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Suppresses")
+    def suppresses(self, obj: MaintenanceWindow) -> str:
+        parts = [("notifications", obj.suppress_notifications), ("retries", obj.suppress_retries)]
+        return " and ".join(label for label, on in parts if on)
+
+    @admin.display(description="Active now", boolean=True)
+    def active_now(self, obj: MaintenanceWindow) -> bool:
+        return obj.starts_at <= timezone.now() < obj.ends_at

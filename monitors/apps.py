@@ -6,4 +6,4 @@ class MonitorsConfig(AppConfig):
     verbose_name = "Sources and runs"
 
     def ready(self) -> None:
-        from monitors import signals  # noqa: F401  (connects the receivers)
+        from monitors import receivers, schedules  # noqa: F401  (connects the receivers, declares the schedules)

@@ -1,4 +1,5 @@
-"""Sources and runs: connections to ADF and Databricks, what is polled, the runs seen, and how they are retried."""
+"""Sources and runs: connections to ADF and Databricks, what is polled, the runs seen, webhook deliveries and
+maintenance windows."""
 
 import fnmatch
 import functools
@@ -13,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from aimsweb.choices import ErrorCategory
 from aimsweb.crypto import decrypt_secret, encrypt_secret
 from aimsweb.models import TimeStampedModel
 from aimsweb.outbound import OutboundPolicy, host_problem, url_problem
@@ -320,141 +320,6 @@ class RerunMode(models.TextChoices):
     FULL = "full", "Full: ADF rerun of the whole pipeline / Databricks new run of the job"
 
 
-class RetryPolicy(TimeStampedModel):
-    """Admin-edited bounds on automatic reruns: which failures, how often, how fast, how many at once.
-
-    The failure analysis only advises; a run is retried only when an enabled policy matches it, and never more
-    often than the policy allows.
-    """
-
-    name = models.CharField(max_length=100, unique=True)
-    connection = models.ForeignKey(
-        Connection,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="retry_policies",
-        help_text="Blank: any connection.",
-    )
-    pipeline_pattern = models.CharField(
-        max_length=260, default="*", help_text="Glob on pipeline or job names, e.g. sales_* (* = all)."
-    )
-    error_classes = models.JSONField(default=list, help_text="Error classes this policy retries.")
-    priority = models.PositiveIntegerField(default=100, help_text="Lower wins when several policies match.")
-    max_attempts = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(10)])
-    backoff_initial_seconds = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(1), MaxValueValidator(86_400)]
-    )
-    backoff_multiplier = models.FloatField(default=2.0, validators=[MinValueValidator(1.0), MaxValueValidator(10.0)])
-    backoff_max_seconds = models.PositiveIntegerField(
-        default=1800, validators=[MinValueValidator(1), MaxValueValidator(86_400)]
-    )
-    jitter = models.FloatField(
-        default=0.1,
-        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Random spread added to each delay, as a fraction of it (0 to 1).",
-    )
-    min_confidence = models.PositiveSmallIntegerField(
-        default=60,
-        validators=[MaxValueValidator(100)],
-        help_text="Only retry when the analysis is at least this confident (0-100).",
-    )
-    rerun_mode = models.CharField(max_length=10, choices=RerunMode.choices, default=RerunMode.RECOVER)
-    max_concurrent_reruns = models.PositiveSmallIntegerField(
-        default=5,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Cap on reruns in flight per connection (retry-storm guard).",
-    )
-    auto_resolve = models.BooleanField(
-        default=True, help_text="Resolve the incident when a later run of the pipeline succeeds."
-    )
-    enabled = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["priority", "name"]
-        verbose_name_plural = "retry policies"
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        errors: dict[str, str] = {}
-        classes = self.error_classes
-        if not isinstance(classes, list) or not classes:
-            errors["error_classes"] = "Choose at least one error class."
-        else:
-            unknown = [c for c in classes if c not in ErrorCategory.values]
-            if unknown:
-                errors["error_classes"] = (
-                    f"Unknown error class {unknown[0]!r}; use one of {', '.join(ErrorCategory.values)}."
-                )
-            elif len(set(classes)) != len(classes):
-                errors["error_classes"] = "List each error class once."
-        if not self.pipeline_pattern.strip():
-            errors["pipeline_pattern"] = "Give a pattern; * matches every pipeline."
-        if (
-            self.backoff_initial_seconds is not None
-            and self.backoff_max_seconds is not None
-            and self.backoff_max_seconds < self.backoff_initial_seconds
-        ):
-            errors["backoff_max_seconds"] = "Must be at least the initial delay."
-        if errors:
-            raise ValidationError(errors)
-
-    def matches(self, *, connection_id: int, pipeline_name: str, category: str) -> bool:
-        return (
-            self.enabled
-            and (self.connection_id is None or self.connection_id == connection_id)
-            and fnmatch.fnmatchcase(pipeline_name, self.pipeline_pattern)
-            and category in self.error_classes
-        )
-
-
-class RetryAttempt(TimeStampedModel):
-    """One rerun of a failed run. The row (with its unique key) is claimed before the platform is called, so a
-    worker that dies and restarts never reruns twice."""
-
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        CLAIMED = "claimed", "Claimed (calling the platform)"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-        ERROR = "error", "Error (rerun could not be started)"
-
-    class Trigger(models.TextChoices):
-        POLICY = "policy", "Retry policy"
-        MANUAL = "manual", "By hand"
-
-    run = models.ForeignKey(PipelineRun, on_delete=models.CASCADE, related_name="retry_attempts")
-    policy = models.ForeignKey(RetryPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts")
-    attempt_number = models.PositiveSmallIntegerField()
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.POLICY)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    mode = models.CharField(max_length=10, choices=RerunMode.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    scheduled_for = models.DateTimeField()
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    external_rerun_id = models.CharField(max_length=100, blank=True, help_text="ADF run id or Databricks repair id.")
-    rerun = models.ForeignKey(
-        PipelineRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The rerun."
-    )
-    error_message = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["run", "attempt_number"]
-        constraints = [
-            models.UniqueConstraint(fields=["run", "attempt_number"], name="attempt_unique_per_run"),
-        ]
-        indexes = [models.Index(fields=["status", "scheduled_for"], name="attempt_status_due_idx")]
-
-    def __str__(self) -> str:
-        return f"attempt {self.attempt_number} of {self.run}"
-
-
 class WebhookDelivery(TimeStampedModel):
     """One authenticated webhook request, stored as received before anything else happens to it."""
 
@@ -493,3 +358,52 @@ class WebhookDelivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} #{self.pk} ({self.status})"
+
+
+class MaintenanceWindow(TimeStampedModel):
+    """A planned window or an ad-hoc silence on a connection or pipelines: failures in it are recorded, but they
+    neither notify nor rerun (each configurable), and the incident timeline says why."""
+
+    name = models.CharField(max_length=100)
+    connection = models.ForeignKey(
+        Connection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="maintenance_windows",
+        help_text="Blank: every connection.",
+    )
+    pipeline_pattern = models.CharField(
+        max_length=260, default="*", help_text="Glob on pipeline or job names, e.g. sales_* (* = all)."
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    suppress_notifications = models.BooleanField(default=True)
+    suppress_retries = models.BooleanField(default=True)
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["ends_at", "starts_at"], name="window_active_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "Must be after the start."
+        if not (self.pipeline_pattern or "").strip():
+            errors["pipeline_pattern"] = "Give a pattern; * matches every pipeline."
+        if not self.suppress_notifications and not self.suppress_retries:
+            errors["suppress_notifications"] = "A window that suppresses nothing has no effect: tick at least one."
+        if errors:
+            raise ValidationError(errors)
+
+    def covers(self, *, connection_id: int | None, pipeline_name: str, at) -> bool:
+        return (
+            self.starts_at <= at < self.ends_at
+            and (self.connection_id is None or self.connection_id == connection_id)
+            and fnmatch.fnmatchcase(pipeline_name, self.pipeline_pattern)
+        )

@@ -11,7 +11,8 @@ from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber, StrInd
 from django.utils import timezone
 
 from incidents.models import Incident
-from monitors.models import Connection, Pipeline, PipelineRun, RetryAttempt
+from monitors.models import Connection, Pipeline, PipelineRun
+from remediation.models import RetryAttempt
 
 WEBHOOK_TARGET_TTL_SECONDS = 30.0
 

@@ -1,20 +1,13 @@
-"""Keep the poll schedules in step with monitors and connections, however they are edited."""
+"""What the sources layer announces (after commit, ids and plain values only) for the layers above it."""
 
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal
 
-from monitors.models import Connection, Monitor
-from monitors.selectors import webhook_targets_forget
-from monitors.services import monitor_schedules_sync
+SENDER = "monitors"
 
-
-@receiver([post_save, post_delete], sender=Monitor, dispatch_uid="monitor-schedules")
-@receiver([post_save, post_delete], sender=Connection, dispatch_uid="connection-schedules")
-def schedules_follow_monitors(sender, **kwargs) -> None:
-    transaction.on_commit(monitor_schedules_sync)
-
-
-@receiver([post_save, post_delete], sender=Connection, dispatch_uid="connection-webhook-targets")
-def webhook_targets_follow_connections(sender, **kwargs) -> None:
-    webhook_targets_forget()
+# connection_id, pipeline_ids: runs newly seen failed (their detail is being fetched)
+runs_failed = Signal()
+# connection_id, run_ids, immediate: failed runs whose detail is now stored; immediate asks the receiver to act in
+# this same task (a webhook: from delivery to incident in one task) rather than queue its work
+failures_detailed = Signal()
+# connection_id, external_run_ids, pipeline_ids: runs newly seen succeeded
+runs_succeeded = Signal()

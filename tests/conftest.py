@@ -19,7 +19,7 @@ from django.test import Client
 
 from aimsweb.roles import Role
 from aimsweb.services import user_set_role
-from monitors.services import _drain_mark, _marks
+from monitors.services.drains import _drain_mark, _marks
 
 PASSWORD = "correct horse battery staple"
 

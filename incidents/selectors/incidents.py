@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from aimsweb.choices import Severity
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification, TicketLink
-from monitors.models import PipelineRun, RetryAttempt
+from monitors.models import PipelineRun
+from remediation.models import RetryAttempt
 
 
 def incident_list(*, limit: int = 100) -> QuerySet[Incident]:

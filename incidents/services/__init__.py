@@ -1,4 +1,5 @@
-"""Writes of the incidents app, by concern: analysis, incidents, notifications, remediation and triage."""
+"""Writes of the incidents app, by concern: analysis, incidents, notifications, reruns (the incident's side) and
+triage."""
 
 from incidents.services.analysis import failure_analyze, failures_analyze, signature_retry_record
 from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor
@@ -15,14 +16,12 @@ from incidents.services.incidents import (
     incidents_bulk_act,
 )
 from incidents.services.notifications import incident_notify, notification_send, notifications_send, notifications_tick
-from incidents.services.remediation import (
-    pipeline_run_retry,
-    remediation_decide,
-    remediation_tick,
-    retry_attempt_execute,
-    retry_attempt_follow,
-    retry_attempt_reconcile,
+from incidents.services.retries import (
+    attempt_outcome_take,
+    incident_retry_decide,
+    pipeline_run_retry_by_hand,
     runs_succeeded,
+    silences_end,
 )
 from incidents.services.triage import failure_triage, failures_triage
 
@@ -30,6 +29,7 @@ __all__ = [
     "RETRY_ENGINE",
     "SYSTEM",
     "Actor",
+    "attempt_outcome_take",
     "failure_analyze",
     "failure_triage",
     "failures_analyze",
@@ -40,6 +40,7 @@ __all__ = [
     "incident_notify",
     "incident_open_or_update",
     "incident_reopen",
+    "incident_retry_decide",
     "incident_resolve",
     "incident_silence",
     "incident_ticket_link",
@@ -48,12 +49,8 @@ __all__ = [
     "notification_send",
     "notifications_send",
     "notifications_tick",
-    "pipeline_run_retry",
-    "remediation_decide",
-    "remediation_tick",
-    "retry_attempt_execute",
-    "retry_attempt_follow",
-    "retry_attempt_reconcile",
+    "pipeline_run_retry_by_hand",
     "runs_succeeded",
+    "silences_end",
     "signature_retry_record",
 ]

@@ -17,9 +17,10 @@ from aimsweb.choices import Severity
 from aimsweb.redact import redact
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, TicketLink
 from incidents.realtime import incidents_changed_broadcast
-from incidents.services.events import SYSTEM, Actor, incident_event_add
+from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor, incident_event_add
 from incidents.services.notifications import incident_notify
 from monitors.models import Pipeline, PipelineRun
+from remediation.services import Skip, retry_attempts_cancel
 
 # Least urgent first: every severity of the one vocabulary the analysis schema (and so the LLM) answers with, so the
 # mapping below is total over the schema by construction. Incidents use the part from LOW up: a failed run is never
@@ -205,6 +206,16 @@ def incident_resolve_locked(
     incident.silenced_until = None
     incident.save(update_fields=["status", "resolved_at", "silenced_until", "updated_at"])
     incident_event_add(incident=incident, kind=kind, actor=actor, message=message, details=details)
+    # Reruns the policy scheduled for this problem have nothing left to fix (one asked for by hand stays).
+    counted = FailureAnalysis.objects.filter(incident=incident).values("run_id")
+    for attempt in retry_attempts_cancel(run_ids=counted, reason=Skip.INCIDENT_RESOLVED):
+        incident_event_add(
+            incident=incident,
+            kind=IncidentEvent.Kind.RETRY_SKIPPED,
+            actor=RETRY_ENGINE,
+            message=f"Retry {attempt.attempt_number} cancelled: the incident was resolved meanwhile.",
+            details={"attempt_id": attempt.pk},
+        )
     incident_notify(incident=incident, event="resolved")
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return True

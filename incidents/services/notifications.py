@@ -13,13 +13,13 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from aimsweb.crypto import SecretDecryptionError
-from aimsweb.memo import memo_started, memoized
+from aimsweb.memo import memoized
 from aimsweb.redact import redact
+from incidents import tasks
 from incidents.models import (
     EscalationStep,
     Incident,
     IncidentEvent,
-    MaintenanceWindow,
     Notification,
     NotificationChannel,
     NotificationRoute,
@@ -27,6 +27,7 @@ from incidents.models import (
 from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage
 from incidents.notify.http import sender_for
 from incidents.services.events import NOTIFICATIONS, incident_event_add
+from monitors.maintenance import maintenance_window_active
 
 logger = logging.getLogger(__name__)
 
@@ -40,25 +41,6 @@ HEADLINES = {
     Notification.Event.ESCALATED: "Escalated",
     Notification.Event.RESOLVED: "Resolved",
 }
-
-
-def maintenance_window_active(
-    *, connection_id: int | None, pipeline_name: str, suppresses: str, at: datetime | None = None
-) -> MaintenanceWindow | None:
-    """The active window covering this pipeline that suppresses "notifications" or "retries", if any."""
-    at = at or timezone.now()
-    field = {"notifications": "suppress_notifications", "retries": "suppress_retries"}[suppresses]
-    # In a batch, one read of every window still open when the batch began serves each failure in it.
-    started = memo_started()
-    candidates = _windows_suppressing(field, started if started is not None and at >= started else at)
-    return next(
-        (w for w in candidates if w.covers(connection_id=connection_id, pipeline_name=pipeline_name, at=at)), None
-    )
-
-
-@memoized
-def _windows_suppressing(field: str, open_at: datetime) -> list[MaintenanceWindow]:
-    return list(MaintenanceWindow.objects.filter(ends_at__gt=open_at, **{field: True}).order_by("starts_at", "pk"))
 
 
 @memoized
@@ -190,7 +172,7 @@ def incident_notify(
         Incident.objects.filter(pk=incident.pk, paged_at__isnull=True).update(paged_at=now)
         incident.paged_at = now
     if created_ids:
-        transaction.on_commit(partial(async_task, "incidents.tasks.notifications_send_task", created_ids))
+        transaction.on_commit(partial(async_task, tasks.notifications_send_task, created_ids))
     return len(created_ids)
 
 

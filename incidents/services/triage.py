@@ -11,14 +11,17 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from aimsweb.batch import each_then_raise
 from aimsweb.memo import memo_scope
 from incidents.models import FailureAnalysis, Incident, Notification
 from incidents.realtime import incidents_changed_broadcast
 from incidents.services.analysis import Verdict, failure_verdict, failure_verdict_store
 from incidents.services.incidents import Change, incident_open_or_update
 from incidents.services.notifications import incident_notify
-from incidents.services.remediation import remediation_decide
-from monitors.models import PipelineRun, RetryAttempt
+from incidents.services.retries import incident_retry_decide
+from monitors.models import PipelineRun
+from remediation import tasks as remediation_tasks
+from remediation.models import RetryAttempt
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,11 @@ def _triage(
             # A rerun that failed is the outcome of its attempt, not a new failure to retry on its own.
             PipelineRun.objects.filter(pk=run.pk, rerun_of__isnull=True).update(rerun_of=attempt.run)
             transaction.on_commit(
-                partial(async_task, "incidents.tasks.retry_attempt_follow_task", attempt.pk, group="remediation")
+                partial(async_task, remediation_tasks.retry_attempt_follow_task, attempt.pk, group="remediation")
             )
             retrying = True
         elif run.status == PipelineRun.Status.FAILED:
-            retrying = remediation_decide(run=run, analysis=analysis, incident=incident).attempt is not None
+            retrying = incident_retry_decide(run=run, analysis=analysis, incident=incident)
         if change in (Change.OPENED, Change.REOPENED):
             event = Notification.Event.OPENED if change == Change.OPENED else Notification.Event.REOPENED
             incident_notify(incident=incident, event=event, retrying=retrying)
@@ -151,19 +154,14 @@ def failures_triage(*, run_ids: list[int]) -> int:
     """Triage a batch of failed runs (see failure_triage); one that fails does not stop the others, and the first
     error is raised at the end so the task queue records it. Returns how many were triaged. The runs are read in
     one query, and the policies, routes and maintenance windows once for the batch."""
-    done, first_error = 0, None
     runs = PipelineRun.objects.select_related("pipeline", "connection").in_bulk(run_ids)
     reads = TriageReads.of(list(runs.values()))
+
+    def triage(run_id: int) -> None:
+        run = runs.get(run_id)
+        if run is None:
+            raise PipelineRun.DoesNotExist(f"run {run_id} no longer exists")
+        failure_triage(run=run, reads=reads)
+
     with memo_scope():
-        for run_id in run_ids:
-            try:
-                run = runs.get(run_id)
-                if run is None:
-                    raise PipelineRun.DoesNotExist(f"run {run_id} no longer exists")
-                failure_triage(run=run, reads=reads)
-                done += 1
-            except Exception as exc:  # noqa: BLE001 - reported after the rest of the batch is done
-                first_error = first_error or exc
-    if first_error is not None:
-        raise first_error
-    return done
+        return each_then_raise(run_ids, triage)

@@ -40,7 +40,7 @@ from incidents.services import (
     incident_ticket_link,
     incident_unsilence,
     incidents_bulk_act,
-    pipeline_run_retry,
+    pipeline_run_retry_by_hand,
 )
 
 DETAIL = "incidents/incident_detail.html"
@@ -327,7 +327,7 @@ def incident_run_retry_view(request: HttpRequest, incident_id: int, run_id: int)
         incident_id,
         action=f"retry run {run.external_run_id}",
         form_class=RetryForm,
-        apply=lambda data: pipeline_run_retry(
+        apply=lambda data: pipeline_run_retry_by_hand(
             run_id=run.pk, user=request.user, request_key=f"{request.user.pk}-{run.pk}-{data['request_key']}"
         ),
     )

@@ -40,10 +40,10 @@ def test_auth_anonymous_redirected_to_login(client, name, path):
 
 @pytest.mark.django_db
 def test_auth_anonymous_admin_redirected_to_login(client):
-    response = client.get("/admin/monitors/retrypolicy/")
+    response = client.get("/admin/remediation/retrypolicy/")
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("login") + "?next=/admin/monitors/retrypolicy/"
+    assert response["Location"] == reverse("login") + "?next=/admin/remediation/retrypolicy/"
 
 
 @pytest.mark.django_db

@@ -8,7 +8,8 @@ from django.test import RequestFactory
 
 from aimsweb.roles import Role, user_role
 from incidents.models import NotificationChannel, NotificationRoute
-from monitors.models import Connection, RetryPolicy
+from monitors.models import Connection
+from remediation.models import RetryPolicy
 
 
 def _run(*args) -> str:

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from aimsweb.memo import memo_scope, memo_started
-from incidents.models import MaintenanceWindow
-from incidents.services.notifications import maintenance_window_active
-from incidents.services.remediation import retry_policy_match
+from monitors.maintenance import maintenance_window_active
+from monitors.models import MaintenanceWindow
+from remediation.services import retry_policy_match
 from tests.monitors.factories import make_retry_policy
 
 

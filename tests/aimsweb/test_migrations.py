@@ -31,12 +31,17 @@ def test_migrations_create_role_groups_with_permissions():
         return {f"{p.content_type.app_label}.{p.codename}" for p in groups[role.value].permissions.all()}
 
     viewer, responder, admin = perms(Role.VIEWER), perms(Role.RESPONDER), perms(Role.ADMIN)
-    assert "incidents.view_incident" in viewer and "monitors.view_retrypolicy" in viewer
+    assert "incidents.view_incident" in viewer and "remediation.view_retrypolicy" in viewer
     assert not {p for p in viewer if not p.split(".")[1].startswith("view_")}
     assert viewer < responder < admin
     assert {"incidents.acknowledge_incident", "monitors.retry_pipelinerun"} <= responder - viewer
     assert not {p for p in responder if p.split(".")[1].startswith(("add_", "change_", "delete_"))}
-    assert {"monitors.change_retrypolicy", "monitors.change_connection", "contracts.change_datacontract"} <= admin
+    assert {
+        "remediation.change_retrypolicy",
+        "monitors.change_maintenancewindow",
+        "monitors.change_connection",
+        "contracts.change_datacontract",
+    } <= admin
     assert "auth.change_user" in admin
     assert "monitors.change_pipelinerun" not in admin  # runs are the platform's record, not edited by hand
 

@@ -27,7 +27,7 @@ ACCESS = [
     ("/incidents/", {"viewer": ALLOWED, "responder": ALLOWED, "admin": ALLOWED, "none": FORBIDDEN}),
     ("/admin/", {"viewer": TO_ADMIN_LOGIN, "responder": TO_ADMIN_LOGIN, "admin": ALLOWED, "none": TO_ADMIN_LOGIN}),
     (
-        "/admin/monitors/retrypolicy/add/",
+        "/admin/remediation/retrypolicy/add/",
         {"viewer": TO_ADMIN_LOGIN, "responder": TO_ADMIN_LOGIN, "admin": ALLOWED, "none": TO_ADMIN_LOGIN},
     ),
     ("/admin/monitors/connection/add/", {"admin": ALLOWED, "responder": TO_ADMIN_LOGIN}),
@@ -68,10 +68,10 @@ def test_roles_permissions_per_role(viewer, responder, admin_user):
         ["incidents.acknowledge_incident", "incidents.resolve_incident", "incidents.comment_incident"]
     )
     assert responder.has_perm("monitors.retry_pipelinerun")
-    assert not responder.has_perm("monitors.change_retrypolicy")
+    assert not responder.has_perm("remediation.change_retrypolicy")
 
     assert admin_user.has_perms(
-        ["monitors.change_retrypolicy", "monitors.change_connection", "contracts.change_datacontract"]
+        ["remediation.change_retrypolicy", "monitors.change_connection", "contracts.change_datacontract"]
     )
     assert admin_user.has_perms(["auth.add_user", "auth.change_user"])
 

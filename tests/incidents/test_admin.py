@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from incidents.models import (
     EscalationStep,
-    MaintenanceWindow,
     Notification,
     NotificationChannel,
     NotificationRoute,
     TicketLink,
 )
+from monitors.models import MaintenanceWindow
 from tests.admin_forms import admin_post_data
 from tests.incidents.factories import make_incident
 from tests.incidents.receivers import Reply
@@ -25,7 +25,7 @@ from tests.monitors.factories import make_connection, make_retry_attempt
 
 CHANNEL_URL = "/admin/incidents/notificationchannel/"
 ROUTE_URL = "/admin/incidents/notificationroute/"
-WINDOW_URL = "/admin/incidents/maintenancewindow/"
+WINDOW_URL = "/admin/monitors/maintenancewindow/"
 LOG_URL = "/admin/incidents/notification/"
 
 TEAMS_HOOK = "https://prod-42.westeurope.logic.azure.com:443/workflows/5e1f0c9d/triggers/manual/paths/invoke?sig=Zk9Qx7"
@@ -588,10 +588,10 @@ def test_admin_incident_page_shows_tickets_and_deliveries(admin_client_, deliver
 def test_admin_retry_attempt_list_shows_rerun_id(admin_client_):
     make_retry_attempt(external_rerun_id="rerun-7781")
 
-    listing = admin_client_.get("/admin/monitors/retryattempt/").content.decode()
+    listing = admin_client_.get("/admin/remediation/retryattempt/").content.decode()
 
     assert "rerun-7781" in listing
-    assert admin_client_.get("/admin/monitors/retryattempt/add/").status_code == 403
+    assert admin_client_.get("/admin/remediation/retryattempt/add/").status_code == 403
 
 
 @pytest.fixture
@@ -616,15 +616,16 @@ def _lookup(obj, path: str) -> str:
     return str(obj)
 
 
-NOTIFICATION_MODELS = ["notificationchannel", "notificationroute", "escalationstep", "maintenancewindow"]
+NOTIFICATION_MODELS = ["notificationchannel", "notificationroute", "escalationstep", "monitors.maintenancewindow"]
 NOTIFICATION_MODELS += ["notification", "ticketlink"]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("model_name", NOTIFICATION_MODELS)
 def test_admin_lists_filters_and_searches_notification_models(admin_client_, notification_rows, model_name):
+    app_label, _, model_name = model_name.rpartition(".")
     model_admin = next(a for m, a in django_admin.site._registry.items() if m._meta.model_name == model_name)
-    url = f"/admin/incidents/{model_name}/"
+    url = f"/admin/{app_label or 'incidents'}/{model_name}/"
 
     listing = admin_client_.get(url)
     row = listing.context["cl"].result_list[0]

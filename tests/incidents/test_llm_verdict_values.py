@@ -10,7 +10,8 @@ from incidents.analysis.schema import AnalysisResult
 from incidents.models import FailureAnalysis, Incident, NotificationChannel, NotificationRoute
 from incidents.services import failure_triage
 from incidents.services.incidents import INCIDENT_SEVERITIES, SEVERITY_ORDER, severity_for
-from monitors.models import Pipeline, RetryAttempt
+from monitors.models import Pipeline
+from remediation.models import RetryAttempt
 from simulator.testing import run_simulator
 from tests.monitors.factories import make_pipeline, make_retry_policy, make_run
 

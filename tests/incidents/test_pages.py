@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from aimsweb.roles import Role
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification, NotificationChannel, TicketLink
-from monitors.models import PipelineRun, RetryAttempt
+from monitors.models import PipelineRun
+from remediation.models import RetryAttempt
 from tests.incidents.factories import make_analysis, make_incident
 from tests.monitors.factories import make_retry_attempt, make_run
 from tests.monitors.fakes import FakeSourceClient

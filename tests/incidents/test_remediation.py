@@ -8,10 +8,11 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import Incident
-from incidents.services import SYSTEM, incident_resolve, remediation_tick
-from incidents.services.remediation import retry_delay
-from monitors.models import Monitor, RerunMode, RetryAttempt, RetryPolicy
+from incidents.services import SYSTEM, incident_resolve
+from monitors.models import Monitor, RerunMode
 from monitors.services import monitor_poll
+from remediation.models import RetryAttempt, RetryPolicy
+from remediation.services import remediation_tick, retry_delay
 from simulator.testing import run_simulator
 from tests.monitors.conftest import connect_to
 

@@ -15,9 +15,10 @@ from incidents.models import (
     NotificationRoute,
     SignatureStats,
 )
-from incidents.services import remediation_tick
-from monitors.models import Monitor, PipelineRun, RetryAttempt
-from monitors.services import monitor_poll, retry_policy_defaults_ensure
+from monitors.models import Monitor, PipelineRun
+from monitors.services import monitor_poll
+from remediation.models import RetryAttempt
+from remediation.services import remediation_tick, retry_policy_defaults_ensure
 from simulator.testing import run_simulator
 from tests.monitors.conftest import connect_to
 

@@ -12,9 +12,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from incidents.services import remediation_tick
-from monitors.models import Monitor, RetryAttempt
-from monitors.services import monitor_poll, retry_policy_defaults_ensure
+from monitors.models import Monitor
+from monitors.services import monitor_poll
+from remediation.models import RetryAttempt
+from remediation.services import remediation_tick, retry_policy_defaults_ensure
 from simulator.testing import run_simulator
 from tests.monitors.conftest import connect_to
 
@@ -32,7 +33,7 @@ def stall_after(self, request):
     time.sleep(120)
     return started
 AdfClient.start_rerun = {"before-the-call": stall_before, "after-the-call": stall_after}.get(sys.argv[2], real)
-from incidents.services import retry_attempt_execute
+from remediation.services import retry_attempt_execute
 retry_attempt_execute(attempt_id=int(sys.argv[1]))
 """
 

@@ -13,14 +13,14 @@ from incidents.models import (
     FailureAnalysis,
     Incident,
     IncidentEvent,
-    MaintenanceWindow,
     Notification,
     NotificationChannel,
     NotificationRoute,
 )
 from incidents.services import failure_triage, incident_resolve, runs_succeeded, triage
 from incidents.services.incidents import SYSTEM, severity_for
-from monitors.models import Pipeline, PipelineRun, RetryAttempt
+from monitors.models import MaintenanceWindow, Pipeline, PipelineRun
+from remediation.models import RetryAttempt
 from simulator.testing import run_simulator
 from tests.monitors.factories import make_pipeline, make_retry_policy, make_run
 

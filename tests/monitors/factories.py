@@ -5,7 +5,8 @@ from itertools import count
 
 from django.utils import timezone
 
-from monitors.models import Connection, Pipeline, PipelineRun, RerunMode, RetryAttempt, RetryPolicy
+from monitors.models import Connection, Pipeline, PipelineRun, RerunMode
+from remediation.models import RetryAttempt, RetryPolicy
 
 _seq = count(1)
 

@@ -8,20 +8,20 @@ from django.contrib import admin as django_admin
 from aimsweb.crypto import decrypt_secret
 from incidents.models import (
     EscalationStep,
-    MaintenanceWindow,
     Notification,
     NotificationChannel,
     NotificationRoute,
     SignatureStats,
     TicketLink,
 )
-from monitors.models import Connection, Monitor, RetryPolicy, WebhookDelivery
+from monitors.models import Connection, MaintenanceWindow, Monitor, WebhookDelivery
+from remediation.models import RetryPolicy
 from tests.admin_forms import admin_post_data
 from tests.contracts.factories import make_check_run_with_violation, make_contract
 from tests.incidents.factories import make_analysis, make_incident
 from tests.monitors.factories import make_retry_attempt, make_retry_policy
 
-POLICY_URL = "/admin/monitors/retrypolicy/"
+POLICY_URL = "/admin/remediation/retrypolicy/"
 CONNECTION_URL = "/admin/monitors/connection/"
 
 VALID_POLICY = {

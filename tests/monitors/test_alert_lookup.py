@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from aimsweb.schedules import task_path
 from incidents.models import FailureAnalysis
 from monitors.alerts import AlertCoverage, alert_coverage_merge, alert_lookup_start
 from monitors.models import Pipeline, PipelineRun, WebhookDelivery
@@ -96,7 +97,9 @@ def test_coverage_survives_its_json_and_bad_json_is_none():
 def held_tasks(monkeypatch) -> list:
     """Deliveries are received without being processed: each test processes them when it says so."""
     queued: list = []
-    monkeypatch.setattr("monitors.services.async_task", lambda *args, **kwargs: queued.append(args))
+    monkeypatch.setattr(
+        "monitors.services.drains.async_task", lambda func, *args, **kwargs: queued.append((task_path(func), *args))
+    )
     return queued
 
 

@@ -7,9 +7,10 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule
 
+from aimsweb.schedules import schedules_sync
 from monitors.clients.base import SourceError
 from monitors.models import Monitor, Pipeline, PipelineRun
-from monitors.services import monitor_poll, monitor_schedules_sync, runs_ingest
+from monitors.services import monitor_poll, runs_ingest
 from tests.monitors.factories import make_connection
 from tests.monitors.fakes import FakeSourceClient, record
 
@@ -147,17 +148,18 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         slow = Monitor.objects.create(connection=connection, name="slow", interval_seconds=150)
         off = Monitor.objects.create(connection=connection, name="off", enabled=False)
 
-    monitor_schedules_sync()
-    monitor_schedules_sync()
+    schedules_sync()
+    schedules_sync()
 
     schedules = {s.name: s for s in Schedule.objects.all()}
-    ticks = {"aims-remediation-tick", "aims-notifications-tick", "aims-webhooks-tick"}
+    ticks = {"aims-remediation-tick", "aims-notifications-tick", "aims-silences-tick", "aims-webhooks-tick"}
     assert set(schedules) == {f"monitor-poll-{fast.pk}", f"monitor-poll-{slow.pk}", *ticks, "aims-retention-prune"}
     assert schedules["aims-retention-prune"].func == "monitors.tasks.records_prune_task"
     assert schedules["aims-retention-prune"].minutes == 24 * 60
     assert {schedules[name].func for name in ticks} == {
-        "incidents.tasks.remediation_tick_task",
+        "remediation.tasks.remediation_tick_task",
         "incidents.tasks.notifications_tick_task",
+        "incidents.tasks.silences_end_task",
         "monitors.tasks.webhooks_tick_task",
     }
     assert all(schedules[name].minutes == 1 for name in ticks)

@@ -10,11 +10,13 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from aimsweb.schedules import task_path
 from incidents.models import FailureAnalysis
-from monitors import services, tasks
+from monitors import tasks
 from monitors.clients.base import SourceError
 from monitors.models import PipelineRun, WebhookDelivery
-from monitors.services import _marks, webhook_deliveries_claim, webhook_deliveries_drain, webhook_delivery_receive
+from monitors.services import drains, webhook_deliveries_claim, webhook_deliveries_drain, webhook_delivery_receive
+from monitors.services.drains import _marks
 from tests.monitors.fakes import FakeSourceClient, record
 from tests.monitors.test_webhooks import ALERT_PAYLOAD, DBX_PAYLOAD, adf, dbx, fake_clients  # noqa: F401  (fixtures)
 
@@ -26,7 +28,9 @@ def held_tasks(monkeypatch, settings) -> list:
     settings.AIMS_TRIAGE_MAX_AGE_HOURS = 24 * 3650  # the fake's runs are from 2026-11-20
     settings.AIMS_WEBHOOK_DRAINS = 1
     queued: list = []
-    monkeypatch.setattr("monitors.services.async_task", lambda *args, **kwargs: queued.append(args))
+    monkeypatch.setattr(
+        "monitors.services.drains.async_task", lambda func, *args, **kwargs: queued.append((task_path(func), *args))
+    )
     return queued
 
 
@@ -137,7 +141,7 @@ def test_drain_goes_batch_by_batch_until_none_is_left(dbx, fake_clients):  # noq
 def test_delivery_stored_while_a_drain_runs_is_its_next_batch(dbx, fake_clients, held_tasks, monkeypatch):  # noqa: F811
     fake_clients.runs = [record("100", pipeline="job"), record("101", pipeline="job")]
     _receive(dbx, _notification("100"))
-    real = services.webhook_deliveries_process
+    real = drains.webhook_deliveries_process
     arrived = []
 
     def process(deliveries):
@@ -145,7 +149,7 @@ def test_delivery_stored_while_a_drain_runs_is_its_next_batch(dbx, fake_clients,
         if not arrived:
             arrived.append(_receive(dbx, _notification("101")))  # arrives while the drain works
 
-    monkeypatch.setattr(services, "webhook_deliveries_process", process)
+    monkeypatch.setattr(drains, "webhook_deliveries_process", process)
     assert webhook_deliveries_drain() == 2
 
     assert len(held_tasks) == 1  # the running drain took it: no second drain was queued
@@ -186,7 +190,7 @@ def test_runs_that_cannot_be_stored_leave_their_deliveries_to_be_taken_up_again(
     def broken(**kwargs):
         raise DatabaseError("could not extend file: No space left on device")
 
-    monkeypatch.setattr("monitors.services.runs_ingest", broken)
+    monkeypatch.setattr("monitors.services.drains.runs_ingest", broken)
     with pytest.raises(DatabaseError):
         webhook_deliveries_drain()
 

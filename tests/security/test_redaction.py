@@ -18,6 +18,7 @@ from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notificat
 from monitors import services as monitor_services
 from monitors.clients.base import FailureDetail, RunRecord
 from monitors.models import PipelineRun
+from monitors.services import detail as detail_services
 from simulator.testing import run_simulator
 from tests.incidents.conftest import receiver  # noqa: F401 - the local notification receiver fixture
 from tests.monitors.factories import make_connection
@@ -132,7 +133,7 @@ def test_no_secret_form_reaches_pages_storage_notifications_llm_or_logs(
             error_trace=f"Traceback:\n{text}",
             raw={},
         )
-    monkeypatch.setattr(monitor_services, "client_for", lambda connection: _FailingClient(details))
+    monkeypatch.setattr(detail_services, "client_for", lambda connection: _FailingClient(details))
 
     with run_simulator("quiet") as sim:
         settings.AIMS_LLM_MODEL = "sim-analyst"

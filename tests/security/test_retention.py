@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
+from aimsweb.schedules import schedules_sync
 from monitors.models import WebhookDelivery
-from monitors.services import monitor_schedules_sync
 from tests.monitors.factories import make_connection
 
 
@@ -62,7 +62,7 @@ def test_retention_prune_deletes_old_deliveries_and_task_results(settings):
 @pytest.mark.django_db
 def test_retention_prune_runs_daily_as_a_system_schedule():
     """Finding 23: pruning is a daily system schedule, set up with the others."""
-    monitor_schedules_sync()
+    schedules_sync()
 
     schedule = Schedule.objects.get(name="aims-retention-prune")
     assert schedule.func == "monitors.tasks.records_prune_task"

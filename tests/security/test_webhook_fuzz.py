@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitors.models import Connection
-from monitors.services import _marks
+from monitors.services.drains import _marks
 from monitors.webhooks import MAX_BODY_BYTES
 from tests.monitors.factories import ALERT_PAYLOAD, DBX_PAYLOAD, make_webhook_connection
 

@@ -22,7 +22,8 @@ from django.test import Client
 
 from monitors.clients.base import SourceError
 from monitors.models import Connection, WebhookDelivery
-from monitors.services import _marks, webhook_deliveries_process
+from monitors.services import webhook_deliveries_process
+from monitors.services.drains import _marks
 from tests.monitors.factories import make_connection, make_webhook_connection
 from tests.monitors.fakes import FakeSourceClient, record
 

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 
 from aimsweb.demo import demo_notifications_ensure, simulator_connections_ensure
 from aimsweb.services import demo_users_ensure
-from monitors.services import retry_policy_defaults_ensure
+from remediation.services import retry_policy_defaults_ensure
 
 
 class Command(BaseCommand):

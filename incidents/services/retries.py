@@ -1,0 +1,280 @@
+"""The incident's side of reruns: what the analysis advises the engine, the timeline of each attempt, and what an
+attempt's outcome does to its incident (resolve, next attempt, escalate). The engine (remediation) announces; this
+module listens and never starts a rerun itself."""
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from aimsweb.batch import each_then_raise
+from aimsweb.choices import ErrorCategory
+from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification
+from incidents.services.analysis import signature_retry_record
+from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor, incident_event_add
+from incidents.services.incidents import incident_resolve_locked, incident_unsilence
+from incidents.services.notifications import incident_notify
+from incidents.timeline import duration_words, rerun_words
+from monitors.models import PipelineRun, RerunMode
+from remediation.models import RetryAttempt
+from remediation.services import (
+    Escalation,
+    RetryAdvice,
+    Scheduled,
+    Skip,
+    pipeline_run_retry,
+    remediation_decide,
+    retry_attempt_continue,
+    retry_attempt_outcome_taken,
+    retry_attempts_follow_succeeded,
+    retry_policy_match,
+)
+
+
+def retry_advice(analysis: FailureAnalysis) -> RetryAdvice:
+    return RetryAdvice(
+        category=analysis.category,
+        should_retry=analysis.should_retry,
+        confidence=analysis.confidence,
+        delay_minutes=analysis.retry_delay_minutes,
+    )
+
+
+def _skip_words(reason: str, params: dict) -> str:
+    if reason == Skip.MAINTENANCE:
+        return f"maintenance window “{params['window']}” is active."
+    if reason == Skip.NO_POLICY:
+        category = ErrorCategory(params["category"]).label.lower() if params["category"] in ErrorCategory else "these"
+        return f"no retry policy covers {category} failures here."
+    if reason == Skip.ADVISED_AGAINST:
+        return f"policy “{params['policy']}” would allow it, but the analysis advises against a retry."
+    if reason == Skip.LOW_CONFIDENCE:
+        return (
+            f"the analysis is {params['confidence']}% confident, below the {params['required']}% "
+            f"policy “{params['policy']}” requires."
+        )
+    if reason == Skip.POLICY_GONE:
+        return "the retry policy that scheduled it no longer applies."
+    return "the incident was resolved meanwhile."
+
+
+def _scheduled_note(incident: Incident, scheduled: Scheduled, *, actor: Actor = RETRY_ENGINE) -> None:
+    attempt = scheduled.attempt
+    if not scheduled.created:
+        return
+    policy, run = attempt.policy, attempt.run
+    by_policy = attempt.trigger == RetryAttempt.Trigger.POLICY and policy is not None
+    of = f" of {policy.max_attempts}" if by_policy else ""
+    delay = attempt.scheduled_for - attempt.created_at
+    when = "now" if delay < timedelta(seconds=1) else f"in {duration_words(delay)}"
+    by = f"policy “{policy.name}”" if by_policy else "request"
+    incident_event_add(
+        incident=incident,
+        kind=IncidentEvent.Kind.RETRY_SCHEDULED,
+        actor=actor,
+        message=f"Retry {attempt.attempt_number}{of} scheduled {when} ({by}): {rerun_words(run, attempt.mode)}.",
+        details={"attempt_id": attempt.pk, "run_id": run.pk, "scheduled_for": attempt.scheduled_for.isoformat()},
+    )
+
+
+def incident_retry_decide(*, run: PipelineRun, analysis: FailureAnalysis, incident: Incident) -> bool:
+    """Ask the retry policy about a failed run counted in this incident, and put the answer on its timeline.
+    Returns whether a rerun is scheduled. Call inside the triage transaction."""
+    decision = remediation_decide(run=run, advice=retry_advice(analysis))
+    if decision.scheduled is None:
+        incident_event_add(
+            incident=incident,
+            kind=IncidentEvent.Kind.RETRY_SKIPPED,
+            actor=RETRY_ENGINE,
+            message=f"Not retried: {_skip_words(decision.reason, decision.params)}",
+            details={"run_id": run.pk},
+        )
+        return False
+    _scheduled_note(incident, decision.scheduled)
+    return True
+
+
+def _incident_of_run(run_id: int, *, lock: bool = False) -> Incident | None:
+    incident_id = FailureAnalysis.objects.filter(run_id=run_id).values_list("incident", flat=True).first()
+    if incident_id is None:
+        return None
+    incidents = Incident.objects.select_for_update(of=("self",)) if lock else Incident.objects
+    return incidents.select_related("pipeline", "connection").get(pk=incident_id)
+
+
+def pipeline_run_retry_by_hand(*, run_id: int, user: AbstractBaseUser, request_key: str) -> RetryAttempt:
+    """A Responder retries a failed run: the engine schedules it now (see pipeline_run_retry), the run's incident
+    says who asked."""
+    with transaction.atomic():
+        analysis = FailureAnalysis.objects.filter(run_id=run_id).first()
+        category = analysis.category if analysis else ErrorCategory.UNKNOWN
+        scheduled = pipeline_run_retry(run_id=run_id, user=user, request_key=request_key, category=category)
+        incident = _incident_of_run(run_id)
+        if incident is not None:
+            _scheduled_note(incident, scheduled, actor=Actor.of_user(user))
+    return scheduled.attempt
+
+
+def _attempt(attempt_id: int, *, lock: bool = False) -> RetryAttempt:
+    attempts = RetryAttempt.objects.select_for_update(of=("self",)) if lock else RetryAttempt.objects
+    return attempts.select_related("run__pipeline", "run__connection", "policy").get(pk=attempt_id)
+
+
+def attempt_started_note(*, attempt_id: int, adopted: bool) -> None:
+    """Timeline: the platform started (or a stopped worker had started) the rerun."""
+    attempt = _attempt(attempt_id)
+    incident = _incident_of_run(attempt.run_id)
+    if incident is None:
+        return
+    run = attempt.run
+    how = "adopted (a stopped worker had started it)" if adopted else "started"
+    step = f" (from {run.failed_step})" if run.failed_step and attempt.mode == RerunMode.RECOVER else ""
+    rerun = f"{rerun_words(run, attempt.mode)}{step}, {attempt.external_rerun_id}"
+    incident_event_add(
+        incident=incident,
+        kind=IncidentEvent.Kind.RETRY_STARTED,
+        actor=RETRY_ENGINE,
+        message=f"Retry {attempt.attempt_number} {how}: {rerun}.",
+        details={"attempt_id": attempt.pk, "rerun_id": attempt.external_rerun_id},
+    )
+
+
+def attempt_cancelled_note(*, attempt_id: int, reason: str, reason_params: dict) -> None:
+    """Timeline: a scheduled attempt was cancelled before it started, and why."""
+    attempt = _attempt(attempt_id)
+    incident = _incident_of_run(attempt.run_id)
+    if incident is not None:
+        _cancelled_event(incident, attempt, reason, reason_params)
+
+
+def _cancelled_event(incident: Incident, attempt: RetryAttempt, reason: str, params: dict) -> None:
+    incident_event_add(
+        incident=incident,
+        kind=IncidentEvent.Kind.RETRY_SKIPPED,
+        actor=RETRY_ENGINE,
+        message=f"Retry {attempt.attempt_number} cancelled: {_skip_words(reason, params)}",
+        details={"attempt_id": attempt.pk},
+    )
+
+
+def attempt_outcome_take(*, attempt_id: int) -> None:
+    """A finished attempt's outcome, taken in once: feed the signature's statistics, then success resolves the
+    incident; failure schedules the next attempt the policy allows, or escalates."""
+    with transaction.atomic():
+        attempt = _attempt(attempt_id, lock=True)
+        if attempt.outcome_announced_at is not None or attempt.finished_at is None:
+            return
+        retry_attempt_outcome_taken(attempt_id=attempt.pk)
+        succeeded = attempt.status == RetryAttempt.Status.SUCCEEDED
+        analysis = FailureAnalysis.objects.filter(run_id=attempt.run_id).first()
+        if analysis is not None and attempt.status != RetryAttempt.Status.ERROR:
+            signature_retry_record(signature=analysis.signature, succeeded=succeeded)
+        incident = _incident_of_run(attempt.run_id, lock=True)
+        if incident is None:
+            return
+        policy = attempt.policy
+        by_policy = policy is not None and attempt.trigger == RetryAttempt.Trigger.POLICY
+        of = f" of {policy.max_attempts}" if by_policy else " (by hand)"
+        if succeeded:
+            incident_event_add(
+                incident=incident,
+                kind=IncidentEvent.Kind.RETRY_SUCCEEDED,
+                actor=RETRY_ENGINE,
+                message=f"Retry {attempt.attempt_number}{of} succeeded ({attempt.external_rerun_id}).",
+                details={"attempt_id": attempt.pk},
+            )
+            incident_resolve_locked(
+                incident,
+                actor=RETRY_ENGINE,
+                message=f"Recovered by retry {attempt.attempt_number}{of}.",
+                kind=IncidentEvent.Kind.AUTO_RESOLVED,
+                details={"attempt_id": attempt.pk},
+            )
+            return
+        words = "could not be started" if attempt.status == RetryAttempt.Status.ERROR else "failed"
+        detail = attempt.error_message
+        incident_event_add(
+            incident=incident,
+            kind=IncidentEvent.Kind.RETRY_FAILED,
+            actor=RETRY_ENGINE,
+            message=f"Retry {attempt.attempt_number}{of} {words}" + (f": {detail[:500]}" if detail else "."),
+            details={"attempt_id": attempt.pk},
+        )
+        if attempt.trigger != RetryAttempt.Trigger.POLICY or incident.status == Incident.Status.RESOLVED:
+            return
+        decision = retry_attempt_continue(attempt=attempt)
+        if decision.scheduled is not None:
+            _scheduled_note(incident, decision.scheduled)
+            return
+        reason = (
+            f"all {decision.params['max_attempts']} retries failed"
+            if decision.reason == Escalation.EXHAUSTED
+            else "the retry policy no longer applies"
+        )
+        incident_event_add(
+            incident=incident,
+            kind=IncidentEvent.Kind.ESCALATED,
+            actor=RETRY_ENGINE,
+            message=f"Escalated: {reason}; a person needs to look at it.",
+            details={"attempt_id": attempt.pk},
+        )
+        incident_notify(incident=incident, event=Notification.Event.ESCALATED, reason=reason)
+
+
+def recovery_awaited(*, connection_id: int, pipeline_ids: list[int]) -> bool:
+    """Whether a success on these pipelines may resolve an incident or end a rerun (one query)."""
+    open_incident = Incident.objects.filter(pipeline_id__in=pipeline_ids).exclude(status=Incident.Status.RESOLVED)
+    running = RetryAttempt.objects.filter(run__connection_id=connection_id, status=RetryAttempt.Status.RUNNING)
+    return open_incident.exists() or running.exists()
+
+
+def runs_succeeded(*, connection_id: int, external_run_ids: list[str]) -> int:
+    """Runs that just succeeded: finish the attempts they are reruns of, and resolve the open incidents of their
+    pipelines that began before them (when the matching policy, or no policy, allows auto-resolve). Returns how many
+    incidents were resolved."""
+    retry_attempts_follow_succeeded(connection_id=connection_id, external_run_ids=external_run_ids)
+    runs = list(
+        PipelineRun.objects.filter(
+            connection_id=connection_id, external_run_id__in=external_run_ids, status=PipelineRun.Status.SUCCEEDED
+        ).select_related("pipeline", "connection")
+    )
+    resolved = 0
+    for run in runs:
+        for incident_id in (
+            Incident.objects.filter(pipeline_id=run.pipeline_id)
+            .exclude(status=Incident.Status.RESOLVED)
+            .values_list("pk", flat=True)
+        ):
+            with transaction.atomic():
+                incident = (
+                    Incident.objects.select_for_update(of=("self",))
+                    .select_related("pipeline", "connection", "latest_run")
+                    .get(pk=incident_id)
+                )
+                latest = incident.latest_run
+                if incident.status == Incident.Status.RESOLVED or latest is None or latest.pk == run.pk:
+                    continue
+                if (latest.started_at or latest.created_at) >= (run.started_at or run.created_at):
+                    continue
+                policy = retry_policy_match(
+                    connection_id=connection_id, pipeline_name=run.pipeline.name, category=incident.category
+                )
+                if policy is not None and not policy.auto_resolve:
+                    continue
+                resolved += incident_resolve_locked(
+                    incident,
+                    actor=SYSTEM,
+                    message=f"Resolved automatically: a later run of {run.pipeline.name} ({run.external_run_id}) "
+                    "succeeded.",
+                    kind=IncidentEvent.Kind.AUTO_RESOLVED,
+                    details={"run_id": run.pk},
+                )
+    return resolved
+
+
+def silences_end(*, now: datetime | None = None) -> int:
+    """End the silences that are over (each through incident_unsilence); the first error is raised at the end."""
+    due = Incident.objects.filter(status=Incident.Status.SILENCED, silenced_until__lte=now or timezone.now())
+    ids = list(due.order_by("pk").values_list("pk", flat=True)[:200])
+    return each_then_raise(ids, lambda pk: incident_unsilence(incident_id=pk), label="silence end")
