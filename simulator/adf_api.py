@@ -27,7 +27,8 @@ from simulator.web import (
     with_faults,
     world_of,
 )
-from simulator.world import AdfQuery, SimError, World
+from simulator.world import SimError, World
+from simulator.world.adf_views import AdfQuery
 
 API_VERSION = "2018-06-01"
 _FACTORY_RE = re.compile(
@@ -53,7 +54,9 @@ def bad_request(message: str, target: str | None = None) -> SimError:
     return SimError(400, "BadRequest", message, target)
 
 
-def cloud_error(status: int, code: str, message: str, target: str | None = None, headers: dict[str, str] | None = None):
+def cloud_error(
+    status: int, code: str, message: str, target: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     error: dict[str, Any] = {"code": code, "message": message}
     if target is not None:
         error["target"] = target
@@ -94,14 +97,20 @@ def _fault_response(world: World, kind: str, subscription_id: str, headers: dict
     )
 
 
+def _route(rest: str) -> tuple[str, re.Match[str], str, bool] | None:
+    """(method, match, endpoint name, is_write) of the route for the path after the factory."""
+    for method, pattern, name, write in _ROUTES:
+        found = pattern.match(rest)
+        if found:
+            return method, found, name, write
+    return None
+
+
 async def dispatch(request: Request) -> Response:
     world = world_of(request)
     match = _FACTORY_RE.match(request.url.path)
-    route = None
-    if match:
-        rest = match.group(4) or ""
-        route = next(((m, p.match(rest), name, w) for m, p, name, w in _ROUTES if p.match(rest)), None)
-    if route is None:
+    route = _route(match.group(4) or "") if match else None
+    if match is None or route is None:
         return cloud_error(404, "NotFound", f"No route for {request.method} {request.url.path}")
     method, path_match, endpoint, write = route
     if request.method != method:
