@@ -1,6 +1,7 @@
 """Azure Data Factory (ARM control plane, api-version 2018-06-01): pipeline runs, activity runs, createRun, cancel.
 
-ARM paths are case-insensitive, so one catch-all route dispatches with case-insensitive regexes.
+ARM paths are case-insensitive, so one catch-all route dispatches with case-insensitive regexes. The JSON bodies are
+shaped in `simulator.adf_shapes`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator.adf_errors import activity_error
-from simulator.model import AdfActivity, AdfRun, FactorySpec, adf_run_state
-from simulator.timefmt import iso7, parse_iso
+from simulator.adf_shapes import activity_run_json, pipeline_run_json
+from simulator.model import AdfRun, FactorySpec, adf_run_state
+from simulator.timefmt import parse_iso
 from simulator.web import (
     bearer_token,
     decode_token,
@@ -27,7 +28,8 @@ from simulator.web import (
     with_faults,
     world_of,
 )
-from simulator.world import AdfQuery, SimError, World
+from simulator.world import SimError, World
+from simulator.world.adf_views import AdfQuery, AdfRunView
 
 API_VERSION = "2018-06-01"
 _FACTORY_RE = re.compile(
@@ -53,7 +55,9 @@ def bad_request(message: str, target: str | None = None) -> SimError:
     return SimError(400, "BadRequest", message, target)
 
 
-def cloud_error(status: int, code: str, message: str, target: str | None = None, headers: dict[str, str] | None = None):
+def cloud_error(
+    status: int, code: str, message: str, target: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     error: dict[str, Any] = {"code": code, "message": message}
     if target is not None:
         error["target"] = target
@@ -94,14 +98,20 @@ def _fault_response(world: World, kind: str, subscription_id: str, headers: dict
     )
 
 
+def _route(rest: str) -> tuple[str, re.Match[str], str, bool] | None:
+    """(method, match, endpoint name, is_write) of the route for the path after the factory."""
+    for method, pattern, name, write in _ROUTES:
+        found = pattern.match(rest)
+        if found:
+            return method, found, name, write
+    return None
+
+
 async def dispatch(request: Request) -> Response:
     world = world_of(request)
     match = _FACTORY_RE.match(request.url.path)
-    route = None
-    if match:
-        rest = match.group(4) or ""
-        route = next(((m, p.match(rest), name, w) for m, p, name, w in _ROUTES if p.match(rest)), None)
-    if route is None:
+    route = _route(match.group(4) or "") if match else None
+    if match is None or route is None:
         return cloud_error(404, "NotFound", f"No route for {request.method} {request.url.path}")
     method, path_match, endpoint, write = route
     if request.method != method:
@@ -296,110 +306,9 @@ _HANDLERS = {
 }
 
 
-# ------------------------------------------------------------------------------------------- shaping
-
-
-def _view(world: World, run: AdfRun, t: int, s: int) -> tuple[Any, ...]:
+def _view(world: World, run: AdfRun, t: int, s: int) -> AdfRunView:
     status, last_updated, end = adf_run_state(run, t, s)
     return (run, status, last_updated, end, world.is_latest(run, s))
-
-
-def pipeline_run_json(view: tuple[Any, ...]) -> dict[str, Any]:
-    run, status, last_updated, end, latest = view
-    factory = run.pipeline.factory
-    message = ""
-    if status == "Failed" and run.failure is not None:
-        target = run.pipeline.activities[run.failure.step][0]
-        message = f"Operation on target {target} failed: {run.failure.row.first_line}"
-    return {
-        "id": f"{factory.arm_id.upper()}/pipelineruns/{run.run_id}",
-        "runId": run.run_id,
-        "debugRunId": None,
-        "runGroupId": run.group_id,
-        "isLatest": latest,
-        "pipelineName": run.pipeline.name,
-        "parameters": dict(run.parameters),
-        "runDimensions": {},
-        "invokedBy": dict(run.invoked_by),
-        "runStart": iso7(run.created_us),
-        "runEnd": iso7(end) if end is not None else None,
-        "durationInMs": (end - run.created_us) // 1000 if end is not None else None,
-        "status": status,
-        "message": message,
-        "lastUpdated": iso7(last_updated),
-        "annotations": [],
-        "runDimension": {},
-    }
-
-
-def activity_run_json(run: AdfRun, act: AdfActivity, status: str, end: int | None) -> dict[str, Any]:
-    error: dict[str, Any] = {"errorCode": "", "message": "", "failureType": "", "target": act.name, "details": ""}
-    if status == "Failed" and run.failure is not None:
-        error = activity_error(run.failure.row, act.name)
-    return {
-        "activityRunEnd": iso7(end) if end is not None else None,
-        "activityName": act.name,
-        "activityRunStart": iso7(act.start_us),
-        "activityType": act.type,
-        "durationInMs": (end - act.start_us) // 1000 if end is not None else None,
-        "retryAttempt": None,
-        "error": error,
-        "activityRunId": act.activity_run_id,
-        "iterationHash": "",
-        "input": _activity_input(run, act),
-        "linkedServiceName": "",
-        "output": _activity_output(run, act, status, end),
-        "userProperties": {},
-        "pipelineName": run.pipeline.name,
-        "pipelineRunId": run.run_id,
-        "status": status,
-        "recoveryStatus": "None",
-        "integrationRuntimeNames": ["AutoResolveIntegrationRuntime"],
-    }
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def _activity_input(run: AdfRun, act: AdfActivity) -> dict[str, Any]:
-    if act.type == "Copy":
-        return {"source": {"type": "AzureSqlSource"}, "sink": {"type": "ParquetSink"}, "enableStaging": False}
-    if act.type == "DatabricksNotebook":
-        return {"notebookPath": f"/Repos/etl/{_slug(act.name)}", "baseParameters": dict(run.parameters)}
-    if act.type == "Lookup":
-        return {
-            "source": {"type": "AzureSqlSource", "sqlReaderQuery": "SELECT MAX(modified_at) AS watermark FROM etl.w"}
-        }
-    if act.type == "WebActivity":
-        return {"method": "POST", "url": "https://prod-00.westeurope.logic.azure.com/workflows/notify/triggers/manual"}
-    return {}
-
-
-def _activity_output(run: AdfRun, act: AdfActivity, status: str, end: int | None) -> dict[str, Any]:
-    if end is None:
-        return {}
-    seconds = max(1, (end - act.start_us) // 1_000_000)
-    runtime = "AutoResolveIntegrationRuntime (West Europe)"
-    seed = int(act.activity_run_id.replace("-", "")[:8], 16)
-    if act.type == "Copy":
-        rows = seed % 5_000_000 if status == "Succeeded" else 0
-        return {
-            "dataRead": rows * 212,
-            "dataWritten": rows * 97,
-            "rowsRead": rows,
-            "rowsCopied": rows,
-            "copyDuration": seconds,
-            "effectiveIntegrationRuntime": runtime,
-            "errors": [],
-        }
-    if act.type == "DatabricksNotebook":
-        job_id, run_id = 10**14 + seed % 10**14, 10**14 + (seed * 7919) % 10**14
-        url = f"https://adb-1234567890123456.7.azuredatabricks.net/?o=1234567890123456#job/{job_id}/run/{run_id}"
-        return {"runPageUrl": url, "effectiveIntegrationRuntime": runtime, "executionDuration": seconds}
-    if act.type == "Lookup" and status == "Succeeded":
-        return {"firstRow": {"watermark": iso7(run.created_us)}, "effectiveIntegrationRuntime": runtime}
-    return {"effectiveIntegrationRuntime": runtime}
 
 
 def routes() -> list[Route]:

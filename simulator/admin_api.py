@@ -144,7 +144,7 @@ async def stats(request: Request, world: World) -> dict[str, Any]:
 @_admin
 async def fail(request: Request, world: World) -> dict[str, Any]:
     body = await _body(request)
-    source = body.get("source")
+    source = str(body.get("source"))
     name = body.get("pipeline") if source == "adf" else body.get("job")
     if not name:
         raise ValueError("give 'pipeline' (source adf) or 'job' (source databricks)")

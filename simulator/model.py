@@ -139,7 +139,7 @@ def adf_run_state(run: AdfRun, t: int, s: int) -> tuple[str, int, int | None]:
 def adf_activity_states(run: AdfRun, t: int, s: int) -> list[tuple[AdfActivity, str, int | None]]:
     """Activity runs visible as of (t, s): (activity, status, end). Activities that have not started are absent."""
     cancel = run.cancelled_at(s)
-    out = []
+    out: list[tuple[AdfActivity, str, int | None]] = []
     for act in run.activities:
         if act.start_us > t or (cancel is not None and act.start_us >= cancel):
             break

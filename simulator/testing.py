@@ -28,10 +28,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.server import SimServer, bind_socket, make_server
 from simulator.world import World
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+    from azure.mgmt.datafactory import DataFactoryManagementClient
+    from databricks.sdk import WorkspaceClient
+    from openai import OpenAI
 
 FAR_FUTURE_EPOCH = 4_102_444_800  # 2100-01-01: static test tokens never expire
 DEFAULT_SUBSCRIPTION = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
@@ -50,13 +57,13 @@ class StaticTokenCredential:
     def __init__(self, token: str = "sim") -> None:
         self.token = token
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         from azure.core.credentials import AccessToken
 
         return AccessToken(self.token, FAR_FUTURE_EPOCH)
 
 
-def insecure_arm_auth_policy(credential: Any, *scopes: str) -> Any:
+def insecure_arm_auth_policy(credential: StaticTokenCredential, *scopes: str) -> ARMChallengeAuthenticationPolicy:
     """ARM bearer-token policy that allows plain http (azure-core refuses bearer tokens over http otherwise).
 
     Equivalent to passing `enforce_https=False` on every operation call, but set once on the client.
@@ -150,7 +157,9 @@ class SimulatorHandle:
 
     # ---------------------------------------------------------------------------------- SDK clients
 
-    def adf_client(self, subscription_id: str = DEFAULT_SUBSCRIPTION, retry_total: int = 0, **kwargs: Any) -> Any:
+    def adf_client(
+        self, subscription_id: str = DEFAULT_SUBSCRIPTION, retry_total: int = 0, **kwargs: Any
+    ) -> DataFactoryManagementClient:
         """A real DataFactoryManagementClient pointed at the simulator over plain http."""
         from azure.mgmt.datafactory import DataFactoryManagementClient
 
@@ -164,7 +173,7 @@ class SimulatorHandle:
             **kwargs,
         )
 
-    def databricks_client(self, token: str = "dapi-sim-ws1", timeout_seconds: int = 5) -> Any:
+    def databricks_client(self, token: str = "dapi-sim-ws1", timeout_seconds: int = 5) -> WorkspaceClient:
         from databricks.sdk import WorkspaceClient
         from databricks.sdk.config import Config
 
@@ -177,7 +186,7 @@ class SimulatorHandle:
         )
         return WorkspaceClient(config=config)
 
-    def openai_client(self, timeout: float = 5) -> Any:
+    def openai_client(self, timeout: float = 5) -> OpenAI:
         from openai import OpenAI
 
         return OpenAI(base_url=self.url + "/v1", api_key="sim", max_retries=0, timeout=timeout)

@@ -39,7 +39,7 @@ def build_error_trace(message: str, task_key: str, seed: int) -> str:
     code = rng.choice(_USER_LINES).format(key=task_key)
     banner = "-" * 75
     jvm = name is None or name.startswith(_JVM_PREFIXES)
-    shown = "Py4JJavaError" if jvm else name.rsplit(".", 1)[-1]
+    shown = "Py4JJavaError" if jvm or name is None else name.rsplit(".", 1)[-1]
     head = [banner, f"{shown:<42}Traceback (most recent call last)", f"File <command-{cell}>, line {line_no}"]
     head += [f"    {line_no - 1} ", f"----> {line_no} {code}", ""]
     if jvm:
