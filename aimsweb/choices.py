@@ -27,3 +27,8 @@ class Severity(models.TextChoices):
     @property
     def rank(self) -> int:
         return list(Severity).index(self)
+
+    @classmethod
+    def ordered(cls) -> list["Severity"]:
+        """Every severity, least urgent first (the one order every comparison of severities uses)."""
+        return sorted(cls, key=lambda severity: severity.rank, reverse=True)

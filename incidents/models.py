@@ -117,8 +117,57 @@ class SignatureStats(TimeStampedModel):
         return self.retry_successes / self.retries if self.retries else None
 
 
+class Occurrence(TimeStampedModel):
+    """One thing that should page a person, from any source (a failed run, a contract check, an anomaly, the API),
+    as the intake counted it into its incident: what and where, a fingerprint that groups it, and its evidence."""
+
+    class Source(models.TextChoices):
+        PIPELINE_RUN = "pipeline_run", "Pipeline run"
+        CONTRACT_CHECK = "contract_check", "Contract check"
+        ANOMALY = "anomaly", "Anomaly"
+        API = "api", "API"
+
+    source = models.CharField(max_length=20, help_text="Who reported it (a registered occurrence source).")
+    dedup_key = models.CharField(max_length=200, unique=True, help_text="Counted once, however often reported.")
+    fingerprint = models.CharField(max_length=64, help_text="Hash of the source's grouping key.")
+    title = models.CharField(max_length=300)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    category = models.CharField(max_length=20, choices=ErrorCategory.choices, default=ErrorCategory.UNKNOWN)
+    connection = models.ForeignKey(
+        "monitors.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="occurrences"
+    )
+    pipeline = models.ForeignKey(
+        "monitors.Pipeline", null=True, blank=True, on_delete=models.SET_NULL, related_name="occurrences"
+    )
+    subject = models.CharField(max_length=200, help_text="What it is about, e.g. pipeline_run:42.")
+    subject_label = models.CharField(max_length=200, help_text="The subject in words, e.g. run 7f3a….")
+    # A failed run's own row and analysis, when the subject is one (pages link to them).
+    run = models.ForeignKey(
+        "monitors.PipelineRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="occurrences"
+    )
+    analysis = models.ForeignKey(
+        FailureAnalysis, null=True, blank=True, on_delete=models.SET_NULL, related_name="occurrences"
+    )
+    evidence = models.JSONField(default=dict, blank=True, help_text="Structured: error, step, summary, numbers.")
+    detected_at = models.DateTimeField()
+    incident = models.ForeignKey(
+        "Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="occurrences"
+    )
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        indexes = [models.Index(fields=["incident", "-detected_at"], name="occurrence_incident_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()}: {self.subject_label}"
+
+    def get_source_display(self) -> str:
+        return dict(self.Source.choices).get(self.source, self.source.replace("_", " ").capitalize())
+
+
 class Incident(TimeStampedModel):
-    """One real problem: every failure with the same fingerprint while it is open adds an occurrence."""
+    """One real problem: every occurrence with the same fingerprint while it is open is counted in it. `latest_run`
+    and `analysis` repeat the latest occurrence's, for a failed run (pages show them)."""
 
     class Status(models.TextChoices):
         TRIGGERED = "triggered", "Triggered"
@@ -126,7 +175,8 @@ class Incident(TimeStampedModel):
         RESOLVED = "resolved", "Resolved"
         SILENCED = "silenced", "Silenced"
 
-    fingerprint = models.CharField(max_length=64, help_text="Hash of connection × pipeline × signature.")
+    fingerprint = models.CharField(max_length=64, help_text="Hash of its occurrences' grouping key.")
+    source = models.CharField(max_length=20, default=Occurrence.Source.PIPELINE_RUN, help_text="Who reported it.")
     title = models.CharField(max_length=300)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.TRIGGERED)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
@@ -141,6 +191,9 @@ class Incident(TimeStampedModel):
         "monitors.PipelineRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     analysis = models.ForeignKey(FailureAnalysis, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    latest_occurrence = models.ForeignKey(
+        Occurrence, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_incidents"
     )

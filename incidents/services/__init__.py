@@ -7,7 +7,6 @@ from incidents.services.incidents import (
     incident_acknowledge,
     incident_assign,
     incident_comment,
-    incident_open_or_update,
     incident_reopen,
     incident_resolve,
     incident_silence,
@@ -16,6 +15,13 @@ from incidents.services.incidents import (
     incidents_bulk_act,
 )
 from incidents.services.notifications import incident_notify, notification_send, notifications_send, notifications_tick
+from incidents.services.occurrences import (
+    OccurrenceReport,
+    incident_recover,
+    occurrence_intake,
+    occurrence_source_register,
+    occurrences_recovered,
+)
 from incidents.services.retries import (
     attempt_outcome_take,
     incident_retry_decide,
@@ -29,6 +35,7 @@ __all__ = [
     "RETRY_ENGINE",
     "SYSTEM",
     "Actor",
+    "OccurrenceReport",
     "attempt_outcome_take",
     "failure_analyze",
     "failure_triage",
@@ -38,7 +45,7 @@ __all__ = [
     "incident_assign",
     "incident_comment",
     "incident_notify",
-    "incident_open_or_update",
+    "incident_recover",
     "incident_reopen",
     "incident_retry_decide",
     "incident_resolve",
@@ -47,6 +54,9 @@ __all__ = [
     "incident_unsilence",
     "incidents_bulk_act",
     "notification_send",
+    "occurrence_intake",
+    "occurrence_source_register",
+    "occurrences_recovered",
     "notifications_send",
     "notifications_tick",
     "pipeline_run_retry_by_hand",

@@ -1,173 +1,22 @@
-"""Incidents: open-or-update from a failure, and the lifecycle people (and the engines) drive, each change a
-timeline event, announced after commit."""
+"""Incidents: the lifecycle people (and the engines) drive, each change a timeline event, announced after commit.
+Occurrences open and count them (incidents.services.occurrences)."""
 
-import hashlib
 from collections import Counter
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import transaction
 from django.utils import timezone
 
-from aimsweb.choices import Severity
-from aimsweb.redact import redact
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, TicketLink
 from incidents.realtime import incidents_changed_broadcast
 from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor, incident_event_add
 from incidents.services.notifications import incident_notify
-from monitors.models import Pipeline, PipelineRun
 from remediation.services import Skip, retry_attempts_cancel
 
-# Least urgent first: every severity of the one vocabulary the analysis schema (and so the LLM) answers with, so the
-# mapping below is total over the schema by construction. Incidents use the part from LOW up: a failed run is never
-# merely informational, so an `info` verdict pages as low.
-SEVERITY_ORDER = sorted(Severity, key=lambda severity: severity.rank, reverse=True)
-INCIDENT_SEVERITIES = SEVERITY_ORDER[SEVERITY_ORDER.index(Severity.LOW) :]
-CRITICALITY_SHIFT = {
-    Pipeline.Criticality.CRITICAL: 1,
-    Pipeline.Criticality.HIGH: 0,
-    Pipeline.Criticality.NORMAL: 0,
-    Pipeline.Criticality.LOW: -1,
-}
 MAX_SILENCE = timedelta(days=30)
 MAX_COMMENT = 5000
-
-
-class Change(StrEnum):
-    OPENED = "opened"
-    REOPENED = "reopened"
-    OCCURRED = "occurred"
-
-
-def incident_fingerprint(*, run: PipelineRun, analysis: FailureAnalysis) -> str:
-    """connection × pipeline × signature, or pipeline × error class when AIMS_INCIDENT_GROUPING is "category"."""
-    if settings.AIMS_INCIDENT_GROUPING == "category":
-        key = f"category:{run.pipeline_id}:{analysis.category}"
-    else:
-        key = f"signature:{run.connection_id}:{run.pipeline_id}:{analysis.signature}"
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _severity(value: str) -> Severity:
-    """A stored or answered severity; one outside the vocabulary (an old row, a hand edit) counts as medium rather
-    than fail the transaction that counts a failure."""
-    try:
-        return Severity(value)
-    except ValueError:
-        return Severity.MEDIUM
-
-
-def severity_for(*, analysis_severity: str, criticality: str) -> str:
-    """The analysis's severity moved by the pipeline's criticality (critical pipelines one step up, low one down),
-    on the incident scale (never below low; at least medium on high-criticality pipelines). Total: any string in,
-    an incident severity out."""
-    index = SEVERITY_ORDER.index(_severity(analysis_severity)) + CRITICALITY_SHIFT.get(criticality, 0)
-    floor = Severity.MEDIUM if criticality == Pipeline.Criticality.HIGH else INCIDENT_SEVERITIES[0]
-    return SEVERITY_ORDER[min(max(index, SEVERITY_ORDER.index(floor)), len(SEVERITY_ORDER) - 1)]
-
-
-def _title(run: PipelineRun, analysis: FailureAnalysis) -> str:
-    headline = (run.error_message or analysis.summary).strip().splitlines()[0] if run.error_message else ""
-    headline = redact(headline or analysis.summary)
-    step = f" / {run.failed_step}" if run.failed_step else ""
-    return f"{run.pipeline.name}{step}: {headline}"[:300]
-
-
-def _more_severe(first: str, second: str) -> str:
-    return max(_severity(first), _severity(second), key=SEVERITY_ORDER.index)
-
-
-def incident_open_or_update(*, run: PipelineRun, analysis: FailureAnalysis) -> tuple[Incident, Change]:
-    """Count a failure in the open incident of its fingerprint, else reopen the one resolved within the reopen
-    window, else open a new one; with its timeline event. The partial unique index on open fingerprints decides
-    races: a loser of a concurrent open retries as an occurrence. Call inside a transaction."""
-    fingerprint = incident_fingerprint(run=run, analysis=analysis)
-    severity = severity_for(analysis_severity=analysis.severity, criticality=run.pipeline.criticality)
-    now = timezone.now()
-    details = {"run_id": run.pk, "external_run_id": run.external_run_id, "analysis_id": analysis.pk}
-    window = now - timedelta(minutes=settings.AIMS_INCIDENT_REOPEN_MINUTES)
-    for _ in range(5):
-        # One read locks the open incident of the fingerprint or, when there is none, the latest one resolved
-        # within the reopen window.
-        resolved = Case(When(status=Incident.Status.RESOLVED, then=Value(1)), default=Value(0))
-        found = (
-            Incident.objects.select_for_update(of=("self",))
-            .filter(fingerprint=fingerprint)
-            .filter(~Q(status=Incident.Status.RESOLVED) | Q(resolved_at__gte=window))
-            .order_by(resolved, F("resolved_at").desc(nulls_last=True))
-            .first()
-        )
-        incident = found if found is not None and found.status != Incident.Status.RESOLVED else None
-        if incident is not None:
-            # The row is locked: what is written here is what it holds until the transaction ends.
-            incident.occurrence_count += 1
-            incident.last_seen_at, incident.latest_run, incident.analysis = now, run, analysis
-            incident.severity = _more_severe(incident.severity, severity)
-            incident.save(
-                update_fields=["occurrence_count", "last_seen_at", "latest_run", "analysis", "severity", "updated_at"]
-            )
-            incident_event_add(
-                incident=incident,
-                kind=IncidentEvent.Kind.OCCURRED,
-                message=f"Failed again: run {run.external_run_id} (occurrence {incident.occurrence_count}).",
-                details=details,
-            )
-            return incident, Change.OCCURRED
-        recent = found
-        resolved_before = recent.resolved_at if recent is not None else None
-        try:
-            with transaction.atomic():
-                if recent is not None:
-                    incident, change = _reopen(recent, run=run, analysis=analysis, severity=severity, now=now)
-                else:
-                    incident = Incident.objects.create(
-                        fingerprint=fingerprint,
-                        title=_title(run, analysis),
-                        severity=severity,
-                        category=analysis.category,
-                        connection=run.connection,
-                        pipeline=run.pipeline,
-                        latest_run=run,
-                        analysis=analysis,
-                        first_seen_at=now,
-                        last_seen_at=now,
-                        opened_at=now,
-                    )
-                    change = Change.OPENED
-        except IntegrityError:
-            continue  # another worker opened this fingerprint a moment ago: count this failure in it
-        message = (
-            f"Opened by run {run.external_run_id}: {analysis.get_category_display().lower()} error."
-            if change == Change.OPENED
-            else f"Reopened by run {run.external_run_id}, {_ago(resolved_before, now)} after it was resolved."
-        )
-        kind = IncidentEvent.Kind.OPENED if change == Change.OPENED else IncidentEvent.Kind.REOPENED
-        incident_event_add(incident=incident, kind=kind, message=message, details=details)
-        return incident, change
-    raise IntegrityError(f"could not open or update the incident of fingerprint {fingerprint}")
-
-
-def _reopen(incident: Incident, *, run, analysis, severity: str, now: datetime) -> tuple[Incident, Change]:
-    incident.status = Incident.Status.TRIGGERED
-    incident.generation += 1
-    incident.occurrence_count += 1
-    incident.opened_at = incident.last_seen_at = now
-    incident.acknowledged_at = incident.resolved_at = incident.paged_at = incident.silenced_until = None
-    incident.latest_run, incident.analysis = run, analysis
-    incident.severity = severity
-    incident.save()
-    return incident, Change.REOPENED
-
-
-def _ago(then: datetime | None, now: datetime) -> str:
-    if then is None:
-        return "soon"
-    minutes = max(0, int((now - then).total_seconds() // 60))
-    return f"{minutes} min" if minutes else "less than a minute"
 
 
 # --- Lifecycle ----------------------------------------------------------------------------------------------------

@@ -208,8 +208,7 @@ def _message(notification: Notification) -> NotificationMessage:
             digest_items=items,
         )
     incident = notification.incident
-    analysis = incident.analysis
-    run = incident.latest_run
+    evidence = incident.latest_occurrence.evidence if incident.latest_occurrence else {}
     return NotificationMessage(
         event=notification.event,
         headline=redact(notification.headline),
@@ -217,17 +216,23 @@ def _message(notification: Notification) -> NotificationMessage:
         severity=incident.severity,
         status=incident.get_status_display(),
         category=incident.get_category_display(),
-        summary=analysis.summary if analysis else "",
-        root_cause=analysis.root_cause if analysis else "",
-        error=redact(run.error_message) if run else "",
+        summary=_text(evidence, "summary"),
+        root_cause=_text(evidence, "root_cause"),
+        error=redact(_text(evidence, "error")),
         pipeline=incident.pipeline.name if incident.pipeline else "",
         connection=incident.connection.name if incident.connection else "",
-        failed_step=redact(run.failed_step) if run else "",
+        failed_step=redact(_text(evidence, "failed_step")),
         occurrences=incident.occurrence_count,
         url=_url(incident),
         incident_id=incident.pk,
-        actions=tuple(analysis.recommended_actions) if analysis else (),
+        actions=tuple(str(action) for action in evidence.get("recommended_actions") or () if action),
     )
+
+
+def _text(evidence: dict, key: str) -> str:
+    """A text of an occurrence's evidence (whatever a source stored there, a string comes out)."""
+    value = evidence.get(key)
+    return value if isinstance(value, str) else "" if value is None else str(value)
 
 
 def _url(incident: Incident | None) -> str:
@@ -261,7 +266,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         .update(next_attempt_at=now + timedelta(seconds=SEND_CLAIM_SECONDS))
     )
     notification = Notification.objects.select_related(
-        "channel", "incident__analysis", "incident__latest_run", "incident__pipeline", "incident__connection"
+        "channel", "incident__latest_occurrence", "incident__pipeline", "incident__connection"
     ).get(pk=notification_id)
     if not claimed:
         return notification.status

@@ -12,9 +12,10 @@ from aimsweb.batch import each_then_raise
 from aimsweb.choices import ErrorCategory
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification
 from incidents.services.analysis import signature_retry_record
-from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor, incident_event_add
+from incidents.services.events import RETRY_ENGINE, Actor, incident_event_add
 from incidents.services.incidents import incident_resolve_locked, incident_unsilence
 from incidents.services.notifications import incident_notify
+from incidents.services.occurrences import incident_recover
 from incidents.timeline import duration_words, rerun_words
 from monitors.models import PipelineRun, RerunMode
 from remediation.models import RetryAttempt
@@ -241,35 +242,24 @@ def runs_succeeded(*, connection_id: int, external_run_ids: list[str]) -> int:
     )
     resolved = 0
     for run in runs:
+
+        def allowed(incident: Incident, run: PipelineRun = run) -> bool:
+            policy = retry_policy_match(
+                connection_id=connection_id, pipeline_name=run.pipeline.name, category=incident.category
+            )
+            return policy is None or policy.auto_resolve
+
         for incident_id in (
             Incident.objects.filter(pipeline_id=run.pipeline_id)
             .exclude(status=Incident.Status.RESOLVED)
             .values_list("pk", flat=True)
         ):
-            with transaction.atomic():
-                incident = (
-                    Incident.objects.select_for_update(of=("self",))
-                    .select_related("pipeline", "connection", "latest_run")
-                    .get(pk=incident_id)
-                )
-                latest = incident.latest_run
-                if incident.status == Incident.Status.RESOLVED or latest is None or latest.pk == run.pk:
-                    continue
-                if (latest.started_at or latest.created_at) >= (run.started_at or run.created_at):
-                    continue
-                policy = retry_policy_match(
-                    connection_id=connection_id, pipeline_name=run.pipeline.name, category=incident.category
-                )
-                if policy is not None and not policy.auto_resolve:
-                    continue
-                resolved += incident_resolve_locked(
-                    incident,
-                    actor=SYSTEM,
-                    message=f"Resolved automatically: a later run of {run.pipeline.name} ({run.external_run_id}) "
-                    "succeeded.",
-                    kind=IncidentEvent.Kind.AUTO_RESOLVED,
-                    details={"run_id": run.pk},
-                )
+            resolved += incident_recover(
+                incident_id=incident_id,
+                recovered_at=run.started_at or run.created_at,
+                subject_label=f"a later run of {run.pipeline.name} ({run.external_run_id})",
+                allowed=allowed,
+            )
     return resolved
 
 

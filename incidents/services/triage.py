@@ -13,11 +13,10 @@ from django_q.tasks import async_task
 
 from aimsweb.batch import each_then_raise
 from aimsweb.memo import memo_scope
-from incidents.models import FailureAnalysis, Incident, Notification
-from incidents.realtime import incidents_changed_broadcast
+from aimsweb.redact import redact
+from incidents.models import FailureAnalysis, Incident, Occurrence
 from incidents.services.analysis import Verdict, failure_verdict, failure_verdict_store
-from incidents.services.incidents import Change, incident_open_or_update
-from incidents.services.notifications import incident_notify
+from incidents.services.occurrences import Change, OccurrenceReport, occurrence_intake
 from incidents.services.retries import incident_retry_decide
 from monitors.models import PipelineRun
 from remediation import tasks as remediation_tasks
@@ -61,6 +60,48 @@ class TriageReads:
             attempts={(a.run.connection_id, a.external_rerun_id): a for a in attempts},
             latest_success={row["pipeline_id"]: row["latest"] for row in latest},
         )
+
+
+def run_group_key(run: PipelineRun, analysis: FailureAnalysis) -> str:
+    """connection × pipeline × signature, or pipeline × error class when AIMS_INCIDENT_GROUPING is "category"."""
+    if settings.AIMS_INCIDENT_GROUPING == "category":
+        return f"category:{run.pipeline_id}:{analysis.category}"
+    return f"signature:{run.connection_id}:{run.pipeline_id}:{analysis.signature}"
+
+
+def _title(run: PipelineRun, analysis: FailureAnalysis) -> str:
+    headline = run.error_message.strip().splitlines()[0] if run.error_message.strip() else ""
+    step = f" / {run.failed_step}" if run.failed_step else ""
+    return f"{run.pipeline.name}{step}: {redact(headline or analysis.summary)}"[:300]
+
+
+def run_occurrence(run: PipelineRun, analysis: FailureAnalysis) -> OccurrenceReport:
+    """A failed run (loaded with its pipeline) and its analysis, as an occurrence: the evidence is what a person
+    paged needs (where, the error, the analysis's summary, cause and actions)."""
+    return OccurrenceReport(
+        source=Occurrence.Source.PIPELINE_RUN,
+        group_key=run_group_key(run, analysis),
+        dedup_key=f"pipeline_run:{run.pk}",
+        title=_title(run, analysis),
+        severity=analysis.severity,
+        category=analysis.category,
+        subject=f"pipeline_run:{run.pk}",
+        subject_label=f"run {run.external_run_id}",
+        detected_at=run.started_at or run.created_at,
+        connection_id=run.connection_id,
+        pipeline_id=run.pipeline_id,
+        run_id=run.pk,
+        analysis_id=analysis.pk,
+        evidence={
+            "external_run_id": run.external_run_id,
+            "failed_step": run.failed_step,
+            "error_code": run.error_code,
+            "error": run.error_message,
+            "summary": analysis.summary,
+            "root_cause": analysis.root_cause,
+            "recommended_actions": list(analysis.recommended_actions or []),
+        },
+    )
 
 
 def _attempt_behind(run: PipelineRun, reads: TriageReads) -> RetryAttempt | None:
@@ -131,22 +172,21 @@ def _triage(
         attempt = _attempt_behind(run, reads)
         if attempt is None and _passed_over(run, reads):
             return None
-        incident, change = incident_open_or_update(run=run, analysis=analysis)
+
+        def before_page(incident: Incident, occurrence: Occurrence, change: Change) -> bool:
+            if attempt is not None:
+                # A rerun that failed is the outcome of its attempt, not a new failure to retry on its own.
+                PipelineRun.objects.filter(pk=run.pk, rerun_of__isnull=True).update(rerun_of=attempt.run)
+                transaction.on_commit(
+                    partial(async_task, remediation_tasks.retry_attempt_follow_task, attempt.pk, group="remediation")
+                )
+                return True
+            if run.status == PipelineRun.Status.FAILED:
+                return incident_retry_decide(run=run, analysis=analysis, incident=incident)
+            return False
+
+        incident = occurrence_intake(report=run_occurrence(run, analysis), before_page=before_page).incident
         FailureAnalysis.objects.filter(pk=analysis.pk).update(incident=incident)
-        retrying = False
-        if attempt is not None:
-            # A rerun that failed is the outcome of its attempt, not a new failure to retry on its own.
-            PipelineRun.objects.filter(pk=run.pk, rerun_of__isnull=True).update(rerun_of=attempt.run)
-            transaction.on_commit(
-                partial(async_task, remediation_tasks.retry_attempt_follow_task, attempt.pk, group="remediation")
-            )
-            retrying = True
-        elif run.status == PipelineRun.Status.FAILED:
-            retrying = incident_retry_decide(run=run, analysis=analysis, incident=incident)
-        if change in (Change.OPENED, Change.REOPENED):
-            event = Notification.Event.OPENED if change == Change.OPENED else Notification.Event.REOPENED
-            incident_notify(incident=incident, event=event, retrying=retrying)
-        incidents_changed_broadcast(incident_ids=[incident.pk])
     return incident
 
 

@@ -9,7 +9,7 @@ from aimsweb.choices import ErrorCategory, Severity
 from incidents.analysis.schema import AnalysisResult
 from incidents.models import FailureAnalysis, Incident, NotificationChannel, NotificationRoute
 from incidents.services import failure_triage
-from incidents.services.incidents import INCIDENT_SEVERITIES, SEVERITY_ORDER, severity_for
+from incidents.services.occurrences import INCIDENT_SEVERITIES, SEVERITY_ORDER, severity_for
 from monitors.models import Pipeline
 from remediation.models import RetryAttempt
 from simulator.testing import run_simulator

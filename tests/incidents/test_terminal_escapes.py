@@ -197,6 +197,7 @@ def test_migration_strips_stored_escapes_and_signs_coloured_errors_again(django_
 
 
 def _fingerprint(run: PipelineRun, signature: str) -> str:
-    from incidents.services.incidents import incident_fingerprint
+    from incidents.services.occurrences import fingerprint_of
+    from incidents.services.triage import run_group_key
 
-    return incident_fingerprint(run=run, analysis=FailureAnalysis(signature=signature))
+    return fingerprint_of(run_group_key(run, FailureAnalysis(signature=signature)))

@@ -18,7 +18,8 @@ from incidents.models import (
     NotificationRoute,
 )
 from incidents.services import failure_triage, incident_resolve, runs_succeeded, triage
-from incidents.services.incidents import SYSTEM, severity_for
+from incidents.services.events import SYSTEM
+from incidents.services.occurrences import severity_for
 from monitors.models import MaintenanceWindow, Pipeline, PipelineRun
 from remediation.models import RetryAttempt
 from simulator.testing import run_simulator
