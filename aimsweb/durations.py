@@ -2,8 +2,7 @@
 
 from datetime import timedelta
 
-# Each unit and how many of it make the next one up.
-_UNITS = (("s", 60), ("min", 60), ("h", 24), ("d", None))
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def duration_text(delta: timedelta | None) -> str:
@@ -11,21 +10,17 @@ def duration_text(delta: timedelta | None) -> str:
     2 d 3 h; '—' when there is none. A negative one (clocks apart) is 0 s."""
     if delta is None:
         return "—"
-    milliseconds = max(delta // timedelta(milliseconds=1), 0)
+    milliseconds = max(delta // _MILLISECOND, 0)
     if 0 < milliseconds < 1000:
         return f"{milliseconds} ms"
-    amounts: list[int] = []
-    rest = milliseconds // 1000
-    for _, per_next in _UNITS:
-        if per_next is None:
-            amounts.append(rest)
-            break
-        rest, amount = divmod(rest, per_next)
-        amounts.append(amount)
-        if not rest:
-            break
-    largest = len(amounts) - 1
-    text = f"{amounts[largest]} {_UNITS[largest][0]}"
-    if largest and amounts[largest - 1]:
-        text += f" {amounts[largest - 1]} {_UNITS[largest - 1][0]}"
-    return text
+    seconds = milliseconds // 1000
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"

@@ -26,6 +26,8 @@ from incidents.models import (
 )
 from incidents.notify.base import ChannelConfig, NotificationMessage, url_origin
 from incidents.notify.http import sender_for
+from monitors.admin import PipelineRunAdmin
+from monitors.models import PipelineRun
 
 URL_KINDS = frozenset(
     {NotificationChannel.Kind.TEAMS, NotificationChannel.Kind.SLACK, NotificationChannel.Kind.WEBHOOK}
@@ -492,3 +494,19 @@ class SignatureStatsAdmin(ReadOnlyAdmin):
     list_display = ["signature", "failures", "retries", "retry_successes", "last_seen_at", "llm_analyzed_at"]
     list_filter = ["last_seen_at", "llm_analyzed_at"]
     search_fields = ["signature", "signature_text"]
+
+
+class FailureAnalysisInline(ReadOnlyInline):
+    model = FailureAnalysis
+    fields = ["category", "severity", "should_retry", "confidence", "summary", "analyzer", "cache_hit", "learned"]
+    can_delete = False
+
+
+# A run's admin page shows its analysis above its retries; monitors cannot name analyses (a lower layer), so the
+# run's admin is registered again from here with that inline added.
+admin.site.unregister(PipelineRun)
+
+
+@admin.register(PipelineRun)
+class PipelineRunWithAnalysisAdmin(PipelineRunAdmin):
+    inlines = [FailureAnalysisInline, *PipelineRunAdmin.inlines]

@@ -10,7 +10,6 @@ from django.utils.html import format_html
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from aimsweb.choices import ErrorCategory
 from aimsweb.redact import redact
-from incidents.models import FailureAnalysis
 from monitors.models import Connection, Monitor, Pipeline, PipelineRun, RetryAttempt, RetryPolicy, WebhookDelivery
 from monitors.services import connection_check
 
@@ -189,12 +188,6 @@ class RetryAttemptInline(ReadOnlyInline):
     fields = ["attempt_number", "trigger", "mode", "status", "scheduled_for", "external_rerun_id", "error_message"]
 
 
-class FailureAnalysisInline(ReadOnlyInline):
-    model = FailureAnalysis
-    fields = ["category", "severity", "should_retry", "confidence", "summary", "analyzer", "cache_hit", "learned"]
-    can_delete = False
-
-
 @admin.register(PipelineRun)
 class PipelineRunAdmin(ReadOnlyAdmin):
     list_display = ["external_run_id", "pipeline", "connection", "status", "started_at", "duration_ms", "error_code"]
@@ -202,7 +195,7 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     search_fields = ["external_run_id", "pipeline__name", "error_code", "error_message"]
     list_select_related = ["pipeline", "connection"]
     date_hierarchy = "started_at"
-    inlines = [FailureAnalysisInline, RetryAttemptInline]
+    inlines = [RetryAttemptInline]  # incidents.admin adds the run's analysis
     # The platform's own records quote messages as the platform wrote them: shown redacted, never raw.
     exclude = ["raw", "failure_detail"]
     readonly_fields = ["platform_record", "failure_record"]

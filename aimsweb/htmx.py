@@ -1,0 +1,9 @@
+"""What an htmx request asks of a page view."""
+
+from django.http import HttpRequest
+
+
+def partial_only(request: HttpRequest) -> bool:
+    """An htmx swap wants the partial; htmx restoring history after a cache miss wants the whole page."""
+    htmx = getattr(request, "htmx", None)  # django-htmx's middleware sets it
+    return bool(htmx) and not htmx.history_restore_request
