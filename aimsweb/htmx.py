@@ -6,4 +6,6 @@ from django.http import HttpRequest
 def partial_only(request: HttpRequest) -> bool:
     """An htmx swap wants the partial; htmx restoring history after a cache miss wants the whole page."""
     htmx = getattr(request, "htmx", None)  # django-htmx's middleware sets it
-    return bool(htmx) and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return not htmx.history_restore_request

@@ -197,7 +197,7 @@ def pipeline_run_strips(*, boundaries: dict[int, datetime | None], size: int) ->
     )
     strips: dict[int, list[PipelineRun]] = {}
     for run in runs:
-        strips.setdefault(run.pipeline_id, []).append(run)
+        strips.setdefault(run.serializable_value("pipeline"), []).append(run)  # the id, without a query
     return strips
 
 

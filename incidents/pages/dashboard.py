@@ -7,7 +7,7 @@ number of queries (ten) whatever the data size: every number is aggregated in th
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.urls import reverse
 from django.utils import timezone
@@ -57,8 +57,8 @@ MATRIX_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity
 RECENT_OPEN_LIMIT = 10
 TOP_PIPELINES_LIMIT = 10
 # Error classes in the legend, unknown (not analysed yet) last.
-ERROR_SERIES = tuple(Series(c.value, c.label) for c in ErrorCategory if c != ErrorCategory.UNKNOWN) + (
-    Series(ErrorCategory.UNKNOWN.value, ErrorCategory.UNKNOWN.label),
+ERROR_SERIES = tuple(Series(c.value, str(c.label)) for c in ErrorCategory if c != ErrorCategory.UNKNOWN) + (
+    Series(ErrorCategory.UNKNOWN.value, str(ErrorCategory.UNKNOWN.label)),
 )
 
 
@@ -87,14 +87,17 @@ class OpenIncident:
         return duration_text(self.age)
 
 
+Figure = TypeVar("Figure", int, float, Decimal, timedelta)
+
+
 @dataclass(frozen=True)
-class Kpi:
+class Kpi(Generic[Figure]):
     """One figure of the window and the same figure over the window before it (None: nothing to measure)."""
 
     key: str
     label: str
-    value: int | float | Decimal | timedelta | None
-    previous: int | float | Decimal | timedelta | None
+    value: Figure | None
+    previous: Figure | None
     display: str
     previous_display: str
     detail: str = ""
@@ -148,7 +151,7 @@ def open_incident_matrix(*, now: datetime) -> OpenMatrix:
     rows = []
     for severity in severities:
         cells = by_severity.get(severity.value, (0,) * len(AGE_BUCKETS))
-        rows.append(MatrixRow(severity.value, severity.label, cells, sum(cells)))
+        rows.append(MatrixRow(severity.value, str(severity.label), cells, sum(cells)))
     return OpenMatrix(
         ages=tuple(label for label, _, _ in AGE_BUCKETS), rows=tuple(rows), total=sum(r.total for r in rows)
     )
@@ -159,7 +162,7 @@ def recent_open_incidents(*, now: datetime, limit: int = RECENT_OPEN_LIMIT) -> l
     return [OpenIncident(incident, now - incident.opened_at) for incident in open_incident_list_recent(limit=limit)]
 
 
-def dashboard_kpis(*, window: Window, now: datetime) -> list[Kpi]:
+def dashboard_kpis(*, window: Window, now: datetime) -> list[Kpi[Any]]:
     """Failures, incidents opened, MTTA, MTTR, automatic recovery and LLM cost over the window and the one before."""
     figures = window_figures(start=now - window.length, now=now)
     rate = _share(figures.auto_resolved, figures.resolved)
@@ -261,7 +264,7 @@ def _bucket_starts(*, window: Window, now: datetime) -> list[datetime]:
     ]
 
 
-def _count_kpi(key: str, label: str, value: int, previous: int, *, detail: str = "") -> Kpi:
+def _count_kpi(key: str, label: str, value: int, previous: int, *, detail: str = "") -> Kpi[int]:
     return Kpi(key, label, value, previous, str(value), str(previous), detail=detail)
 
 

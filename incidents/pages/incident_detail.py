@@ -37,6 +37,6 @@ def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | N
         if name in bound:
             context[name] = bound[name]
         else:
-            initial = {"assignee": incident.assignee_id} if name == "assign_form" else None
+            initial = {"assignee": incident.serializable_value("assignee")} if name == "assign_form" else None
             context[name] = form_class(auto_id=action_form_auto_id(name), initial=initial)
     return context

@@ -5,7 +5,7 @@ page, its htmx partials and its websocket alike."""
 from collections.abc import Callable, Mapping
 from typing import Any, TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.urls import reverse
 
@@ -43,14 +43,14 @@ class IncidentListPage(TypedDict):
     can_bulk: bool
 
 
-def incident_list_page(*, params: Mapping[str, Any], user: AbstractBaseUser | AnonymousUser) -> IncidentListPage:
+def incident_list_page(*, params: Mapping[str, Any], user: AbstractUser | AnonymousUser) -> IncidentListPage:
     """One page of the incident list for these query-string params (a QueryDict, or a plain dict), as `user` sees
     it: filters checked by IncidentFilterForm (an invalid one is reported and left out), sorted, 50 a page, with the
     counts and links the page shows. A fixed number of queries whatever the number of incidents."""
     form = IncidentFilterForm(data=params, auto_id="filter-%s")
     form.is_valid()
     filters = form.filters()
-    problems = [f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()]
+    problems = [f"{form.fields[name].label}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()]
 
     open_counts = incident_open_counts(filters=filters, user_id=user.pk)
     if filters.status == DEFAULT_STATUS:
@@ -95,9 +95,9 @@ def incident_list_page(*, params: Mapping[str, Any], user: AbstractBaseUser | An
         sort=filters.sort,
         sort_columns=_sort_columns(filters, link),
         page_links=[
-            {"number": None}
-            if number == paginator.ELLIPSIS
-            else {"number": number, "url": page_url(number), "current": number == page.number}
+            {"number": number, "url": page_url(number), "current": number == page.number}
+            if isinstance(number, int)
+            else {"number": None}  # the ellipsis
             for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
         ],
         previous_url=page_url(page.number - 1) if page.has_previous() else "",

@@ -3,8 +3,10 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import UserManager
 from django.db.models import (
     Case,
     Count,
@@ -127,11 +129,10 @@ def incident_detail(
 def incident_assignee_choices() -> QuerySet:  # of the user model, whichever it is
     """Active people who can act on incidents (Responder or Admin role, or superuser), by username."""
     # Named: with several backends (axes throttles logins ahead of the model backend) Django cannot pick one.
-    return (
-        get_user_model()
-        .objects.with_perm("incidents.acknowledge_incident", backend="django.contrib.auth.backends.ModelBackend")
-        .order_by("username")
-    )
+    people = cast(UserManager, get_user_model()._default_manager)
+    return people.with_perm(
+        "incidents.acknowledge_incident", backend="django.contrib.auth.backends.ModelBackend"
+    ).order_by("username")
 
 
 # --- The incident list ---------------------------------------------------------------------------------------------
