@@ -543,7 +543,7 @@ def _fill(scale: int, now: datetime) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("window", ["24h", "7d"])
-def test_dashboard_page_query_count_constant(window):
+def test_dashboard_context_query_count_constant(window):
     now = timezone.now()
     _fill(1, now)
     small = query_count(lambda: dashboard_page(window=window, now=now))
