@@ -26,7 +26,6 @@ from incidents.models import (
 )
 from incidents.notify.base import ChannelConfig, NotificationMessage, url_origin
 from incidents.notify.http import sender_for
-from monitors.admin import PipelineRunAdmin
 from monitors.models import PipelineRun
 
 URL_KINDS = frozenset(
@@ -502,11 +501,13 @@ class FailureAnalysisInline(ReadOnlyInline):
     can_delete = False
 
 
-# A run's admin page shows its analysis above its retries; monitors cannot name analyses (a lower layer), so the
-# run's admin is registered again from here with that inline added.
+# A run's admin page shows its analysis first; monitors cannot name analyses (a lower layer), so the run's admin is
+# registered again from here, extending the one registered by then (monitors', and the layers' in between that add
+# their own inlines: their admin modules load first, in INSTALLED_APPS order).
+RegisteredPipelineRunAdmin = type(admin.site.get_model_admin(PipelineRun))
 admin.site.unregister(PipelineRun)
 
 
 @admin.register(PipelineRun)
-class PipelineRunWithAnalysisAdmin(PipelineRunAdmin):
-    inlines = [FailureAnalysisInline, *PipelineRunAdmin.inlines]
+class PipelineRunWithAnalysisAdmin(RegisteredPipelineRunAdmin):
+    inlines = [FailureAnalysisInline, *RegisteredPipelineRunAdmin.inlines]
