@@ -3,7 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from aimsweb.health import healthz, livez
+from incidents import pipeline_urls
 from incidents.views.dashboard import dashboard_view
+from monitors import urls as monitors_urls
 
 admin.site.site_header = "AIMS administration"
 admin.site.site_title = "AIMS admin"
@@ -19,6 +21,7 @@ urlpatterns = [
     path("livez", livez, name="livez"),
     path("incidents/", include("incidents.urls")),
     path("hooks/", include("monitors.hooks_urls")),
-    path("", include("monitors.urls")),
+    # One namespace for the pipeline pages (served by incidents: they count incidents) and the runs page.
+    path("", include(([*pipeline_urls.urlpatterns, *monitors_urls.urlpatterns], monitors_urls.app_name))),
     path("admin/", admin.site.urls),
 ]

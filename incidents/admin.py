@@ -16,12 +16,14 @@ from incidents.models import (
     Notification,
     NotificationChannel,
     NotificationRoute,
+    Occurrence,
     SignatureStats,
     TicketLink,
     channel_url_problem,
 )
 from incidents.notify.base import ChannelConfig, NotificationMessage, url_origin
 from incidents.notify.http import sender_for
+from monitors.models import PipelineRun
 
 URL_KINDS = frozenset(
     {NotificationChannel.Kind.TEAMS, NotificationChannel.Kind.SLACK, NotificationChannel.Kind.WEBHOOK}
@@ -427,8 +429,35 @@ class FailureAnalysisAdmin(ReadOnlyAdmin):
     list_select_related = ["run__pipeline"]
 
 
+@admin.register(Occurrence)
+class OccurrenceAdmin(ReadOnlyAdmin):
+    list_display = ["detected_at", "source", "subject_label", "title", "severity", "category", "incident"]
+    list_filter = ["source", "severity", "category"]
+    search_fields = ["subject_label", "title", "dedup_key"]
+    list_select_related = ["incident"]
+    date_hierarchy = "detected_at"
+
+
 @admin.register(SignatureStats)
 class SignatureStatsAdmin(ReadOnlyAdmin):
     list_display = ["signature", "failures", "retries", "retry_successes", "last_seen_at", "llm_analyzed_at"]
     list_filter = ["last_seen_at", "llm_analyzed_at"]
     search_fields = ["signature", "signature_text"]
+
+
+class FailureAnalysisInline(ReadOnlyInline):
+    model = FailureAnalysis
+    fields = ["category", "severity", "should_retry", "confidence", "summary", "analyzer", "cache_hit", "learned"]
+    can_delete = False
+
+
+# A run's admin page shows its analysis first; monitors cannot name analyses (a lower layer), so the run's admin is
+# registered again from here, extending the one registered by then (monitors', and the layers' in between that add
+# their own inlines: their admin modules load first, in INSTALLED_APPS order).
+RegisteredPipelineRunAdmin = type(admin.site.get_model_admin(PipelineRun))
+admin.site.unregister(PipelineRun)
+
+
+@admin.register(PipelineRun)
+class PipelineRunWithAnalysisAdmin(RegisteredPipelineRunAdmin):
+    inlines = [FailureAnalysisInline, *RegisteredPipelineRunAdmin.inlines]

@@ -9,9 +9,9 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory, Severity
+from incidents.filters import ALL_STATUSES, DEFAULT_SORT, DEFAULT_STATUS, INCIDENT_SORTS, IncidentFilters
 from incidents.models import Incident
 from incidents.selectors import incident_assignee_choices
-from incidents.selectors.incidents import INCIDENT_SORTS
 from incidents.services.incidents import INCIDENTS_BULK_ACTIONS, INCIDENTS_BULK_MAX, MAX_COMMENT
 from monitors.models import Connection, Pipeline
 
@@ -160,6 +160,19 @@ def _sort_choices() -> list[tuple[str, str]]:
     return choices
 
 
+class PageNumberField(forms.Field):
+    """A page number as typed in a URL; blank is the first page. Not drawn on the filter form: page links set it."""
+
+    widget = forms.HiddenInput
+    default_error_messages = {"invalid": "give a page number; showing the first page."}
+
+    def to_python(self, value) -> int:
+        try:
+            return int(value or 1)
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 class IncidentFilterForm(forms.Form):
     """The incident list's filters, as the query string gives them. Every field is optional (blank: the default);
     the list leaves an invalid one out and shows its message."""
@@ -174,7 +187,7 @@ class IncidentFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status",
         required=False,
-        choices=[("open", "Open (not resolved)"), *Incident.Status.choices, ("all", "All")],
+        choices=[(DEFAULT_STATUS, "Open (not resolved)"), *Incident.Status.choices, (ALL_STATUSES, "All")],
         error_messages={
             "invalid_choice": "Unknown status “%(value)s”; use open, triggered, acknowledged, silenced, resolved "
             "or all."
@@ -218,6 +231,23 @@ class IncidentFilterForm(forms.Form):
             "- for descending."
         },
     )
+    page = PageNumberField(label="Page", required=False)
+
+    def filters(self) -> IncidentFilters:
+        """The filters of a validated form: its valid fields, each invalid or blank one left at its default."""
+        data = self.cleaned_data
+        assignee = data.get("assignee") or ""
+        return IncidentFilters(
+            status=data.get("status") or DEFAULT_STATUS,
+            severities=tuple(data.get("severity") or ()),
+            categories=tuple(data.get("category") or ()),
+            connection_id=data["connection"].pk if data.get("connection") else None,
+            pipeline_id=data["pipeline"].pk if data.get("pipeline") else None,
+            assignee=assignee if assignee in ("", "me", "none") else assignee.pk,
+            text=data.get("q") or "",
+            sort=data.get("sort") or DEFAULT_SORT,
+            page=data.get("page") or 1,
+        )
 
 
 class IncidentIdsField(forms.Field):

@@ -21,9 +21,11 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 
 from aimsweb.live_access import ACCESS_CHANGED_EVENT, user_group
+from incidents.pages.dashboard import dashboard_page
+from incidents.pages.incident_detail import incident_detail_page
+from incidents.pages.incident_list import incident_list_page
 from incidents.realtime import DASHBOARD_GROUP, INCIDENT_LIST_GROUP, incident_group
-from incidents.selectors import incident_get, incident_list_page
-from incidents.views.incidents import detail_context
+from incidents.selectors import incident_get
 
 CLOSE_UNAUTHENTICATED = 4401  # application close codes (4000-4999) mirror the HTTP statuses
 CLOSE_FORBIDDEN = 4403
@@ -161,7 +163,7 @@ class IncidentPageConsumer(LivePageConsumer):
 
     def render(self) -> str:
         incident = incident_get(incident_id=self.incident_id)
-        context = {**detail_context(incident), "perms": PermWrapper(self.user), "user": self.user, "oob": True}
+        context = {**incident_detail_page(incident), "perms": PermWrapper(self.user), "user": self.user, "oob": True}
         return render_to_string("incidents/incident_detail.html#live", context)
 
 
@@ -172,7 +174,5 @@ class DashboardConsumer(LivePageConsumer):
         return [DASHBOARD_GROUP]
 
     def render(self) -> str:
-        from incidents.selectors.dashboard import dashboard_context
-
-        context = {**dashboard_context(window=self.params.get("window", "24h")), "oob": True, "user": self.user}
+        context = {**dashboard_page(window=self.params.get("window", "24h")), "oob": True, "user": self.user}
         return render_to_string("incidents/dashboard.html#live", context)

@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
+from aimsweb.admin_base import ReadOnlyAdmin
 from aimsweb.redact import redact
-from incidents.models import FailureAnalysis
 from monitors.models import Connection, MaintenanceWindow, Monitor, Pipeline, PipelineRun, WebhookDelivery
 from monitors.services import connection_check
 
@@ -184,12 +183,6 @@ class PipelineAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
-class FailureAnalysisInline(ReadOnlyInline):
-    model = FailureAnalysis
-    fields = ["category", "severity", "should_retry", "confidence", "summary", "analyzer", "cache_hit", "learned"]
-    can_delete = False
-
-
 @admin.register(PipelineRun)
 class PipelineRunAdmin(ReadOnlyAdmin):
     list_display = ["external_run_id", "pipeline", "connection", "status", "started_at", "duration_ms", "error_code"]
@@ -197,7 +190,7 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     search_fields = ["external_run_id", "pipeline__name", "error_code", "error_message"]
     list_select_related = ["pipeline", "connection"]
     date_hierarchy = "started_at"
-    inlines = [FailureAnalysisInline]
+    inlines = []  # the layers above add the run's retry attempts and its analysis
     # The platform's own records quote messages as the platform wrote them: shown redacted, never raw.
     exclude = ["raw", "failure_detail"]
     readonly_fields = ["platform_record", "failure_record"]

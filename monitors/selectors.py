@@ -4,15 +4,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.paginator import Page, Paginator
-from django.db import models
 from django.db.models import Case, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, TextField, Value, When, Window
-from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber, StrIndex, Substr
+from django.db.models.functions import Cast, NullIf, RowNumber, StrIndex, Substr
 from django.utils import timezone
 
-from incidents.models import Incident
 from monitors.models import Connection, Pipeline, PipelineRun
-from remediation.models import RetryAttempt
 
 WEBHOOK_TARGET_TTL_SECONDS = 30.0
 
@@ -76,12 +72,6 @@ MAX_RUN_PAGE = 1000
 NEWEST_FIRST = (F("started_at").desc(nulls_first=True), F("id").desc())
 
 
-class PipelineSort(models.TextChoices):
-    NAME = "name", "Name"
-    FAILURE_RATE = "failure_rate", "Failure rate (7 days)"
-    OPEN_INCIDENTS = "open_incidents", "Open incidents"
-
-
 @dataclass(frozen=True)
 class RunPage:
     """One page of the runs list, newest first, without counting the whole table."""
@@ -120,99 +110,57 @@ def _failure_rate(failed: int, finished: int) -> float | None:
     return failed / finished if finished else None
 
 
-@dataclass(frozen=True)
-class PipelineSummary:
-    """One row of the pipelines list: the pipeline, its latest runs (oldest first) and its recent health."""
-
-    pipeline: Pipeline
-    runs: list[PipelineRun]
-    failed: int
-    finished: int
-    open_incidents: int
-
-    @property
-    def failure_rate(self) -> float | None:
-        return _failure_rate(self.failed, self.finished)
-
-    @property
-    def last_run(self) -> PipelineRun | None:
-        return self.runs[-1] if self.runs else None
-
-
-@dataclass(frozen=True)
-class PipelineListPage:
-    page: Page
-    summaries: list[PipelineSummary]
-
-
 def pipeline_list(
-    *,
-    connection_id: int | None = None,
-    search: str = "",
-    sort: str = PipelineSort.NAME,
-    page: int | str = 1,
-    per_page: int = 50,
-    strip_size: int = 20,
-) -> PipelineListPage:
-    """A page of pipelines with, for each, its last `strip_size` runs, its failed and finished runs of the last
-    7 days and its open incidents, in four queries (count, page, week, strips) whatever the page size.
+    *, connection_id: int | None = None, search: str = "", by_failure_rate: bool = False, strip_size: int = 20
+) -> QuerySet[Pipeline]:
+    """Pipelines with their connection, by name, or worst 7-day failure rate first (pipelines without a finished run
+    in the window last), each annotated with `strip_since`: the start of its `strip_size`-th newest run (None: it
+    has fewer), which bounds its strip in `pipeline_run_strips`.
 
-    Every read of runs is bounded through the pipeline-and-start index: the week's counts by the 7-day window,
-    the strips by each pipeline's own `strip_size`-th newest start, which the page query looks up (so a weekly job
-    still shows 20 runs and a busy one costs 20 rows, not a week of them). Only the failure-rate sort reads the
-    week of every pipeline, once."""
-    since = timezone.now() - STATS_WINDOW
-    open_incidents = (
-        Incident.objects.filter(pipeline=OuterRef("pk"))
-        .exclude(status=Incident.Status.RESOLVED)
-        .order_by()
-        .values("pipeline")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    Every read of runs is bounded through the pipeline-and-start index: the strips by each pipeline's own
+    `strip_size`-th newest start, which this query looks up (so a weekly job still shows 20 runs and a busy one
+    costs 20 rows, not a week of them). Only the failure-rate order reads the week of every pipeline, once."""
     # Only the start is wanted, so no tie-break on id: the order is then exactly the index's.
     strip_since = (
         PipelineRun.objects.filter(pipeline=OuterRef("pk"))
         .order_by(F("started_at").desc(nulls_first=True))
         .values("started_at")[strip_size - 1 : strip_size]
     )
-    pipelines = Pipeline.objects.select_related("connection").annotate(
-        open_incidents=Coalesce(Subquery(open_incidents), 0), strip_since=Subquery(strip_since)
-    )
+    pipelines = Pipeline.objects.select_related("connection").annotate(strip_since=Subquery(strip_since))
     if connection_id is not None:
         pipelines = pipelines.filter(connection_id=connection_id)
     if search:
         pipelines = pipelines.filter(name__icontains=search)
-    if sort == PipelineSort.FAILURE_RATE:
+    if by_failure_rate:
+        since = timezone.now() - STATS_WINDOW
         week = _run_counts(PipelineRun.objects.filter(pipeline=OuterRef("pk"), started_at__gte=since))
         rate = week.annotate(rate=Cast("failed", FloatField()) / NullIf("finished", 0)).values("rate")
-        # Worst first; pipelines without a finished run in the window last.
-        pipelines = pipelines.annotate(failure_rate=Subquery(rate)).order_by(
+        return pipelines.annotate(failure_rate=Subquery(rate)).order_by(
             F("failure_rate").desc(nulls_last=True), "name", "id"
         )
-    elif sort == PipelineSort.OPEN_INCIDENTS:
-        pipelines = pipelines.order_by("-open_incidents", "name", "id")
-    else:
-        pipelines = pipelines.order_by("name", "connection__name", "id")
-    page_obj = Paginator(pipelines, per_page).get_page(page)
-    rows = list(page_obj.object_list)
-    ids = [p.pk for p in rows]
-    week_counts = {
-        row["pipeline"]: row
-        for row in _run_counts(PipelineRun.objects.filter(pipeline_id__in=ids, started_at__gte=since))
+    return pipelines.order_by("name", "connection__name", "id")
+
+
+@dataclass(frozen=True)
+class WeekCounts:
+    """A pipeline's failed and finished runs of the last 7 days."""
+
+    failed: int = 0
+    finished: int = 0
+
+    @property
+    def failure_rate(self) -> float | None:
+        return _failure_rate(self.failed, self.finished)
+
+
+def pipeline_week_counts(*, pipeline_ids: list[int]) -> dict[int, WeekCounts]:
+    """The failed and finished runs of the last 7 days of each of these pipelines (those without one left out),
+    in one query."""
+    since = timezone.now() - STATS_WINDOW
+    return {
+        row["pipeline"]: WeekCounts(failed=row["failed"], finished=row["finished"])
+        for row in _run_counts(PipelineRun.objects.filter(pipeline_id__in=pipeline_ids, started_at__gte=since))
     }
-    strips = _run_strips({p.pk: p.strip_since for p in rows}, size=strip_size)
-    summaries = [
-        PipelineSummary(
-            pipeline=p,
-            runs=strips.get(p.pk, []),
-            failed=week_counts.get(p.pk, {}).get("failed", 0),
-            finished=week_counts.get(p.pk, {}).get("finished", 0),
-            open_incidents=p.open_incidents,
-        )
-        for p in rows
-    ]
-    return PipelineListPage(page=page_obj, summaries=summaries)
 
 
 def _run_counts(runs: QuerySet[PipelineRun]) -> QuerySet:
@@ -228,9 +176,10 @@ def _run_counts(runs: QuerySet[PipelineRun]) -> QuerySet:
     )
 
 
-def _run_strips(boundaries: dict[int, datetime | None], *, size: int) -> dict[int, list[PipelineRun]]:
+def pipeline_run_strips(*, boundaries: dict[int, datetime | None], size: int) -> dict[int, list[PipelineRun]]:
     """The last `size` runs of each pipeline, oldest first, in one query: each pipeline's rows are bounded by its
-    `size`-th newest start (None: it has fewer runs), and a row number trims ties on that start."""
+    `size`-th newest start (`strip_since` of `pipeline_list`; None: it has fewer runs), and a row number trims ties
+    on that start."""
     if not boundaries:
         return {}
     bounded = Q()
@@ -248,7 +197,7 @@ def _run_strips(boundaries: dict[int, datetime | None], *, size: int) -> dict[in
     )
     strips: dict[int, list[PipelineRun]] = {}
     for run in runs:
-        strips.setdefault(run.pipeline_id, []).append(run)
+        strips.setdefault(run.serializable_value("pipeline"), []).append(run)  # the id, without a query
     return strips
 
 
@@ -274,7 +223,6 @@ class PipelineDetail:
     stats: RunStats
     runs: list[PipelineRun]
     trend: list[PipelineRun]
-    open_incidents: list[Incident]
 
     @property
     def strip(self) -> list[PipelineRun]:
@@ -291,11 +239,9 @@ def _percentile(ordered: list[int], fraction: float) -> int | None:
     return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
 
 
-def pipeline_detail(
-    *, pipeline: Pipeline, run_limit: int = 50, trend_limit: int = 50, incident_limit: int = 50
-) -> PipelineDetail:
-    """A pipeline's 7-day stats, its latest runs (newest first, with retry counts and the error's first line), the
-    durations of its latest finished runs (oldest first) and its open incidents, in four queries."""
+def pipeline_detail(*, pipeline: Pipeline, run_limit: int = 50, trend_limit: int = 50) -> PipelineDetail:
+    """A pipeline's 7-day stats, its latest runs (newest first, with the error's first line) and the durations of its
+    latest finished runs (oldest first), in three queries."""
     since = timezone.now() - STATS_WINDOW
     window = list(
         PipelineRun.objects.filter(pipeline=pipeline, started_at__gte=since)
@@ -310,14 +256,10 @@ def pipeline_detail(
         median_ms=_percentile(durations, 0.5),
         p95_ms=_percentile(durations, 0.95),
     )
-    retries = (
-        RetryAttempt.objects.filter(run=OuterRef("pk")).order_by().values("run").annotate(n=Count("pk")).values("n")
-    )
     newline = StrIndex("error_message", Value("\n"))
     runs = list(
         PipelineRun.objects.filter(pipeline=pipeline)
         .annotate(
-            retries=Coalesce(Subquery(retries), 0),
             error_headline=Case(
                 When(error_message__contains="\n", then=Substr("error_message", 1, newline - 1)),
                 default=F("error_message"),
@@ -332,9 +274,4 @@ def pipeline_detail(
         .only("id", "status", "started_at", "duration_ms")
         .order_by(*NEWEST_FIRST)[:trend_limit]
     )
-    open_incidents = list(
-        Incident.objects.filter(pipeline=pipeline)
-        .exclude(status=Incident.Status.RESOLVED)
-        .order_by("-last_seen_at", "-id")[:incident_limit]
-    )
-    return PipelineDetail(stats=stats, runs=runs, trend=trend[::-1], open_incidents=open_incidents)
+    return PipelineDetail(stats=stats, runs=runs, trend=trend[::-1])

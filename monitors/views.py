@@ -1,29 +1,21 @@
-"""Pages of pipelines and runs, and the failure webhooks from Databricks, Azure Monitor and ADF pipelines' own failure
+"""The runs page, and the failure webhooks from Databricks, Azure Monitor and ADF pipelines' own failure
 callbacks (authenticate, store raw, answer fast; a task does the rest)."""
 
 import time
-from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from monitors.charts import duration_trend, run_strip
+from aimsweb.htmx import partial_only
+from aimsweb.querystring import positive_int, query_string
 from monitors.models import Connection, PipelineRun, WebhookDelivery
-from monitors.selectors import (
-    PipelineSort,
-    connection_list,
-    pipeline_detail,
-    pipeline_get,
-    pipeline_list,
-    pipeline_run_page,
-    webhook_target_get,
-)
+from monitors.selectors import pipeline_get, pipeline_run_page, webhook_target_get
 from monitors.services import webhook_delivery_receive, webhook_signature_first_seen, webhook_signature_forget
 from monitors.webhooks import MAX_BODY_BYTES, NO_SECRET, SOURCE_KIND, request_authenticate
 
@@ -116,25 +108,6 @@ def azure_monitor_webhook(request: HttpRequest, connection_name: str) -> JsonRes
 PER_PAGE = 50
 
 
-def _partial_only(request: HttpRequest) -> bool:
-    """An htmx swap wants the partial; htmx restoring history after a cache miss wants the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _positive_int(value: str | None) -> int | None:
-    """A query parameter as an id or page number: a positive integer that fits a database column, else None."""
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number < 2**63 else None
-
-
-def _query(params: dict[str, object]) -> str:
-    """A query string of the filters that are set, for links that keep them."""
-    return urlencode({name: value for name, value in params.items() if value})
-
-
 @permission_required("monitors.view_pipelinerun", raise_exception=True)
 @vary_on_headers("HX-Request")
 def run_list_view(request: HttpRequest) -> HttpResponse:
@@ -143,68 +116,24 @@ def run_list_view(request: HttpRequest) -> HttpResponse:
     if status not in PipelineRun.Status.values:
         status = ""
     search = request.GET.get("q", "").strip()[:200]
-    pipeline_id = _positive_int(request.GET.get("pipeline"))
+    pipeline_id = positive_int(request.GET.get("pipeline"))
     pipeline = pipeline_get(pipeline_id=pipeline_id) if pipeline_id else None  # an unknown one filters nothing
     page = pipeline_run_page(
         status=status,
         search=search,
         pipeline_id=pipeline.pk if pipeline else None,
-        page=_positive_int(request.GET.get("page")) or 1,
+        page=positive_int(request.GET.get("page")) or 1,
         per_page=PER_PAGE,
     )
-    template = "monitors/run_list.html#rows" if _partial_only(request) else "monitors/run_list.html"
+    template = "monitors/run_list.html#rows" if partial_only(request) else "monitors/run_list.html"
     context = {
         "runs": page.runs,
         "page": page,
-        "filters": _query({"status": status, "q": search, "pipeline": pipeline.pk if pipeline else None}),
-        "filters_but_pipeline": _query({"status": status, "q": search}),
+        "filters": query_string({"status": status, "q": search, "pipeline": pipeline.pk if pipeline else None}),
+        "filters_but_pipeline": query_string({"status": status, "q": search}),
         "status": status,
         "search": search,
         "pipeline": pipeline,
         "statuses": PipelineRun.Status.choices,
     }
     return render(request, template, context)
-
-
-@permission_required("monitors.view_pipeline", raise_exception=True)
-@vary_on_headers("HX-Request")
-def pipeline_list_view(request: HttpRequest) -> HttpResponse:
-    """Every pipeline with its latest runs and recent health, filtered, searched and sorted, 50 a page; only the
-    results for an htmx request."""
-    connection_id = _positive_int(request.GET.get("connection"))
-    search = request.GET.get("q", "").strip()[:200]
-    sort = request.GET.get("sort", "")
-    if sort not in PipelineSort.values:
-        sort = PipelineSort.NAME
-    listing = pipeline_list(
-        connection_id=connection_id, search=search, sort=sort, page=request.GET.get("page", 1), per_page=PER_PAGE
-    )
-    template = "monitors/pipeline_list.html#results" if _partial_only(request) else "monitors/pipeline_list.html"
-    context = {
-        "listing": listing,
-        "rows": [(summary, run_strip(summary.runs, pipeline_id=summary.pipeline.pk)) for summary in listing.summaries],
-        "page": listing.page,
-        "filters": _query({"connection": connection_id, "q": search, "sort": sort}),
-        "connections": connection_list(),
-        "connection_id": connection_id,
-        "search": search,
-        "sort": sort,
-        "sorts": PipelineSort.choices,
-    }
-    return render(request, template, context)
-
-
-@permission_required("monitors.view_pipeline", raise_exception=True)
-def pipeline_detail_view(request: HttpRequest, pipeline_id: int) -> HttpResponse:
-    """One pipeline: who owns it, its week in numbers, its latest runs and durations, and its open incidents."""
-    pipeline = pipeline_get(pipeline_id=pipeline_id)
-    if pipeline is None:
-        raise Http404("No such pipeline.")
-    detail = pipeline_detail(pipeline=pipeline)
-    context = {
-        "pipeline": pipeline,
-        "detail": detail,
-        "strip": run_strip(detail.strip, pipeline_id=pipeline.pk),
-        "trend": duration_trend(detail.trend),
-    }
-    return render(request, "monitors/pipeline_detail.html", context)

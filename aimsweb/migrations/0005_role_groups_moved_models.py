@@ -1,5 +1,5 @@
 """Give the role groups their permissions on the models that moved: retry policies (remediation) and maintenance
-windows (monitors)."""
+windows (monitors), and on occurrences."""
 
 from django.db import migrations
 
@@ -13,7 +13,7 @@ def resync_role_groups(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("aimsweb", "0004_role_groups_notifications"),
-        ("incidents", "0010_retry_attempt_advice"),
+        ("incidents", "0012_occurrences_of_counted_runs"),
         ("monitors", "0013_maintenance_window_table"),
         ("remediation", "0002_tables_and_advice"),
     ]

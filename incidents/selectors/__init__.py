@@ -1,24 +1,24 @@
-"""Reads of the incidents app, by page; each fetches its relations up front so pages run a fixed number of queries."""
+"""Reads of the incidents app: querysets and numbers, each fetching its relations up front so pages run a fixed
+number of queries. Pages (incidents.pages) turn them into template context."""
 
-from incidents.selectors.dashboard import dashboard_context, dashboard_window
 from incidents.selectors.incidents import (
     incident_assignee_choices,
     incident_detail,
     incident_get,
     incident_list,
-    incident_list_page,
+    incident_list_rows,
+    incident_open_counts,
     incident_run_get,
     llm_usage_by_day,
 )
 
 __all__ = [
-    "dashboard_context",
-    "dashboard_window",
     "incident_assignee_choices",
     "incident_detail",
     "incident_get",
     "incident_list",
-    "incident_list_page",
+    "incident_list_rows",
+    "incident_open_counts",
     "incident_run_get",
     "llm_usage_by_day",
 ]

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from incidents.selectors import dashboard_context
+from incidents.pages.dashboard import dashboard_page
 
 TEMPLATE = "incidents/dashboard.html"
 
@@ -12,5 +12,5 @@ TEMPLATE = "incidents/dashboard.html"
 @permission_required("incidents.view_incident", raise_exception=True)
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     """The dashboard for ?window=24h (default) or 7d: the whole page, or only its live part for an htmx request."""
-    context = dashboard_context(window=request.GET.get("window", ""))
+    context = dashboard_page(window=request.GET.get("window", ""))
     return render(request, f"{TEMPLATE}#live" if request.htmx else TEMPLATE, context)

@@ -2,7 +2,6 @@
 htmx request with the page's main partial, a plain form post with a redirect (303); bad input gets a 400 page
 that names the field."""
 
-import secrets
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -16,19 +15,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from incidents.forms import (
-    AssignForm,
-    CommentForm,
-    IncidentBulkForm,
-    ResolveForm,
-    RetryForm,
-    SilenceForm,
-    TicketForm,
-    form_errors_add,
-    form_problems,
-)
+from incidents.forms import IncidentBulkForm, RetryForm, form_errors_add, form_problems
 from incidents.models import Incident
-from incidents.selectors import incident_detail, incident_get, incident_list_page, incident_run_get
+from incidents.pages.incident_detail import ACTION_FORMS, action_form_auto_id, incident_detail_page
+from incidents.pages.incident_list import incident_list_page
+from incidents.selectors import incident_get, incident_run_get
 from incidents.services import (
     Actor,
     incident_acknowledge,
@@ -44,19 +35,6 @@ from incidents.services import (
 )
 
 DETAIL = "incidents/incident_detail.html"
-# The context name of each action's form on the page; an action that failed is shown with its bound form.
-ACTION_FORMS = {
-    "resolve_form": ResolveForm,
-    "assign_form": AssignForm,
-    "comment_form": CommentForm,
-    "silence_form": SilenceForm,
-    "ticket_form": TicketForm,
-}
-
-
-def _auto_id(form_name: str) -> str:
-    """Field ids per form, so the page's several forms never share an id."""
-    return f"{form_name.removesuffix('_form')}-%s"
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -150,30 +128,12 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     """The incident page (only its main partial for htmx), with the failed action's errors when there are."""
-    context = {**detail_context(incident, bound=bound), "failed_action": action, "problems": problems or []}
+    context = {**incident_detail_page(incident, bound=bound), "failed_action": action, "problems": problems or []}
     response = render(request, f"{DETAIL}#main" if request.htmx else DETAIL, context, status=status)
     if request.htmx and problems:
         # Bring the error banner into view (aims.js lets htmx swap this 400 in, see data-swap-bad-request).
         response["HX-Reswap"] = "outerHTML show:#incident-problems:top"
     return response
-
-
-def detail_context(incident: Incident, *, bound: dict[str, forms.Form] | None = None) -> dict:
-    """What the incident page shows, with empty action forms (or the bound ones of a failed action); also what its
-    websocket consumer re-renders the live parts from."""
-    context = {
-        "incident": incident,
-        "detail": incident_detail(incident=incident),
-        "retry_token": secrets.token_urlsafe(24),
-    }
-    bound = bound or {}
-    for name, form_class in ACTION_FORMS.items():
-        if name in bound:
-            context[name] = bound[name]
-        else:
-            initial = {"assignee": incident.assignee_id} if name == "assign_form" else None
-            context[name] = form_class(auto_id=_auto_id(name), initial=initial)
-    return context
 
 
 def _act(
@@ -188,7 +148,7 @@ def _act(
     """Validate the posted form (if the action has one), call the service, and answer."""
     incident = _incident_or_404(incident_id)
     form_class = form_class or ACTION_FORMS.get(form_name)
-    form = form_class(request.POST, auto_id=_auto_id(form_name or "action")) if form_class else None
+    form = form_class(request.POST, auto_id=action_form_auto_id(form_name or "action")) if form_class else None
     bound = {form_name: form} if form_name else {}
     if form is not None and not form.is_valid():
         return _page(request, incident, action=action, problems=form_problems(form), bound=bound, status=400)

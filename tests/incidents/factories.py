@@ -5,7 +5,7 @@ from itertools import count
 from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory, Severity
-from incidents.models import FailureAnalysis, Incident, IncidentEvent
+from incidents.models import FailureAnalysis, Incident, IncidentEvent, Occurrence
 from monitors.models import PipelineRun
 from tests.monitors.factories import make_run
 
@@ -42,5 +42,22 @@ def make_incident(run: PipelineRun | None = None, **fields) -> Incident:
         "last_seen_at": now,
     }
     incident = Incident.objects.create(**{**defaults, **fields})
+    incident.latest_occurrence = Occurrence.objects.create(
+        source=Occurrence.Source.PIPELINE_RUN,
+        dedup_key=f"pipeline_run:{run.pk}:{incident.pk}",
+        fingerprint=incident.fingerprint,
+        title=incident.title,
+        severity=incident.severity,
+        category=incident.category,
+        connection=run.connection,
+        pipeline=run.pipeline,
+        subject=f"pipeline_run:{run.pk}",
+        subject_label=f"run {run.external_run_id}",
+        run=run,
+        evidence={"external_run_id": run.external_run_id, "error": run.error_message, "failed_step": run.failed_step},
+        detected_at=run.started_at or now,
+        incident=incident,
+    )
+    incident.save(update_fields=["latest_occurrence"])
     IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.OPENED, message="nightly failure")
     return incident

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory, Severity
 from incidents.models import FailureAnalysis, Incident, IncidentEvent
-from incidents.selectors import dashboard_context
+from incidents.pages.dashboard import dashboard_page
 from monitors.models import Pipeline, PipelineRun
 from tests.incidents.factories import make_analysis, make_incident
 from tests.monitors.factories import make_connection, make_pipeline, make_run
@@ -52,7 +52,7 @@ def analysed(at: datetime, **fields) -> FailureAnalysis:
 
 
 def kpis(window: str = "24h", now: datetime = NOW) -> dict:
-    return {kpi.key: kpi for kpi in dashboard_context(window=window, now=now)["kpis"]}
+    return {kpi.key: kpi for kpi in dashboard_page(window=window, now=now)["kpis"]}
 
 
 def chart_counts(context: dict) -> dict[str, dict[str, int]]:
@@ -82,7 +82,7 @@ def test_dashboard_open_matrix_counts_by_severity_and_age():
     opened(timedelta(hours=24), severity=Severity.LOW)  # exactly a day old: the > 24 h column
     opened(timedelta(minutes=5), severity=Severity.CRITICAL, status=Incident.Status.RESOLVED)
 
-    matrix = dashboard_context(window="24h", now=NOW)["open_matrix"]
+    matrix = dashboard_page(window="24h", now=NOW)["open_matrix"]
 
     assert matrix.ages == ("< 1 h", "1–4 h", "4–24 h", "> 24 h")
     assert {row.severity: row.counts for row in matrix.rows} == {
@@ -96,7 +96,7 @@ def test_dashboard_open_matrix_counts_by_severity_and_age():
 
 @pytest.mark.django_db
 def test_dashboard_open_matrix_info_row_only_when_info_open():
-    assert [row.severity for row in dashboard_context(window="24h", now=NOW)["open_matrix"].rows] == [
+    assert [row.severity for row in dashboard_page(window="24h", now=NOW)["open_matrix"].rows] == [
         "critical",
         "high",
         "medium",
@@ -104,7 +104,7 @@ def test_dashboard_open_matrix_info_row_only_when_info_open():
     ]
     opened(timedelta(minutes=3), severity=Severity.INFO)
 
-    rows = dashboard_context(window="24h", now=NOW)["open_matrix"].rows
+    rows = dashboard_page(window="24h", now=NOW)["open_matrix"].rows
 
     assert rows[-1].severity == "info" and rows[-1].counts == (1, 0, 0, 0)
 
@@ -128,7 +128,7 @@ def test_dashboard_recent_open_ten_newest_open_with_pipeline():
     newest = [opened(timedelta(minutes=minutes)) for minutes in range(1, 12)]
     opened(timedelta(seconds=30), status=Incident.Status.RESOLVED)
 
-    recent = dashboard_context(window="24h", now=NOW)["recent_open"]
+    recent = dashboard_page(window="24h", now=NOW)["recent_open"]
 
     assert [row.incident.pk for row in recent] == [incident.pk for incident in newest[:10]]
     assert recent[0].incident.pipeline.name == newest[0].pipeline.name
@@ -277,8 +277,8 @@ def test_dashboard_window_7d_widens_kpis_and_charts_per_day():
     failed(pipeline, NOW - timedelta(days=3), ErrorCategory.CODE)
     failed(pipeline, NOW - timedelta(days=8))  # previous 7 days
 
-    day = dashboard_context(window="24h", now=NOW)
-    week = dashboard_context(window="7d", now=NOW)
+    day = dashboard_page(window="24h", now=NOW)
+    week = dashboard_page(window="7d", now=NOW)
 
     assert kpis("24h")["failures"].value == 1 and kpis("7d")["failures"].value == 2
     assert kpis("7d")["failures"].previous == 1
@@ -305,7 +305,7 @@ def test_dashboard_window_7d_buckets_are_local_days_across_daylight_saving(setti
     failed(pipeline, datetime(2025, 3, 10, 3, 59, tzinfo=UTC), ErrorCategory.CODE)  # Sunday 23:59 EDT
     failed(pipeline, datetime(2025, 3, 10, 4, 1, tzinfo=UTC), ErrorCategory.CODE)  # Monday 00:01 EDT
 
-    context = dashboard_context(window="7d", now=NOW)  # Monday 08:30 EDT
+    context = dashboard_page(window="7d", now=NOW)  # Monday 08:30 EDT
 
     assert context["failures_chart"].columns[-1].label == "Mon 10"
     assert chart_counts(context) == {"Sat 8": {"code": 1}, "Sun 9": {"code": 2}, "Mon 10": {"code": 1}}
@@ -316,7 +316,7 @@ def test_dashboard_window_7d_buckets_are_local_days_across_daylight_saving(setti
 def test_dashboard_window_unknown_falls_back_to_24h(bogus):
     failed(make_pipeline(), NOW - timedelta(days=2))
 
-    context = dashboard_context(window=bogus, now=NOW)
+    context = dashboard_page(window=bogus, now=NOW)
 
     assert context["window"] == "24h" and len(context["failures_chart"].columns) == 24
     assert {kpi.key: kpi.value for kpi in context["kpis"]}["failures"] == 0
@@ -355,7 +355,7 @@ def test_dashboard_failures_chart_counts_per_hour_and_class():
     failed(pipeline, NOW - timedelta(hours=23, minutes=50), ErrorCategory.PERMISSION)  # 12:40: before the first bar
     make_run(pipeline, status=PipelineRun.Status.SUCCEEDED, started_at=NOW.replace(hour=12, minute=10))
 
-    context = dashboard_context(window="24h", now=NOW)
+    context = dashboard_page(window="24h", now=NOW)
 
     chart = context["failures_chart"]
     assert len(chart.columns) == 24
@@ -376,7 +376,7 @@ def test_dashboard_failures_chart_stacks_segments_within_plot():
         failed(pipeline, NOW - timedelta(minutes=5), category)
     failed(pipeline, NOW - timedelta(hours=2), ErrorCategory.CODE)
 
-    chart = dashboard_context(window="24h", now=NOW)["failures_chart"]
+    chart = dashboard_page(window="24h", now=NOW)["failures_chart"]
 
     tallest = chart.columns[-1]
     assert [(s.series.key, s.value) for s in tallest.segments] == [("transient", 2), ("code", 1)]
@@ -399,7 +399,7 @@ def test_dashboard_top_pipelines_ordered_by_failures_then_name_and_capped_at_ten
     failed(make_pipeline(connection_, name="old"), NOW - timedelta(hours=30))
     failed(make_pipeline(connection_, name="old"[::-1]), NOW - timedelta(hours=30))
 
-    bars = dashboard_context(window="24h", now=NOW)["top_pipelines_chart"].bars
+    bars = dashboard_page(window="24h", now=NOW)["top_pipelines_chart"].bars
 
     assert [(bar.label, bar.value) for bar in bars[:4]] == [("bravo", 5), ("alpha", 3), ("charlie", 3), ("zulu-0", 1)]
     assert len(bars) == 10
@@ -463,7 +463,7 @@ def _top_level_tags(html: str) -> dict[str, str]:
 @pytest.mark.django_db
 def test_dashboard_live_partial_with_oob_marks_every_block():
     failed(make_pipeline(), NOW - timedelta(minutes=3))
-    context = dashboard_context(window="24h", now=NOW)
+    context = dashboard_page(window="24h", now=NOW)
 
     live = render_to_string("incidents/dashboard.html#live", {**context, "oob": True})
     page_part = render_to_string("incidents/dashboard.html#live", context)
@@ -546,13 +546,13 @@ def _fill(scale: int, now: datetime) -> None:
 def test_dashboard_context_query_count_constant(window):
     now = timezone.now()
     _fill(1, now)
-    small = query_count(lambda: dashboard_context(window=window, now=now))
+    small = query_count(lambda: dashboard_page(window=window, now=now))
     _fill(15, now)
 
-    large = query_count(lambda: dashboard_context(window=window, now=now))
+    large = query_count(lambda: dashboard_page(window=window, now=now))
 
     assert large == small == 10
-    assert len(dashboard_context(window=window, now=now)["recent_open"]) == 10
+    assert len(dashboard_page(window=window, now=now)["recent_open"]) == 10
 
 
 @pytest.mark.django_db

@@ -203,7 +203,7 @@ def test_admin_connection_simulator_over_http_accepted(admin_client_):
 REGISTERED = sorted(
     (model._meta.app_label, model._meta.model_name)
     for model in django_admin.site._registry
-    if model._meta.app_label in {"monitors", "incidents", "contracts"}
+    if model._meta.app_label in {"monitors", "remediation", "incidents", "contracts"}
 )
 
 
@@ -212,7 +212,7 @@ def test_admin_registers_every_domain_model():
 
     domain = {
         (m._meta.app_label, m._meta.model_name)
-        for label in ("monitors", "incidents", "contracts")
+        for label in ("monitors", "remediation", "incidents", "contracts")
         for m in apps.get_app_config(label).get_models()
     }
     assert domain == set(REGISTERED)
