@@ -15,7 +15,7 @@ from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 from azure.mgmt.datafactory import DataFactoryManagementClient
 from azure.mgmt.datafactory.models import RunFilterParameters, RunQueryFilter
 
-from aimsweb.outbound import OutboundPolicy, OutboundRefused, guarded_session
+from aimsweb.outbound import OutboundPolicy, OutboundRefused, check_url, guarded_session
 from monitors.clients.adf_errors import WRAPPER_ACTIVITY_TYPES, activity_failure
 from monitors.clients.base import (
     ConnectionCheck,
@@ -60,10 +60,16 @@ class _StaticTokenCredential:
         return AccessToken(self._token, int(time.time()) + 3600)
 
 
-class _PlainHttpAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
-    """azure-core refuses bearer tokens over http; a simulator connection on 127.0.0.1 is the one exception."""
+class _SimulatorAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
+    """azure-core refuses bearer tokens over plain http; a simulator connection may use it, and only where the
+    outbound rules let a simulator go (this machine): each request's URL is checked before the token is added."""
+
+    def __init__(self, credential: TokenCredential, *scopes: str, policy: OutboundPolicy) -> None:
+        super().__init__(credential, *scopes)
+        self._policy = policy
 
     def on_request(self, request: PipelineRequest) -> None:
+        check_url(request.http_request.url, self._policy)
         request.context.options["enforce_https"] = False
         super().on_request(request)
 
@@ -99,10 +105,10 @@ class AdfClient(SourceClient):
         # Every ARM request connects only to an address the outbound rules allow, the one they checked.
         policy = OutboundPolicy.for_connection(is_simulator=connection.is_simulator)
         credential: TokenCredential
-        auth: _PlainHttpAuthenticationPolicy | None = None
+        auth: _SimulatorAuthenticationPolicy | None = None
         if connection.is_simulator:
             credential = _StaticTokenCredential(connection.get_secret() or "simulator")
-            auth = _PlainHttpAuthenticationPolicy(credential, ARM_SCOPE)
+            auth = _SimulatorAuthenticationPolicy(credential, ARM_SCOPE, policy=policy)
         else:
             try:
                 credential = ClientSecretCredential(
