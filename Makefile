@@ -46,9 +46,12 @@ test: install lint browser-deps
 bench: install
 	scripts/with-postgres $(BIN)/python -m bench.run $(BENCH)
 
+# Style, then the layer contract (.importlinter: no app imports a layer above it), then types (pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -20,7 +20,7 @@ User = get_user_model()
 ROLE_CHOICES = [("", "No role (signs in to no page)"), *((role.value, role.value) for role in Role)]
 
 
-class SuperuserWritesMixin:
+class SuperuserWritesMixin(admin.ModelAdmin):
     """Anyone with the view permission may look; only a superuser adds, changes, deletes or runs actions."""
 
     def has_add_permission(self, request, *args) -> bool:
@@ -36,7 +36,7 @@ class SuperuserWritesMixin:
         return super().get_actions(request) if request.user.is_superuser else {}
 
 
-class RoleFormMixin(forms.Form):
+class RoleFormMixin(forms.ModelForm):
     """One role instead of groups and permissions; fields named in `locked_fields` are shown but not taken from the
     POST (an Admin's own role and active flag)."""
 
@@ -82,7 +82,9 @@ class AimsUserAdmin(UserAdmin):
             return super().get_fieldsets(request, obj)
         return self.role_fieldsets if obj else self.role_add_fieldsets
 
-    def get_form(self, request, obj=None, **kwargs):
+    # Django's UserAdmin.get_form drops ModelAdmin's `change` parameter (it travels in kwargs); django-stubs ignores
+    # the override there too.
+    def get_form(self, request, obj=None, **kwargs):  # type: ignore[override]
         if not request.user.is_superuser:
             kwargs["form"] = RoleUserChangeForm if obj else RoleUserCreationForm
         form = super().get_form(request, obj, **kwargs)
@@ -134,7 +136,8 @@ class ScheduleForm(forms.ModelForm):
         )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         problems = schedule_problems(
             func=cleaned.get("func", ""),
             hook=None,

@@ -32,8 +32,10 @@ def connections_forget_after_fork() -> None:
         from django.db.backends.postgresql.base import DatabaseWrapper
     except ImportError:  # psycopg not installed: no pools either
         return
-    _inherited.extend(DatabaseWrapper._connection_pools.values())
-    DatabaseWrapper._connection_pools.clear()
+    # Django's registry of pools (5.1+, private) is missing from django-stubs.
+    pools = DatabaseWrapper._connection_pools  # type: ignore[attr-defined]
+    _inherited.extend(pools.values())
+    pools.clear()
 
 
 _registered = False

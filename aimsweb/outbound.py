@@ -1,5 +1,6 @@
 """Where AIMS may send a request: one URL rule, one address rule, and a requests transport that connects only to
-an address it has just checked.
+an address it has just checked. The transport rule lives here alone: https to public addresses, and plain http only
+to this machine, for a simulator (a connection marked simulator, or a channel posting to the simulator's inbox).
 
 The URL is judged by the parsers that send it (urllib3's and requests'), not by urlsplit, so a URL cannot mean one
 host to the check and another to the connection. The address is judged at connection time, after the one DNS
@@ -42,11 +43,14 @@ METADATA_ADDRESSES = frozenset(
     for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
 )
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+# Where a connection marked simulator may point: this machine, spelled plainly.
+SIMULATOR_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")  # what a browser or libc would read as part of an IPv4 address
 DEFAULT_PORTS = {"http": 80, "https": 443}
+PLAIN_HTTP_REFUSED = "plain http is allowed only to the local simulator: a real endpoint must use https"
 
 
 class OutboundRefused(ValueError):
@@ -55,13 +59,14 @@ class OutboundRefused(ValueError):
 
 @dataclass(frozen=True)
 class OutboundPolicy:
-    """Which loopback destinations one kind of target may reach (everything else must be a public address).
+    """What one kind of target may reach: a public https address, or the local simulator.
 
-    `any_loopback` is for a connection marked simulator; `loopback_origins` ("http://127.0.0.1:8765") for
+    `simulator` is for a connection marked simulator: its host is this machine (SIMULATOR_HOSTS, every address it
+    resolves to loopback), over http or https, and nothing else. `loopback_origins` ("http://127.0.0.1:8765") is for
     notification channels, so a channel can reach the local simulator's inbox but not PostgreSQL or Redis.
     """
 
-    any_loopback: bool = False
+    simulator: bool = False
     loopback_origins: frozenset[tuple[str, str, int]] = field(default_factory=frozenset)
 
     @classmethod
@@ -72,10 +77,10 @@ class OutboundPolicy:
 
     @classmethod
     def for_connection(cls, *, is_simulator: bool) -> "OutboundPolicy":
-        return cls(any_loopback=is_simulator)
+        return cls(simulator=is_simulator)
 
     def allows_loopback(self, scheme: str, host: str, port: int) -> bool:
-        return self.any_loopback or (scheme, host, port) in self.loopback_origins
+        return self.simulator or (scheme, host, port) in self.loopback_origins
 
 
 def _origin_key(origin: str) -> tuple[str, str, int]:
@@ -93,14 +98,16 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.host}" + (f":{parts.port}" if parts.port else "")
 
 
-def address_problem(address: IPAddress, *, loopback_allowed: bool = False) -> str:
+def address_problem(address: IPAddress, *, loopback_allowed: bool = False, loopback_only: bool = False) -> str:
     """Why a connection to `address` is refused ("" when it may go ahead): only public unicast addresses, and
-    loopback when allowed. IPv6 forms that carry an IPv4 address (mapped, compatible, 6to4, NAT64) are judged by
-    the IPv4 address they reach."""
+    loopback when allowed; only loopback for a simulator (`loopback_only`). IPv6 forms that carry an IPv4 address
+    (mapped, compatible, 6to4, NAT64) are judged by the IPv4 address they reach."""
     if address in METADATA_ADDRESSES:
         return f"{address} is a cloud metadata address"
-    if loopback_allowed and address.is_loopback:
+    if (loopback_allowed or loopback_only) and address.is_loopback:
         return ""
+    if loopback_only:
+        return f"{address} is not this machine, where a simulator runs"
     target = _embedded_ipv4(address) or address
     if target in METADATA_ADDRESSES:
         return f"{address} reaches the cloud metadata address {target}"
@@ -143,7 +150,9 @@ def url_problem(url: str, policy: OutboundPolicy) -> str:
     user:password@, backslashes, whitespace and control characters, any host whose spelling is not canonical
     (percent-encoding, IPv4 in decimal, octal or hex, a trailing dot, non-ASCII), cloud metadata names and literal
     addresses that the address rule refuses; plain http only to a loopback origin the policy allows. Names are
-    resolved and checked when the request is sent (see `guarded_session`)."""
+    resolved and checked when the request is sent (see `guarded_session`). The one answer to "may this URL be used
+    for this kind of target": connections and channels ask it, and so does each request of a simulator connection
+    that carries its token over plain http (monitors.clients.adf)."""
     if not url:
         return "the URL is empty"
     if any(char <= " " or char == "\x7f" for char in url):
@@ -175,9 +184,11 @@ def url_problem(url: str, policy: OutboundPolicy) -> str:
         return "the URL is ambiguous: its parsers disagree on the host"
     port = parsed.port or DEFAULT_PORTS[scheme]
     bare = host.strip("[]")
+    if policy.simulator and bare not in SIMULATOR_HOSTS:
+        return "a simulator connection must point at 127.0.0.1 or localhost"
     loopback_ok = policy.allows_loopback(scheme, bare, port)
     if scheme == "http" and not loopback_ok:
-        return "plain http is allowed only to the local simulator; use https"
+        return PLAIN_HTTP_REFUSED
     problem = _host_spelling_problem(host, bare)
     if problem:
         return problem
@@ -191,7 +202,7 @@ def url_problem(url: str, policy: OutboundPolicy) -> str:
     elif (bare in LOOPBACK_NAMES or bare.endswith(".localhost")) and not loopback_ok:
         return f"{bare} is this machine (loopback)"
     if scheme == "http" and not (bare in LOOPBACK_NAMES or (address and address.is_loopback)):
-        return "plain http is allowed only to the local simulator; use https"
+        return PLAIN_HTTP_REFUSED
     return ""
 
 
@@ -232,9 +243,11 @@ def resolve_checked(host: str, port: int, *, scheme: str, policy: OutboundPolicy
     results = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
     loopback_ok = policy.allows_loopback(scheme, bare, port)
     for family, _, _, _, sockaddr in results:
-        if family not in (socket.AF_INET, socket.AF_INET6):
+        host_address = sockaddr[0]
+        if family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(host_address, str):
             raise OutboundRefused(f"refused: {bare} resolves to a non-IP address")
-        problem = address_problem(ipaddress.ip_address(sockaddr[0].split("%")[0]), loopback_allowed=loopback_ok)
+        address = ipaddress.ip_address(host_address.split("%")[0])
+        problem = address_problem(address, loopback_allowed=loopback_ok, loopback_only=policy.simulator)
         if problem:
             raise OutboundRefused(f"refused: {scheme}://{bare}:{port}: {problem}")
     return results

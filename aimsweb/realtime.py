@@ -13,7 +13,8 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -64,7 +65,7 @@ class _SenderLoop:
     _pid: int | None = None
 
     @classmethod
-    def run(cls, send: Callable[[], Awaitable[None]]) -> None:
+    def run(cls, send: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `send()` on the loop and wait for it; its error, if any, is raised here."""
         future = asyncio.run_coroutine_threadsafe(send(), cls._running())
         future.result(timeout=SEND_TIMEOUT_SECONDS)
@@ -84,7 +85,8 @@ def broadcast_after_commit(*, group: str, event: str, ids: Iterable[int]) -> Non
     if connection.in_atomic_block:
         # Join the batch already waiting at this savepoint level: it commits or rolls back exactly as ours would.
         level = set(connection.savepoint_ids)
-        for savepoints, hook, _robust in connection.run_on_commit:
+        # Django keeps (savepoints, callback, robust) here; django-stubs still declares the pair it kept before 5.0.
+        for savepoints, hook, _robust in connection.run_on_commit:  # type: ignore[misc]
             if isinstance(hook, _Batch) and savepoints == level:
                 hook.add(group, event, ids)
                 return

@@ -133,9 +133,14 @@ def schedule_kwargs_parse(text: str) -> dict[str, Any]:
         value = ast.literal_eval(text)
     except (SyntaxError, ValueError):
         call = ast.parse(f"f({text})", mode="eval").body  # SyntaxError for text that is neither form
-        if not isinstance(call, ast.Call) or call.args or any(keyword.arg is None for keyword in call.keywords):
+        if not isinstance(call, ast.Call) or call.args:
             raise ValueError("not keyword arguments") from None
-        return {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+        values: dict[str, Any] = {}
+        for keyword in call.keywords:
+            if keyword.arg is None:  # **mapping
+                raise ValueError("not keyword arguments") from None
+            values[keyword.arg] = ast.literal_eval(keyword.value)
+        return values
     if not isinstance(value, dict):
         raise ValueError("not a dict")
     return value

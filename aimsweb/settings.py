@@ -10,6 +10,7 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -241,6 +242,7 @@ else:
 # Embedded default: the Redis that `make run` starts on a socket under var/run. "memory://" selects the in-process
 # layer (tests, or a single process that never pushes from workers).
 CHANNEL_LAYER_URL = env.str("CHANNEL_LAYER_URL", default=REDIS_URL or f"unix://{VAR_DIR / 'run' / 'redis.sock'}")
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if CHANNEL_LAYER_URL == "memory://":
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 else:

@@ -68,8 +68,9 @@ class LimitedRequest(WebRequest):
         super().connectionLost(reason)
 
     def deadline_cancel(self) -> None:
-        if self.deadline.active():
-            self.deadline.cancel()
+        # Twisted declares IDelayedCall's methods zope-style, without `self`, which mypy reads as unbound functions.
+        if self.deadline.active():  # type: ignore[misc]
+            self.deadline.cancel()  # type: ignore[misc]
 
     def refuse(self, status: HTTPStatus, message: str) -> None:
         """Answer with a JSON error naming the problem and close: the rest of the body is never read. Written to

@@ -7,7 +7,6 @@ import importlib.util
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +18,6 @@ from aimsweb.models import TimeStampedModel
 from aimsweb.outbound import OutboundPolicy, host_problem, url_problem
 
 ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # A connection's secret may be read only from variables kept for connections, so an Admin cannot have AIMS send one
 # of its own secrets (SECRET_KEY, DATABASE_URL, ...) to a host of their choosing.
 CONNECTION_SECRET_PREFIX = "AIMS_CONN_"
@@ -159,12 +157,8 @@ class Connection(TimeStampedModel):
         return decrypt_secret(self.webhook_secret_encrypted) if self.webhook_secret_encrypted else ""
 
     def endpoint_problem(self) -> str:
-        """Why the host may not be called ("" when it may): the outbound URL and address rules, and a simulator
-        only on this machine. Names are resolved and checked again when a request is sent."""
-        if self.is_simulator and urlsplit(self.host).hostname not in LOOPBACK_HOSTS:
-            return "A simulator connection must point at 127.0.0.1 or localhost."
-        if not self.is_simulator and not self.host.lower().startswith("https://"):
-            return "A real endpoint must use https."
+        """Why the host may not be called ("" when it may), by the outbound rules: https to a public address, or a
+        simulator only on this machine. Names are resolved and checked again when a request is sent."""
         problem = url_problem(self.host, OutboundPolicy.for_connection(is_simulator=self.is_simulator))
         return f"This endpoint is refused: {problem}." if problem else ""
 

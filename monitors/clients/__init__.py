@@ -3,6 +3,7 @@ so tests and the simulator plug in the way Django picks a session engine."""
 
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -11,6 +12,14 @@ from monitors.clients.base import SourceClient, SourceError
 from monitors.models import Connection
 
 __all__ = ["SourceClient", "SourceError", "client_for"]
+
+if TYPE_CHECKING:
+    # For mypy: each platform's client implements the whole protocol (an abstract class is refused here).
+    from monitors.clients.adf import AdfClient
+    from monitors.clients.databricks import DatabricksClient
+
+    _adf: type[SourceClient] = AdfClient
+    _databricks: type[SourceClient] = DatabricksClient
 
 
 # Building an SDK client (configuration, credential, HTTP pipeline) costs more than the call it makes, and a worker
@@ -34,7 +43,7 @@ CLIENT_FIELDS = (
 )
 
 
-def _client_key(connection: Connection) -> tuple:
+def _client_key(connection: Connection) -> tuple[Any, ...]:
     return (
         connection.pk,
         connection.updated_at,
@@ -52,12 +61,12 @@ def client_for(connection: Connection) -> SourceClient:
         problem = connection.endpoint_problem()
         if problem:
             raise SourceError(f"connection {connection.name}: {problem}", reason=problem)
-    kept: OrderedDict = getattr(_clients, "kept", None) or OrderedDict()
+    kept: OrderedDict[tuple[Any, ...], SourceClient] = getattr(_clients, "kept", None) or OrderedDict()
     _clients.kept = kept
     key = _client_key(connection)
     client = kept.get(key)
     if client is None:
-        client_class = import_string(settings.MONITOR_CLIENTS[connection.kind])
+        client_class: type[SourceClient] = import_string(settings.MONITOR_CLIENTS[connection.kind])
         client = kept[key] = client_class(connection, timeout=settings.SOURCE_TIMEOUT_SECONDS)
         while len(kept) > _CLIENTS_KEPT:
             kept.popitem(last=False)

@@ -2,18 +2,20 @@
 
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from azure.core.credentials import AccessToken
+from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import ClientSecretCredential
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 from azure.mgmt.datafactory import DataFactoryManagementClient
 from azure.mgmt.datafactory.models import RunFilterParameters, RunQueryFilter
 
-from aimsweb.outbound import OutboundPolicy, OutboundRefused, guarded_session
+from aimsweb.outbound import OutboundPolicy, OutboundRefused, check_url, guarded_session
 from monitors.clients.adf_errors import WRAPPER_ACTIVITY_TYPES, activity_failure
 from monitors.clients.base import (
     ConnectionCheck,
@@ -23,6 +25,7 @@ from monitors.clients.base import (
     RerunState,
     RunPage,
     RunRecord,
+    SourceClient,
     SourceError,
     retry_after_seconds,
 )
@@ -32,6 +35,7 @@ DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 ADF_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})?$")
 ARM_SCOPE = "https://management.azure.com/.default"
 RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
+T = TypeVar("T")
 STATUS = {
     "Queued": PipelineRun.Status.QUEUED,
     "InProgress": PipelineRun.Status.RUNNING,
@@ -56,10 +60,16 @@ class _StaticTokenCredential:
         return AccessToken(self._token, int(time.time()) + 3600)
 
 
-class _PlainHttpAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
-    """azure-core refuses bearer tokens over http; a simulator connection on 127.0.0.1 is the one exception."""
+class _SimulatorAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
+    """azure-core refuses bearer tokens over plain http; a simulator connection may use it, and only where the
+    outbound rules let a simulator go (this machine): each request's URL is checked before the token is added."""
 
-    def on_request(self, request) -> None:
+    def __init__(self, credential: TokenCredential, *scopes: str, policy: OutboundPolicy) -> None:
+        super().__init__(credential, *scopes)
+        self._policy = policy
+
+    def on_request(self, request: PipelineRequest) -> None:
+        check_url(request.http_request.url, self._policy)
         request.context.options["enforce_https"] = False
         super().on_request(request)
 
@@ -69,7 +79,9 @@ def _wrap(exc: Exception) -> AdfError:
     if isinstance(refusal, OutboundRefused):
         return AdfError(f"ADF call {refusal}", retryable=False, reason=str(refusal))
     if isinstance(exc, HttpResponseError) and exc.status_code is not None and exc.status_code >= 300:
-        retry_after = retry_after_seconds(exc.response.headers.get("Retry-After")) if exc.response is not None else None
+        # Every azure-core response has headers; the protocol HttpResponseError declares for it names only a few.
+        headers = getattr(exc.response, "headers", None) or {}
+        retry_after = retry_after_seconds(headers.get("Retry-After"))
         code = getattr(exc.error, "code", None) or exc.reason
         return AdfError(
             f"ADF {exc.status_code} {code}: {exc.message}".strip(),
@@ -83,16 +95,20 @@ def _wrap(exc: Exception) -> AdfError:
     )
 
 
-class AdfClient:
+class AdfClient(SourceClient):
     """One factory, as configured on a Connection."""
 
     tracks_start_time = False  # the run query filters on lastUpdated, so the watermark is an update time
 
     def __init__(self, connection: Connection, *, timeout: float):
         self.connection = connection
+        # Every ARM request connects only to an address the outbound rules allow, the one they checked.
+        policy = OutboundPolicy.for_connection(is_simulator=connection.is_simulator)
+        credential: TokenCredential
+        auth: _SimulatorAuthenticationPolicy | None = None
         if connection.is_simulator:
             credential = _StaticTokenCredential(connection.get_secret() or "simulator")
-            auth = _PlainHttpAuthenticationPolicy(credential, ARM_SCOPE)
+            auth = _SimulatorAuthenticationPolicy(credential, ARM_SCOPE, policy=policy)
         else:
             try:
                 credential = ClientSecretCredential(
@@ -103,9 +119,6 @@ class AdfClient:
                 )
             except ValueError as exc:  # no secret (or one from a variable name the rules refuse), a bad tenant
                 raise AdfError(f"ADF credential unusable: {exc}", reason="the connection has no usable secret") from exc
-            auth = None
-        # Every ARM request connects only to an address the outbound rules allow, the one they checked.
-        policy = OutboundPolicy.for_connection(is_simulator=connection.is_simulator)
         self._client = DataFactoryManagementClient(
             credential,
             connection.subscription_id,
@@ -118,7 +131,7 @@ class AdfClient:
         )
         self._scope = (connection.resource_group, connection.factory_name)
 
-    def _call(self, operation, *args, **kwargs):
+    def _call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return operation(*self._scope, *args, **kwargs)
         except (AzureError, ValueError) as exc:
@@ -160,7 +173,7 @@ class AdfClient:
         record = _record(run_raw)
         start = (record.started_at or record.updated_at or datetime.now().astimezone()) - timedelta(hours=1)
         end = (record.ended_at or record.updated_at or datetime.now().astimezone()) + timedelta(days=1)
-        activities = []
+        activities: list[dict[str, Any]] = []
         token = None
         while True:
             response = self._call(
@@ -198,7 +211,8 @@ class AdfClient:
         group = request.run_raw.get("runGroupId") or request.external_run_id
         since = (original.started_at or original.updated_at or datetime.now(UTC)) - timedelta(hours=1)
         until = max(datetime.now(UTC), since) + timedelta(days=30)
-        members, token = [], None
+        members: list[RunRecord] = []
+        token = None
         while True:
             response = self._call(
                 self._client.pipeline_runs.query_by_factory,

@@ -12,6 +12,8 @@ from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 
+from monitors.models import Connection
+
 T = TypeVar("T")
 
 
@@ -118,9 +120,21 @@ class ConnectionCheck:
 
 
 class SourceClient(Protocol):
-    """The operations AIMS needs from a pipeline platform."""
+    """Everything AIMS calls on a pipeline platform's client (monitors.clients.client_for returns one). The ADF and
+    Databricks clients subclass it, so mypy checks that they implement all of it; test fakes match it by shape."""
+
+    tracks_start_time: bool  # list_runs_page's window is on start time (else on last update): the poll's watermark
+
+    def __init__(self, connection: Connection, *, timeout: float) -> None:
+        """How client_for builds the class the MONITOR_CLIENTS setting names."""
 
     def list_runs_page(self, *, since: datetime, until: datetime, page_token: str | None) -> RunPage: ...
+
+    def failed_runs_page(
+        self, *, since: datetime, until: datetime, pipeline_names: set[str], page_token: str | None
+    ) -> RunPage:
+        """Failed runs updated in the window, of the named pipelines (all when none are named): what an Azure
+        Monitor alert or an ADF callback without a run id points at."""
 
     def get_run(self, external_run_id: str) -> RunRecord: ...
 

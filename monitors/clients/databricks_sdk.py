@@ -6,6 +6,8 @@ retries nothing, and each of its errors keeps the HTTP status and the Retry-Afte
 the SDK alone reads only seconds and guesses 1 s for anything else).
 """
 
+from typing import Any
+
 import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.clock import RealClock
@@ -31,13 +33,13 @@ class NoRetryClock(RealClock):
 class _ResponseFacts(_ErrorCustomizer):
     """Keeps on every API error what the SDK otherwise drops: the HTTP status and the exact Retry-After."""
 
-    def customize_error(self, response: requests.Response, kwargs: dict) -> None:
+    def customize_error(self, response: requests.Response, kwargs: dict[str, Any]) -> None:
         kwargs["http_status"] = response.status_code
         if response.status_code in (429, 503):
             kwargs["retry_after_secs"] = retry_after_seconds(response.headers.get("Retry-After"))
 
 
-def workspace_client(options: dict) -> WorkspaceClient:
+def workspace_client(options: dict[str, Any]) -> WorkspaceClient:
     """A WorkspaceClient that retries nothing itself and reports status and Retry-After on its errors."""
     workspace = WorkspaceClient(config=Config(**options, clock=NoRetryClock()))
     # The SDK's error parser applies customizers in order, later ones overriding earlier ones; it offers no public
