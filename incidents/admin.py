@@ -376,8 +376,12 @@ class TicketLinkAdmin(ReadOnlyAdmin):
 
 class IncidentEventInline(ReadOnlyInline):
     model = IncidentEvent
-    fields = ["created_at", "kind", "actor_type", "actor_user", "actor_label", "message"]
+    fields = ["created_at", "kind", "actor_type", "actor_user", "actor_label", "text"]
     show_change_link = False
+
+    @admin.display(description="what happened")
+    def text(self, event: IncidentEvent) -> str:
+        return event.text
 
 
 class TicketLinkInline(ReadOnlyInline):
@@ -417,8 +421,14 @@ class IncidentAdmin(ReadOnlyAdmin):
 class IncidentEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "incident", "kind", "actor_type", "actor_user", "actor_label"]
     list_filter = ["kind", "actor_type"]
-    search_fields = ["incident__title", "message", "actor_label", "actor_user__username"]
+    search_fields = ["incident__title", "note", "actor_label", "actor_user__username"]
     list_select_related = ["incident", "actor_user"]
+    fields = ["created_at", "incident", "kind", "actor_type", "actor_user", "actor_label", "text", "note", "params"]
+    readonly_fields = fields
+
+    @admin.display(description="what happened")
+    def text(self, event: IncidentEvent) -> str:
+        return event.text
 
 
 @admin.register(FailureAnalysis)

@@ -271,7 +271,8 @@ class Incident(TimeStampedModel):
 
 
 class IncidentEvent(TimeStampedModel):
-    """One entry of an incident's timeline: who did what, when, with details."""
+    """One entry of an incident's timeline: who did what and when, stored as a kind and its parameters (plus a
+    person's note), put into words when read."""
 
     class Kind(models.TextChoices):
         OPENED = "opened", "Opened"
@@ -306,8 +307,10 @@ class IncidentEvent(TimeStampedModel):
     actor_type = models.CharField(max_length=20, choices=ActorType.choices, default=ActorType.SYSTEM)
     actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     actor_label = models.CharField(max_length=150, blank=True, help_text="API key name or system component.")
-    message = models.TextField(blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True, help_text="What a person wrote: a comment, a resolve note, a silence reason.")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="What happened, as data (ids, numbers, names); see incidents.timeline."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -330,6 +333,13 @@ class IncidentEvent(TimeStampedModel):
         if self.actor_user_id:
             return self.actor_user.get_username()
         return self.actor_label or self.get_actor_type_display()
+
+    @property
+    def text(self) -> str:
+        """The entry in words, written when read (see incidents.timeline)."""
+        from incidents.timeline import event_text  # the words read remediation's reasons: imported when used
+
+        return event_text(kind=self.kind, params=self.params, note=self.note, at=self.created_at)
 
 
 class TicketLink(TimeStampedModel):

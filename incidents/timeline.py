@@ -1,8 +1,20 @@
-"""Words of the incident timeline that several entries share."""
+"""The incident timeline in words: each entry is stored as a kind plus parameters (ids, numbers, names) and a
+person's note, and put into words here when it is read (pages, the admin, later the API). A kind's parameters are
+listed by the function that words it; an entry converted from the free text of older versions carries it in
+`legacy_text`, shown as it was."""
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
-from monitors.models import Connection, PipelineRun, RerunMode
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from aimsweb.choices import ErrorCategory
+from aimsweb.durations import duration_text
+from monitors.models import Connection, RerunMode
+from remediation.services.attempts import Escalation
+from remediation.services.policies import Skip
 
 RERUN_WORDS = {
     (Connection.Kind.ADF, RerunMode.RECOVER): "ADF recovery run from the failed activity",
@@ -11,13 +23,202 @@ RERUN_WORDS = {
     (Connection.Kind.DATABRICKS, RerunMode.FULL): "new Databricks run of the job",
 }
 
-
-def rerun_words(run: PipelineRun, mode: str) -> str:
-    return RERUN_WORDS[(run.connection.kind, mode)]
+Params = dict[str, Any]
 
 
-def duration_words(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 90:
-        return f"{seconds} s"
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+def rerun_words(platform: str, mode: str) -> str:
+    return RERUN_WORDS.get((platform, mode), "rerun")
+
+
+def event_text(*, kind: str, params: Params, note: str, at: datetime) -> str:
+    """One timeline entry in words: what happened, with the person's note where there is one."""
+    if params.get("legacy_text"):
+        return params["legacy_text"]
+    words = WORDS.get(kind)
+    return words(params, note, at) if words is not None else note
+
+
+def _with_note(sentence: str, note: str) -> str:
+    return f"{sentence}: {note}" if note else f"{sentence}."
+
+
+def _local(value: str | None, *, zone: bool = True) -> str:
+    moment = parse_datetime(value) if value else None
+    if moment is None:
+        return "a time not recorded"
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}" if zone else f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def _attempt_of(params: Params, *, by_hand: str = "") -> str:
+    """'Retry 2 of 3' for a policy's attempt, 'Retry 1' plus `by_hand` for one asked for by a person."""
+    of = f" of {params['max_attempts']}" if params.get("max_attempts") else by_hand
+    return f"Retry {params.get('attempt_number', '?')}{of}"
+
+
+def skip_words(reason: str, params: Params) -> str:
+    """Why a failure is not rerun or an attempt was cancelled (remediation's Skip reasons)."""
+    if reason == Skip.MAINTENANCE:
+        return f"maintenance window “{params['window']}” is active."
+    if reason == Skip.NO_POLICY:
+        category = ErrorCategory(params["category"]).label.lower() if params["category"] in ErrorCategory else "these"
+        return f"no retry policy covers {category} failures here."
+    if reason == Skip.ADVISED_AGAINST:
+        return f"policy “{params['policy']}” would allow it, but the analysis advises against a retry."
+    if reason == Skip.LOW_CONFIDENCE:
+        return (
+            f"the analysis is {params['confidence']}% confident, below the {params['required']}% "
+            f"policy “{params['policy']}” requires."
+        )
+    if reason == Skip.POLICY_GONE:
+        return "the retry policy that scheduled it no longer applies."
+    return "the incident was resolved meanwhile."
+
+
+def escalation_words(reason: str, params: Params) -> str:
+    """Why no further attempt follows a failed one (remediation's Escalation reasons)."""
+    if reason == Escalation.EXHAUSTED:
+        return f"all {params['max_attempts']} retries failed"
+    return "the retry policy no longer applies"
+
+
+# --- Words per kind: each takes (params, note, at) -------------------------------------------------------------------
+
+
+def _opened(params: Params, note: str, at: datetime) -> str:
+    """subject (label), category."""
+    category = params.get("category", "")
+    category = ErrorCategory(category).label.lower() if category in ErrorCategory else "unknown"
+    return f"Opened by {params.get('subject_label', 'a failure')}: {category} error."
+
+
+def _occurred(params: Params, note: str, at: datetime) -> str:
+    """subject_label, count (the incident's occurrence count then)."""
+    return f"Failed again: {params.get('subject_label', 'a failure')} (occurrence {params.get('count', '?')})."
+
+
+def _reopened(params: Params, note: str, at: datetime) -> str:
+    """subject_label and resolved_at (a new occurrence reopened it), or nothing (a person reopened it)."""
+    if not params.get("subject_label"):
+        return _with_note("Reopened by hand", note)
+    resolved_at = parse_datetime(params["resolved_at"]) if params.get("resolved_at") else None
+    after = duration_text(at - resolved_at) if resolved_at else "a while"
+    return f"Reopened by {params['subject_label']}, {after} after it was resolved."
+
+
+def _auto_resolved(params: Params, note: str, at: datetime) -> str:
+    """attempt_number, max_attempts (a retry recovered it), or subject_label (a later success was seen)."""
+    if params.get("attempt_number"):
+        return f"Recovered by {_attempt_of(params, by_hand=' (by hand)').lower()}."
+    return f"Resolved automatically: {params.get('subject_label', 'a later run')} succeeded."
+
+
+def _silenced(params: Params, note: str, at: datetime) -> str:
+    """until; the note is the reason."""
+    return _with_note(f"Silenced until {_local(params.get('until'))}", note)
+
+
+def _assigned(params: Params, note: str, at: datetime) -> str:
+    """assignee (a username, or null for nobody)."""
+    return f"Assigned to {params['assignee']}." if params.get("assignee") else "Unassigned."
+
+
+def _ticket_linked(params: Params, note: str, at: datetime) -> str:
+    """system, key, url."""
+    return f"Linked {params.get('system', '')} {params.get('key', '')}."
+
+
+def _retry_scheduled(params: Params, note: str, at: datetime) -> str:
+    """attempt_number, max_attempts (null unless a policy's), policy (name or null), delay_seconds, platform,
+    mode."""
+    delay = timedelta(seconds=params.get("delay_seconds") or 0)
+    when = "now" if delay < timedelta(seconds=1) else f"in {duration_text(delay)}"
+    by = f"policy “{params['policy']}”" if params.get("policy") else "request"
+    rerun = rerun_words(params.get("platform", ""), params.get("mode", ""))
+    return f"{_attempt_of(params)} scheduled {when} ({by}): {rerun}."
+
+
+def _retry_started(params: Params, note: str, at: datetime) -> str:
+    """attempt_number, adopted, platform, mode, failed_step, rerun_id."""
+    how = "adopted (a stopped worker had started it)" if params.get("adopted") else "started"
+    step = f" (from {params['failed_step']})" if params.get("failed_step") else ""
+    rerun = rerun_words(params.get("platform", ""), params.get("mode", ""))
+    return f"Retry {params.get('attempt_number', '?')} {how}: {rerun}{step}, {params.get('rerun_id', '')}."
+
+
+def _retry_succeeded(params: Params, note: str, at: datetime) -> str:
+    """attempt_number, max_attempts, rerun_id."""
+    return f"{_attempt_of(params, by_hand=' (by hand)')} succeeded ({params.get('rerun_id', '')})."
+
+
+def _retry_failed(params: Params, note: str, at: datetime) -> str:
+    """attempt_number, max_attempts, not_started (it could not be started), error."""
+    words = "could not be started" if params.get("not_started") else "failed"
+    error = params.get("error")
+    return f"{_attempt_of(params, by_hand=' (by hand)')} {words}" + (f": {error}" if error else ".")
+
+
+def _retry_skipped(params: Params, note: str, at: datetime) -> str:
+    """reason, reason_params, and attempt_number when a scheduled attempt was cancelled."""
+    why = skip_words(params.get("reason", ""), params.get("reason_params") or {})
+    if params.get("attempt_number"):
+        return f"Retry {params['attempt_number']} cancelled: {why}"
+    return f"Not retried: {why}"
+
+
+def _escalated(params: Params, note: str, at: datetime) -> str:
+    """reason and max_attempts (the retries ran out), or after_minutes and channels (nobody acknowledged)."""
+    if "after_minutes" in params:
+        names = ", ".join(params.get("channels") or [])
+        return f"Not acknowledged {params['after_minutes']} min after the page: notified {names}."
+    return f"Escalated: {escalation_words(params.get('reason', ''), params)}; a person needs to look at it."
+
+
+def _suppressed(params: Params, note: str, at: datetime) -> str:
+    """reason: 'retrying', 'silenced' (until) or 'maintenance' (window, until); event."""
+    reason = params.get("reason")
+    if reason == "retrying":
+        return "Page deferred: a retry is under way; it pages if it fails."
+    if reason == "maintenance":
+        why = f"maintenance window “{params.get('window', '')}” until {_local(params.get('until'), zone=False)}"
+    else:
+        why = f"the incident is silenced until {_local(params.get('until'), zone=False)}"
+    return f"Nobody notified ({params.get('event', '')}): {why}."
+
+
+def _notified(params: Params, note: str, at: datetime) -> str:
+    """channel (its name), event (its label)."""
+    return f"Notified {params.get('channel', '')} ({params.get('event', '')})."
+
+
+def _notify_failed(params: Params, note: str, at: datetime) -> str:
+    """channel, attempts, error."""
+    attempts = params.get("attempts", "?")
+    return f"Could not notify {params.get('channel', '')} after {attempts} attempt(s): {params.get('error', '')}"
+
+
+def _constant(sentence: str) -> Callable[[Params, str, datetime], str]:
+    return lambda params, note, at: sentence
+
+
+WORDS: dict[str, Callable[[Params, str, datetime], str]] = {
+    "opened": _opened,
+    "occurred": _occurred,
+    "reopened": _reopened,
+    "acknowledged": _constant("Acknowledged."),
+    "resolved": lambda params, note, at: _with_note("Resolved", note),
+    "auto_resolved": _auto_resolved,
+    "silenced": _silenced,
+    "unsilenced": _constant("Silence ended."),
+    "assigned": _assigned,
+    "commented": lambda params, note, at: note,
+    "ticket_linked": _ticket_linked,
+    "retry_scheduled": _retry_scheduled,
+    "retry_started": _retry_started,
+    "retry_succeeded": _retry_succeeded,
+    "retry_failed": _retry_failed,
+    "retry_skipped": _retry_skipped,
+    "notified": _notified,
+    "notify_failed": _notify_failed,
+    "escalated": _escalated,
+    "suppressed": _suppressed,
+}

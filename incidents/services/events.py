@@ -32,10 +32,11 @@ RETRY_ENGINE = Actor(type=IncidentEvent.ActorType.RETRY_ENGINE, label="retry eng
 
 
 def incident_event_add(
-    *, incident: Incident, kind: str, actor: Actor = SYSTEM, message: str = "", details: dict | None = None
+    *, incident: Incident, kind: str, actor: Actor = SYSTEM, params: dict | None = None, note: str = ""
 ) -> IncidentEvent:
-    """Append one entry to the incident's timeline (and announce the change after commit); its text redacted, as
-    timeline entries quote platform errors and receivers' answers that Viewers see."""
+    """Append one entry to the incident's timeline, as its kind and parameters (see incidents.timeline for each
+    kind's) plus what a person wrote, and announce the change after commit. Both are redacted: parameters quote
+    platform errors and receivers' answers that Viewers see."""
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return IncidentEvent.objects.create(
         incident=incident,
@@ -43,6 +44,6 @@ def incident_event_add(
         actor_type=actor.type,
         actor_user=actor.user,
         actor_label=actor.label,
-        message=redact(message),
-        details=redact_values(details or {}),
+        note=redact(note),
+        params=redact_values(params or {}),
     )

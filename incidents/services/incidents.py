@@ -38,13 +38,18 @@ def incident_acknowledge(*, incident_id: int, actor: Actor) -> Incident:
     incident.acknowledged_at = timezone.now()
     incident.silenced_until = None
     incident.save(update_fields=["status", "acknowledged_at", "silenced_until", "updated_at"])
-    incident_event_add(incident=incident, kind=IncidentEvent.Kind.ACKNOWLEDGED, actor=actor, message="Acknowledged.")
+    incident_event_add(incident=incident, kind=IncidentEvent.Kind.ACKNOWLEDGED, actor=actor)
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return incident
 
 
 def incident_resolve_locked(
-    incident: Incident, *, actor: Actor, message: str, kind: str = IncidentEvent.Kind.RESOLVED, details=None
+    incident: Incident,
+    *,
+    actor: Actor,
+    kind: str = IncidentEvent.Kind.RESOLVED,
+    params: dict | None = None,
+    note: str = "",
 ) -> bool:
     """Resolve an incident already locked by the caller's transaction; tell the channels that were paged.
     Returns False when it was resolved already."""
@@ -54,7 +59,7 @@ def incident_resolve_locked(
     incident.resolved_at = timezone.now()
     incident.silenced_until = None
     incident.save(update_fields=["status", "resolved_at", "silenced_until", "updated_at"])
-    incident_event_add(incident=incident, kind=kind, actor=actor, message=message, details=details)
+    incident_event_add(incident=incident, kind=kind, actor=actor, params=params, note=note)
     # Reruns the policy scheduled for this problem have nothing left to fix (one asked for by hand stays).
     counted = FailureAnalysis.objects.filter(incident=incident).values("run_id")
     for attempt in retry_attempts_cancel(run_ids=counted, reason=Skip.INCIDENT_RESOLVED):
@@ -62,8 +67,12 @@ def incident_resolve_locked(
             incident=incident,
             kind=IncidentEvent.Kind.RETRY_SKIPPED,
             actor=RETRY_ENGINE,
-            message=f"Retry {attempt.attempt_number} cancelled: the incident was resolved meanwhile.",
-            details={"attempt_id": attempt.pk},
+            params={
+                "attempt_id": attempt.pk,
+                "attempt_number": attempt.attempt_number,
+                "reason": Skip.INCIDENT_RESOLVED,
+                "reason_params": {},
+            },
         )
     incident_notify(incident=incident, event="resolved")
     incidents_changed_broadcast(incident_ids=[incident.pk])
@@ -75,7 +84,7 @@ def incident_resolve(*, incident_id: int, actor: Actor, note: str = "") -> Incid
     """Resolve by hand (with an optional note). Resolving twice changes nothing."""
     incident = _locked(incident_id)
     note = note.strip()[:MAX_COMMENT]
-    incident_resolve_locked(incident, actor=actor, message=f"Resolved: {note}" if note else "Resolved.")
+    incident_resolve_locked(incident, actor=actor, note=note)
     return incident
 
 
@@ -94,7 +103,7 @@ def incident_reopen(*, incident_id: int, actor: Actor) -> Incident:
     incident.opened_at = now
     incident.acknowledged_at = incident.resolved_at = incident.paged_at = None
     incident.save()
-    incident_event_add(incident=incident, kind=IncidentEvent.Kind.REOPENED, actor=actor, message="Reopened by hand.")
+    incident_event_add(incident=incident, kind=IncidentEvent.Kind.REOPENED, actor=actor)
     incident_notify(incident=incident, event="reopened")
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return incident
@@ -110,8 +119,8 @@ def incident_assign(*, incident_id: int, actor: Actor, assignee: AbstractBaseUse
         return incident
     incident.assignee = assignee
     incident.save(update_fields=["assignee", "updated_at"])
-    message = f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
-    incident_event_add(incident=incident, kind=IncidentEvent.Kind.ASSIGNED, actor=actor, message=message)
+    params = {"assignee_id": assignee.pk, "assignee": assignee.get_username()} if assignee else {"assignee": None}
+    incident_event_add(incident=incident, kind=IncidentEvent.Kind.ASSIGNED, actor=actor, params=params)
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return incident
 
@@ -125,7 +134,7 @@ def incident_comment(*, incident_id: int, actor: Actor, text: str) -> IncidentEv
     if len(text) > MAX_COMMENT:
         raise ValidationError({"text": f"At most {MAX_COMMENT} characters ({len(text)} given)."})
     incident = _locked(incident_id)
-    event = incident_event_add(incident=incident, kind=IncidentEvent.Kind.COMMENTED, actor=actor, message=text)
+    event = incident_event_add(incident=incident, kind=IncidentEvent.Kind.COMMENTED, actor=actor, note=text)
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return event
 
@@ -144,10 +153,13 @@ def incident_silence(*, incident_id: int, actor: Actor, until: datetime, reason:
     incident.status = Incident.Status.SILENCED
     incident.silenced_until = until
     incident.save(update_fields=["status", "silenced_until", "updated_at"])
-    message = f"Silenced until {timezone.localtime(until):%Y-%m-%d %H:%M %Z}" + (
-        f": {reason.strip()}" if reason else "."
+    incident_event_add(
+        incident=incident,
+        kind=IncidentEvent.Kind.SILENCED,
+        actor=actor,
+        params={"until": until.isoformat()},
+        note=reason.strip()[:MAX_COMMENT],
     )
-    incident_event_add(incident=incident, kind=IncidentEvent.Kind.SILENCED, actor=actor, message=message[:MAX_COMMENT])
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return incident
 
@@ -161,7 +173,7 @@ def incident_unsilence(*, incident_id: int, actor: Actor = SYSTEM) -> Incident:
     incident.status = Incident.Status.ACKNOWLEDGED if incident.acknowledged_at else Incident.Status.TRIGGERED
     incident.silenced_until = None
     incident.save(update_fields=["status", "silenced_until", "updated_at"])
-    incident_event_add(incident=incident, kind=IncidentEvent.Kind.UNSILENCED, actor=actor, message="Silence ended.")
+    incident_event_add(incident=incident, kind=IncidentEvent.Kind.UNSILENCED, actor=actor)
     incidents_changed_broadcast(incident_ids=[incident.pk])
     return incident
 
@@ -191,8 +203,7 @@ def incident_ticket_link(*, incident_id: int, actor: Actor, system: str, key: st
             incident=incident,
             kind=IncidentEvent.Kind.TICKET_LINKED,
             actor=actor,
-            message=f"Linked {ticket.system} {ticket.key}.",
-            details={"system": ticket.system, "key": ticket.key, "url": ticket.url},
+            params={"system": ticket.system, "key": ticket.key, "url": ticket.url},
         )
         incidents_changed_broadcast(incident_ids=[incident.pk])
     return ticket

@@ -64,11 +64,11 @@ def _routes(incident: Incident) -> list[NotificationRoute]:
     ]
 
 
-def _suppressed(incident: Incident) -> str:
-    """Why nobody may be told about this incident now ('' when they may)."""
+def _suppressed(incident: Incident) -> dict:
+    """Why nobody may be told about this incident now, as timeline parameters (empty when they may)."""
     now = timezone.now()
     if incident.status == Incident.Status.SILENCED and incident.silenced_until and incident.silenced_until > now:
-        return f"the incident is silenced until {timezone.localtime(incident.silenced_until):%Y-%m-%d %H:%M}"
+        return {"reason": "silenced", "until": incident.silenced_until.isoformat()}
     window = maintenance_window_active(
         connection_id=incident.connection_id,
         pipeline_name=incident.pipeline.name if incident.pipeline else "",
@@ -76,8 +76,8 @@ def _suppressed(incident: Incident) -> str:
         at=now,
     )
     if window is not None:
-        return f"maintenance window “{window.name}” until {timezone.localtime(window.ends_at):%Y-%m-%d %H:%M}"
-    return ""
+        return {"reason": "maintenance", "window": window.name, "until": window.ends_at.isoformat()}
+    return {}
 
 
 def _channels_for(
@@ -130,13 +130,13 @@ def incident_notify(
     per incident, generation, event and step; hold back what a channel's rate limit does not allow (a digest follows);
     queue the sending after commit. Call inside the transaction that changed the incident. Returns how many were
     created."""
-    suppressed = _suppressed(incident) if event != Notification.Event.RESOLVED else ""
+    suppressed = _suppressed(incident) if event != Notification.Event.RESOLVED else {}
     if suppressed:
         incident_event_add(
             incident=incident,
             kind=IncidentEvent.Kind.SUPPRESSED,
             actor=NOTIFICATIONS,
-            message=f"Nobody notified ({event}): {suppressed}.",
+            params={**suppressed, "event": event},
         )
         return 0
     now = timezone.now()
@@ -148,7 +148,7 @@ def incident_notify(
             incident=incident,
             kind=IncidentEvent.Kind.SUPPRESSED,
             actor=NOTIFICATIONS,
-            message="Page deferred: a retry is under way; it pages if it fails.",
+            params={"reason": "retrying", "event": event},
         )
     for channel in channels:
         key = f"{event}:i{incident.pk}:g{incident.generation}:c{channel.pk}" + (f":s{step.pk}" if step else "")
@@ -301,20 +301,14 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
             updated_at=timezone.now(),
         )
         if notification.incident_id and status in (Notification.Status.SENT, Notification.Status.FAILED):
-            channel = notification.channel
+            params = {"notification_id": notification.pk, "channel": str(notification.channel)}
             if status == Notification.Status.SENT:
-                text = f"Notified {channel} ({notification.get_event_display().lower()})."
                 kind = IncidentEvent.Kind.NOTIFIED
+                params["event"] = notification.get_event_display().lower()
             else:
-                text = f"Could not notify {channel} after {attempts} attempt(s): {error[:300]}"
                 kind = IncidentEvent.Kind.NOTIFY_FAILED
-            incident_event_add(
-                incident=notification.incident,
-                kind=kind,
-                actor=NOTIFICATIONS,
-                message=text,
-                details={"notification_id": notification.pk},
-            )
+                params.update(attempts=attempts, error=error[:300])
+            incident_event_add(incident=notification.incident, kind=kind, actor=NOTIFICATIONS, params=params)
     if status == Notification.Status.RETRYING:
         logger.warning(
             "notification %s to %s failed (attempt %s), retrying at %s: %s",
@@ -385,13 +379,16 @@ def _escalations_fire(now: datetime) -> int:
                         break
                     reason = f"not acknowledged after {step.after_minutes} min"
                     if incident_notify(incident=current, event=Notification.Event.ESCALATED, step=step, reason=reason):
-                        names = ", ".join(str(channel) for channel in step.channels.all())
                         incident_event_add(
                             incident=current,
                             kind=IncidentEvent.Kind.ESCALATED,
                             actor=NOTIFICATIONS,
-                            message=f"Not acknowledged {step.after_minutes} min after the page: notified {names}.",
-                            details={"route": route.name, "step_id": step.pk},
+                            params={
+                                "route": route.name,
+                                "step_id": step.pk,
+                                "after_minutes": step.after_minutes,
+                                "channels": [str(channel) for channel in step.channels.all()],
+                            },
                         )
                         fired += 1
     return fired

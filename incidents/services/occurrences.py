@@ -204,7 +204,7 @@ def _open_or_update(occurrence: Occurrence) -> tuple[Incident, Change]:
     races: a loser of a concurrent open retries as an occurrence."""
     fingerprint = occurrence.fingerprint
     now = timezone.now()
-    details = {"occurrence_id": occurrence.pk, "subject": occurrence.subject}
+    about = {"occurrence_id": occurrence.pk, "subject": occurrence.subject, "subject_label": occurrence.subject_label}
     window = now - timedelta(minutes=settings.AIMS_INCIDENT_REOPEN_MINUTES)
     for _ in range(5):
         # One read locks the open incident of the fingerprint or, when there is none, the latest one resolved
@@ -238,8 +238,7 @@ def _open_or_update(occurrence: Occurrence) -> tuple[Incident, Change]:
             incident_event_add(
                 incident=incident,
                 kind=IncidentEvent.Kind.OCCURRED,
-                message=f"Failed again: {occurrence.subject_label} (occurrence {incident.occurrence_count}).",
-                details=details,
+                params={**about, "count": incident.occurrence_count},
             )
             return incident, Change.OCCURRED
         recent = found
@@ -266,14 +265,12 @@ def _open_or_update(occurrence: Occurrence) -> tuple[Incident, Change]:
                     change = Change.OPENED
         except IntegrityError:
             continue  # another worker opened this fingerprint a moment ago: count this occurrence in it
-        category = ErrorCategory(occurrence.category).label.lower()
-        message = (
-            f"Opened by {occurrence.subject_label}: {category} error."
-            if change == Change.OPENED
-            else f"Reopened by {occurrence.subject_label}, {_ago(resolved_before, now)} after it was resolved."
-        )
-        kind = IncidentEvent.Kind.OPENED if change == Change.OPENED else IncidentEvent.Kind.REOPENED
-        incident_event_add(incident=incident, kind=kind, message=message, details=details)
+        if change == Change.OPENED:
+            kind, params = IncidentEvent.Kind.OPENED, {**about, "category": occurrence.category}
+        else:
+            resolved_at = resolved_before.isoformat() if resolved_before else None
+            kind, params = IncidentEvent.Kind.REOPENED, {**about, "resolved_at": resolved_at}
+        incident_event_add(incident=incident, kind=kind, params=params)
         return incident, change
     raise IntegrityError(f"could not open or update the incident of fingerprint {fingerprint}")
 
@@ -293,13 +290,6 @@ def _reopen(incident: Incident, occurrence: Occurrence, *, now: datetime) -> Inc
     _take_latest(incident, occurrence)
     incident.save()
     return incident
-
-
-def _ago(then: datetime | None, now: datetime) -> str:
-    if then is None:
-        return "soon"
-    minutes = max(0, int((now - then).total_seconds() // 60))
-    return f"{minutes} min" if minutes else "less than a minute"
 
 
 # --- Recovery -----------------------------------------------------------------------------------------------------
@@ -325,9 +315,8 @@ def incident_recover(
         return incident_resolve_locked(
             incident,
             actor=SYSTEM,
-            message=f"Resolved automatically: {subject_label} succeeded.",
             kind=IncidentEvent.Kind.AUTO_RESOLVED,
-            details={"subject": subject_label},
+            params={"subject_label": subject_label},
         )
 
 

@@ -2,7 +2,7 @@
 attempt's outcome does to its incident (resolve, next attempt, escalate). The engine (remediation) announces; this
 module listens and never starts a rerun itself."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -16,14 +16,12 @@ from incidents.services.events import RETRY_ENGINE, Actor, incident_event_add
 from incidents.services.incidents import incident_resolve_locked, incident_unsilence
 from incidents.services.notifications import incident_notify
 from incidents.services.occurrences import incident_recover
-from incidents.timeline import duration_words, rerun_words
+from incidents.timeline import escalation_words
 from monitors.models import PipelineRun, RerunMode
-from remediation.models import RetryAttempt
+from remediation.models import RetryAttempt, RetryPolicy
 from remediation.services import (
-    Escalation,
     RetryAdvice,
     Scheduled,
-    Skip,
     pipeline_run_retry,
     remediation_decide,
     retry_attempt_continue,
@@ -42,41 +40,39 @@ def retry_advice(analysis: FailureAnalysis) -> RetryAdvice:
     )
 
 
-def _skip_words(reason: str, params: dict) -> str:
-    if reason == Skip.MAINTENANCE:
-        return f"maintenance window “{params['window']}” is active."
-    if reason == Skip.NO_POLICY:
-        category = ErrorCategory(params["category"]).label.lower() if params["category"] in ErrorCategory else "these"
-        return f"no retry policy covers {category} failures here."
-    if reason == Skip.ADVISED_AGAINST:
-        return f"policy “{params['policy']}” would allow it, but the analysis advises against a retry."
-    if reason == Skip.LOW_CONFIDENCE:
-        return (
-            f"the analysis is {params['confidence']}% confident, below the {params['required']}% "
-            f"policy “{params['policy']}” requires."
-        )
-    if reason == Skip.POLICY_GONE:
-        return "the retry policy that scheduled it no longer applies."
-    return "the incident was resolved meanwhile."
-
-
 def _scheduled_note(incident: Incident, scheduled: Scheduled, *, actor: Actor = RETRY_ENGINE) -> None:
     attempt = scheduled.attempt
     if not scheduled.created:
         return
-    policy, run = attempt.policy, attempt.run
-    by_policy = attempt.trigger == RetryAttempt.Trigger.POLICY and policy is not None
-    of = f" of {policy.max_attempts}" if by_policy else ""
-    delay = attempt.scheduled_for - attempt.created_at
-    when = "now" if delay < timedelta(seconds=1) else f"in {duration_words(delay)}"
-    by = f"policy “{policy.name}”" if by_policy else "request"
+    policy, run = _by_policy(attempt), attempt.run
     incident_event_add(
         incident=incident,
         kind=IncidentEvent.Kind.RETRY_SCHEDULED,
         actor=actor,
-        message=f"Retry {attempt.attempt_number}{of} scheduled {when} ({by}): {rerun_words(run, attempt.mode)}.",
-        details={"attempt_id": attempt.pk, "run_id": run.pk, "scheduled_for": attempt.scheduled_for.isoformat()},
+        params={
+            **_attempt_params(attempt),
+            "run_id": run.pk,
+            "scheduled_for": attempt.scheduled_for.isoformat(),
+            "delay_seconds": (attempt.scheduled_for - attempt.created_at).total_seconds(),
+            "policy": policy.name if policy else None,
+            "platform": run.connection.kind,
+            "mode": attempt.mode,
+        },
     )
+
+
+def _by_policy(attempt: RetryAttempt) -> RetryPolicy | None:
+    """The policy that scheduled the attempt (None for one asked for by hand)."""
+    return attempt.policy if attempt.trigger == RetryAttempt.Trigger.POLICY else None
+
+
+def _attempt_params(attempt: RetryAttempt) -> dict:
+    policy = _by_policy(attempt)
+    return {
+        "attempt_id": attempt.pk,
+        "attempt_number": attempt.attempt_number,
+        "max_attempts": policy.max_attempts if policy else None,
+    }
 
 
 def incident_retry_decide(*, run: PipelineRun, analysis: FailureAnalysis, incident: Incident) -> bool:
@@ -88,8 +84,7 @@ def incident_retry_decide(*, run: PipelineRun, analysis: FailureAnalysis, incide
             incident=incident,
             kind=IncidentEvent.Kind.RETRY_SKIPPED,
             actor=RETRY_ENGINE,
-            message=f"Not retried: {_skip_words(decision.reason, decision.params)}",
-            details={"run_id": run.pk},
+            params={"run_id": run.pk, "reason": decision.reason, "reason_params": decision.params},
         )
         return False
     _scheduled_note(incident, decision.scheduled)
@@ -129,15 +124,18 @@ def attempt_started_note(*, attempt_id: int, adopted: bool) -> None:
     if incident is None:
         return
     run = attempt.run
-    how = "adopted (a stopped worker had started it)" if adopted else "started"
-    step = f" (from {run.failed_step})" if run.failed_step and attempt.mode == RerunMode.RECOVER else ""
-    rerun = f"{rerun_words(run, attempt.mode)}{step}, {attempt.external_rerun_id}"
     incident_event_add(
         incident=incident,
         kind=IncidentEvent.Kind.RETRY_STARTED,
         actor=RETRY_ENGINE,
-        message=f"Retry {attempt.attempt_number} {how}: {rerun}.",
-        details={"attempt_id": attempt.pk, "rerun_id": attempt.external_rerun_id},
+        params={
+            **_attempt_params(attempt),
+            "rerun_id": attempt.external_rerun_id,
+            "adopted": adopted,
+            "platform": run.connection.kind,
+            "mode": attempt.mode,
+            "failed_step": run.failed_step if attempt.mode == RerunMode.RECOVER else "",
+        },
     )
 
 
@@ -154,8 +152,7 @@ def _cancelled_event(incident: Incident, attempt: RetryAttempt, reason: str, par
         incident=incident,
         kind=IncidentEvent.Kind.RETRY_SKIPPED,
         actor=RETRY_ENGINE,
-        message=f"Retry {attempt.attempt_number} cancelled: {_skip_words(reason, params)}",
-        details={"attempt_id": attempt.pk},
+        params={**_attempt_params(attempt), "reason": reason, "reason_params": params},
     )
 
 
@@ -174,33 +171,25 @@ def attempt_outcome_take(*, attempt_id: int) -> None:
         incident = _incident_of_run(attempt.run_id, lock=True)
         if incident is None:
             return
-        policy = attempt.policy
-        by_policy = policy is not None and attempt.trigger == RetryAttempt.Trigger.POLICY
-        of = f" of {policy.max_attempts}" if by_policy else " (by hand)"
+        about = _attempt_params(attempt)
         if succeeded:
             incident_event_add(
                 incident=incident,
                 kind=IncidentEvent.Kind.RETRY_SUCCEEDED,
                 actor=RETRY_ENGINE,
-                message=f"Retry {attempt.attempt_number}{of} succeeded ({attempt.external_rerun_id}).",
-                details={"attempt_id": attempt.pk},
+                params={**about, "rerun_id": attempt.external_rerun_id},
             )
-            incident_resolve_locked(
-                incident,
-                actor=RETRY_ENGINE,
-                message=f"Recovered by retry {attempt.attempt_number}{of}.",
-                kind=IncidentEvent.Kind.AUTO_RESOLVED,
-                details={"attempt_id": attempt.pk},
-            )
+            incident_resolve_locked(incident, actor=RETRY_ENGINE, kind=IncidentEvent.Kind.AUTO_RESOLVED, params=about)
             return
-        words = "could not be started" if attempt.status == RetryAttempt.Status.ERROR else "failed"
-        detail = attempt.error_message
         incident_event_add(
             incident=incident,
             kind=IncidentEvent.Kind.RETRY_FAILED,
             actor=RETRY_ENGINE,
-            message=f"Retry {attempt.attempt_number}{of} {words}" + (f": {detail[:500]}" if detail else "."),
-            details={"attempt_id": attempt.pk},
+            params={
+                **about,
+                "not_started": attempt.status == RetryAttempt.Status.ERROR,
+                "error": attempt.error_message[:500],
+            },
         )
         if attempt.trigger != RetryAttempt.Trigger.POLICY or incident.status == Incident.Status.RESOLVED:
             return
@@ -208,18 +197,13 @@ def attempt_outcome_take(*, attempt_id: int) -> None:
         if decision.scheduled is not None:
             _scheduled_note(incident, decision.scheduled)
             return
-        reason = (
-            f"all {decision.params['max_attempts']} retries failed"
-            if decision.reason == Escalation.EXHAUSTED
-            else "the retry policy no longer applies"
-        )
         incident_event_add(
             incident=incident,
             kind=IncidentEvent.Kind.ESCALATED,
             actor=RETRY_ENGINE,
-            message=f"Escalated: {reason}; a person needs to look at it.",
-            details={"attempt_id": attempt.pk},
+            params={"attempt_id": attempt.pk, "reason": decision.reason, **decision.params},
         )
+        reason = escalation_words(decision.reason, decision.params)
         incident_notify(incident=incident, event=Notification.Event.ESCALATED, reason=reason)
 
 

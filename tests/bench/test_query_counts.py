@@ -85,7 +85,7 @@ class Data:
             )
             if status == Incident.Status.RESOLVED:
                 kind = IncidentEvent.Kind.AUTO_RESOLVED if number % 2 else IncidentEvent.Kind.RESOLVED
-                IncidentEvent.objects.create(incident=incident, kind=kind, message="Resolved.")
+                IncidentEvent.objects.create(incident=incident, kind=kind, note="Resolved.")
 
 
 def _queries(client, path: str) -> list[str]:

@@ -59,5 +59,9 @@ def make_incident(run: PipelineRun | None = None, **fields) -> Incident:
         incident=incident,
     )
     incident.save(update_fields=["latest_occurrence"])
-    IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.OPENED, message="nightly failure")
+    IncidentEvent.objects.create(
+        incident=incident,
+        kind=IncidentEvent.Kind.OPENED,
+        params={"subject_label": f"nightly run {run.external_run_id}", "category": incident.category},
+    )
     return incident

@@ -581,7 +581,7 @@ def test_admin_incident_page_shows_tickets_and_deliveries(admin_client_, deliver
 
     assert "OPS-1234" in page
     assert "HTTP 503: busy" in page
-    assert "nightly failure" in page  # the timeline is still there
+    assert "Opened by nightly run" in page  # the timeline is still there
 
 
 @pytest.mark.django_db

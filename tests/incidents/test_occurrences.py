@@ -103,7 +103,7 @@ def test_second_source_opens_dedups_notifies_shows_live_and_resolves_through_the
     incident.refresh_from_db()
     assert incident.status == Incident.Status.RESOLVED
     resolved = incident.events.get(kind=IncidentEvent.Kind.AUTO_RESOLVED)
-    assert resolved.message == "Resolved automatically: probe 3 of sales.orders succeeded."
+    assert resolved.text == "Resolved automatically: probe 3 of sales.orders succeeded."
     assert Notification.objects.filter(incident=incident, event="resolved").exists()
     assert [r.json()["event"] for r in receiver.requests] == ["opened", "resolved"]
 

@@ -96,7 +96,7 @@ def test_incident_detail_any_role_shows_failure_analysis_and_timeline(request, c
     assert "gpt-test-mini" in html and "3 of 4 retries of this signature succeeded." in html
     assert "Copy sales failed: source timed out" in html
     assert "<summary>Trace</summary>" in html and "in connect" in html
-    assert 'id="incident-timeline"' in html and "nightly failure" in html
+    assert 'id="incident-timeline"' in html and "Opened by nightly run" in html
 
 
 @pytest.mark.django_db
@@ -191,7 +191,7 @@ def test_incident_detail_user_text_escaped(responder_client):
     PipelineRun.objects.filter(pk=incident.latest_run_id).update(
         error_message="<script>alert('error')</script>", error_trace="<script>alert('trace')</script>"
     )
-    IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.COMMENTED, message="<script>x</script>")
+    IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.COMMENTED, note="<script>x</script>")
     make_retry_attempt(incident.latest_run, status=RetryAttempt.Status.ERROR, error_message="<script>y</script>")
     channel = NotificationChannel.objects.create(name="oncall", kind=NotificationChannel.Kind.WEBHOOK)
     Notification.objects.create(
@@ -217,7 +217,7 @@ def _fill(incident: Incident, n: int, channel: NotificationChannel, user) -> Non
         run = add_run(incident)
         make_retry_attempt(run, status=RetryAttempt.Status.FAILED, requested_by=user, trigger="manual")
         IncidentEvent.objects.create(
-            incident=incident, kind=IncidentEvent.Kind.COMMENTED, actor_user=user, message=f"comment {i}"
+            incident=incident, kind=IncidentEvent.Kind.COMMENTED, actor_user=user, note=f"comment {i}"
         )
         TicketLink.objects.create(incident=incident, system="Jira", key=f"OPS-{incident.pk}-{i}", created_by=user)
         Notification.objects.create(channel=channel, incident=incident, event="opened", dedup_key=f"{incident.pk}-{i}")
@@ -305,7 +305,11 @@ def test_incident_resolve_with_note_resolves_and_records_note(responder_client, 
     incident.refresh_from_db()
     assert incident.status == Incident.Status.RESOLVED
     event = incident.events.get(kind=IncidentEvent.Kind.RESOLVED)
-    assert event.message == "Resolved: restarted the gateway" and event.actor_user == responder
+    assert (
+        event.text == "Resolved: restarted the gateway"
+        and event.note == "restarted the gateway"
+        and event.actor_user == responder
+    )
 
 
 @pytest.mark.django_db
@@ -341,7 +345,7 @@ def test_incident_assign_to_responder_sets_assignee(responder_client, make_user)
     assert response.status_code == 303
     incident.refresh_from_db()
     assert incident.assignee == colleague
-    assert incident.events.get(kind=IncidentEvent.Kind.ASSIGNED).message == "Assigned to casey."
+    assert incident.events.get(kind=IncidentEvent.Kind.ASSIGNED).text == "Assigned to casey."
 
 
 @pytest.mark.django_db
@@ -389,7 +393,7 @@ def test_incident_comment_adds_event_by_responder(responder_client, responder):
 
     assert response.status_code == 303
     event = incident.events.get(kind=IncidentEvent.Kind.COMMENTED)
-    assert event.message == "gateway restarted" and event.actor_user == responder
+    assert event.note == event.text == "gateway restarted" and event.actor_user == responder
 
 
 @pytest.mark.django_db
@@ -418,7 +422,7 @@ def test_incident_silence_one_hour_then_unsilence(responder_client):
     assert incident.status == Incident.Status.SILENCED
     ahead = incident.silenced_until - timezone.now()
     assert timedelta(minutes=59) < ahead <= timedelta(hours=1)
-    assert incident.events.get(kind=IncidentEvent.Kind.SILENCED).message.endswith(": known outage")
+    assert incident.events.get(kind=IncidentEvent.Kind.SILENCED).text.endswith(": known outage")
 
     response = responder_client.post(url(incident, "unsilence"))
 
@@ -598,11 +602,11 @@ def test_incident_action_htmx_bad_input_gets_400_partial_with_error(responder_cl
 def test_incident_detail_long_timeline_shows_latest_entries_only(viewer_client):
     incident = make_failed_incident()
     IncidentEvent.objects.bulk_create(
-        IncidentEvent(incident=incident, kind=IncidentEvent.Kind.OCCURRED, message=f"occurrence {i:03d}")
+        IncidentEvent(incident=incident, kind=IncidentEvent.Kind.OCCURRED, params={"subject_label": "x", "count": i})
         for i in range(205)
     )
 
     html = viewer_client.get(url(incident)).content.decode()
 
-    assert "occurrence 204" in html and "Only the latest 200 entries are shown." in html
-    assert "nightly failure" not in html
+    assert "(occurrence 204)" in html and "Only the latest 200 entries are shown." in html
+    assert "nightly run" not in html and "(occurrence 4)" not in html

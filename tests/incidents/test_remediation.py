@@ -151,7 +151,7 @@ def test_attempt_is_cancelled_when_the_incident_is_resolved_first(
 
     attempt = RetryAttempt.objects.get()
     assert attempt.status == RetryAttempt.Status.CANCELLED and sim.reruns() == []
-    assert Incident.objects.get().events.filter(kind="retry_skipped", message__contains="resolved").exists()
+    assert any("resolved" in e.text for e in Incident.objects.get().events.filter(kind="retry_skipped"))
 
 
 @pytest.mark.django_db

@@ -101,4 +101,4 @@ def test_worker_killed_after_claiming_an_attempt_then_restarted_makes_exactly_on
     assert attempt.external_rerun_id == reruns[0]["new_run_id"]
     started = attempt.run.analysis.incident.events.filter(kind="retry_started").get()
     if adopted is not None:  # killed mid-request, either outcome is right as long as there is exactly one rerun
-        assert ("adopted" in started.message) is adopted
+        assert ("adopted" in started.text) is adopted

@@ -156,7 +156,9 @@ def test_flow_coloured_trace_and_plain_message_of_one_error_make_one_incident(
 
 
 @pytest.mark.django_db
-def test_migration_strips_stored_escapes_and_signs_coloured_errors_again(django_capture_on_commit_callbacks):
+def test_migration_strips_stored_escapes_and_signs_coloured_errors_again(
+    django_capture_on_commit_callbacks, monkeypatch
+):
     pipeline = make_pipeline()
     clean_run = make_run(pipeline=pipeline, error_message=PLAIN, error_code="RUN_EXECUTION_ERROR")
     with django_capture_on_commit_callbacks(execute=True):
@@ -181,6 +183,8 @@ def test_migration_strips_stored_escapes_and_signs_coloured_errors_again(django_
 
     for app, name in (("monitors", "0009_strip_terminal_escapes"), ("incidents", "0008_strip_terminal_escapes")):
         migration = importlib.import_module(f"{app}.migrations.{name}")
+        if app == "incidents":  # run on today's schema, where 0013 renamed the timeline's two text columns
+            monkeypatch.setitem(migration.TEXT_FIELDS, "IncidentEvent", ("note", "params"))
         migration.strip_stored_escapes(apps, None)
         migration.strip_stored_escapes(apps, None)  # idempotent
 

@@ -199,7 +199,8 @@ def test_policy_bounds_an_llm_talked_into_retrying(settings, django_capture_on_c
     analysis = FailureAnalysis.objects.get(run=run)
     assert analysis.analyzer == "llm" and analysis.should_retry is True  # the model was talked into it...
     assert RetryAttempt.objects.count() == 0  # ...but no policy covers this pipeline, so nothing is rerun
-    assert incident.events.filter(kind="retry_skipped", message__contains="no retry policy").count() == 1
+    assert [e.params["reason"] for e in incident.events.filter(kind="retry_skipped")] == ["no_policy"]
+    assert "no retry policy" in incident.events.get(kind="retry_skipped").text
     user_text = "\n".join(message["content"] for message in prompt if message["role"] == "user")
     assert "ignore previous instructions" in user_text  # passed on as the error, inside the data block
     assert "ignore previous instructions" not in prompt[0]["content"]
@@ -212,8 +213,8 @@ def test_policy_confidence_floor_and_advice_against_retry_are_respected(django_c
         low = failure_triage(run_id=make_run(error_message=TIMEOUT.format(n=1)).pk)
         advised_against = failure_triage(run_id=make_run(error_message=MISSING_TABLE.format(n=1)).pk)
     assert RetryAttempt.objects.count() == 0
-    assert low.events.get(kind="retry_skipped").message.startswith("Not retried: the analysis is")
-    assert "advises against" in advised_against.events.get(kind="retry_skipped").message
+    assert low.events.get(kind="retry_skipped").text.startswith("Not retried: the analysis is")
+    assert "advises against" in advised_against.events.get(kind="retry_skipped").text
 
 
 @pytest.mark.django_db
@@ -234,7 +235,7 @@ def test_maintenance_window_records_failure_without_page_or_rerun(django_capture
 
     assert incident.occurrence_count == 1
     assert RetryAttempt.objects.count() == 0 and Notification.objects.count() == 0 and mail.outbox == []
-    messages = list(incident.events.values_list("kind", "message"))
+    messages = [(event.kind, event.text) for event in incident.events.all()]
     assert ("retry_skipped", "Not retried: maintenance window “warehouse upgrade” is active.") in messages
     assert any(kind == "suppressed" and "warehouse upgrade" in text for kind, text in messages)
 
@@ -272,7 +273,7 @@ def test_later_success_resolves_unless_policy_says_otherwise(django_capture_on_c
     kept.refresh_from_db()
     assert resolved == 1 and incident.status == "resolved"
     event = incident.events.get(kind=IncidentEvent.Kind.AUTO_RESOLVED)
-    assert ok.external_run_id in event.message and event.actor_type == "system"
+    assert ok.external_run_id in event.text and event.actor_type == "system"
     assert kept.status == "triggered"
 
 

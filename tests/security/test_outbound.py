@@ -293,7 +293,7 @@ def test_notification_failure_keeps_status_not_receiver_echo(settings):
         status = notification_send(notification_id=notification.pk)
 
     notification.refresh_from_db()
-    timeline = " ".join(incident.events.values_list("message", flat=True))
+    timeline = " ".join(event.text for event in incident.events.all())
     assert status == Notification.Status.FAILED
     assert notification.last_error == "HTTP 404 Not Found"
     assert "HTTP 404 Not Found" in timeline

@@ -161,7 +161,7 @@ def test_no_secret_form_reaches_pages_storage_notifications_llm_or_logs(
         "analyses": json.dumps(
             list(FailureAnalysis.objects.values("summary", "root_cause", "recommended_actions", "signature_text"))
         ),
-        "timeline": json.dumps(list(IncidentEvent.objects.values("message", "details"))),
+        "timeline": json.dumps(list(IncidentEvent.objects.values("note", "params"))),
         "notifications": "\n".join(request.body.decode() for request in receiver.requests),
         "llm": llm_requests,
         "logs": caplog.text,
