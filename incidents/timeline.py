@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from monitors.models import Connection, PipelineRun, RerunMode
 
-RERUN_WORDS = {
+RERUN_WORDS: dict[tuple[str, str], str] = {
     (Connection.Kind.ADF, RerunMode.RECOVER): "ADF recovery run from the failed activity",
     (Connection.Kind.ADF, RerunMode.FULL): "ADF rerun of the whole pipeline",
     (Connection.Kind.DATABRICKS, RerunMode.RECOVER): "Databricks repair of the failed tasks",

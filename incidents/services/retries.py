@@ -64,12 +64,13 @@ def _scheduled_note(incident: Incident, scheduled: Scheduled, *, actor: Actor = 
     attempt = scheduled.attempt
     if not scheduled.created:
         return
-    policy, run = attempt.policy, attempt.run
-    by_policy = attempt.trigger == RetryAttempt.Trigger.POLICY and policy is not None
-    of = f" of {policy.max_attempts}" if by_policy else ""
+    run = attempt.run
+    # Only an attempt its policy scheduled counts against it (the policy may be gone since).
+    policy = attempt.policy if attempt.trigger == RetryAttempt.Trigger.POLICY else None
+    of = f" of {policy.max_attempts}" if policy is not None else ""
     delay = attempt.scheduled_for - attempt.created_at
     when = "now" if delay < timedelta(seconds=1) else f"in {duration_words(delay)}"
-    by = f"policy “{policy.name}”" if by_policy else "request"
+    by = f"policy “{policy.name}”" if policy is not None else "request"
     incident_event_add(
         incident=incident,
         kind=IncidentEvent.Kind.RETRY_SCHEDULED,
@@ -174,9 +175,8 @@ def attempt_outcome_take(*, attempt_id: int) -> None:
         incident = _incident_of_run(attempt.run_id, lock=True)
         if incident is None:
             return
-        policy = attempt.policy
-        by_policy = policy is not None and attempt.trigger == RetryAttempt.Trigger.POLICY
-        of = f" of {policy.max_attempts}" if by_policy else " (by hand)"
+        policy = attempt.policy if attempt.trigger == RetryAttempt.Trigger.POLICY else None
+        of = f" of {policy.max_attempts}" if policy is not None else " (by hand)"
         if succeeded:
             incident_event_add(
                 incident=incident,
