@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 
@@ -93,13 +94,14 @@ def parse_contract(yaml_text: str) -> dict[str, Any]:
         raise ContractSpecError([f"{where}invalid YAML: {getattr(exc, 'problem', None) or exc}"]) from exc
     if not isinstance(data, dict):
         raise ContractSpecError(["line 1: the contract must be a mapping with table and columns"])
+    assert node is not None  # a document that holds a mapping has a root node
     try:
         return ContractSpec.model_validate(data).model_dump(mode="json", exclude_none=True)
     except ValidationError as exc:
         raise ContractSpecError([_describe(error, node) for error in exc.errors()]) from exc
 
 
-def _describe(error: dict[str, Any], root: yaml.Node) -> str:
+def _describe(error: ErrorDetails, root: yaml.Node) -> str:
     loc = error["loc"]
     path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".") or "contract"
     message = error["msg"].removeprefix("Value error, ")

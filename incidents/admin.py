@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -92,6 +94,7 @@ class NotificationChannelAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
         kind = cleaned.get("kind")
         if not kind:
             return cleaned
@@ -250,7 +253,7 @@ class EscalationStepFormSet(forms.BaseInlineFormSet):
         return super().get_unique_error_message(unique_check)
 
 
-class _ChannelCheckboxes:
+class _ChannelCheckboxes(admin.options.BaseModelAdmin):
     """Channels as checkboxes: there are few, and a ticked list reads better than a multiple select."""
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -423,8 +426,18 @@ class IncidentEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "actor_type"]
     search_fields = ["incident__title", "note", "actor_label", "actor_user__username"]
     list_select_related = ["incident", "actor_user"]
+    readonly_fields = [
+        "created_at",
+        "incident",
+        "kind",
+        "actor_type",
+        "actor_user",
+        "actor_label",
+        "text",
+        "note",
+        "params",
+    ]
     fields = ["created_at", "incident", "kind", "actor_type", "actor_user", "actor_label", "text", "note", "params"]
-    readonly_fields = fields
 
     @admin.display(description="what happened")
     def text(self, event: IncidentEvent) -> str:
@@ -464,7 +477,10 @@ class FailureAnalysisInline(ReadOnlyInline):
 # A run's admin page shows its analysis first; monitors cannot name analyses (a lower layer), so the run's admin is
 # registered again from here, extending the one registered by then (monitors', and the layers' in between that add
 # their own inlines: their admin modules load first, in INSTALLED_APPS order).
-RegisteredPipelineRunAdmin = type(admin.site.get_model_admin(PipelineRun))
+if TYPE_CHECKING:  # known only at run time; statically, an admin of runs
+    RegisteredPipelineRunAdmin = admin.ModelAdmin
+else:
+    RegisteredPipelineRunAdmin = type(admin.site.get_model_admin(PipelineRun))
 admin.site.unregister(PipelineRun)
 
 

@@ -1,15 +1,25 @@
 """Input of the incident page's actions: parsed and checked here, applied by the services."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 
 from aimsweb.choices import ErrorCategory, Severity
-from incidents.filters import ALL_STATUSES, DEFAULT_SORT, DEFAULT_STATUS, INCIDENT_SORTS, IncidentFilters
+from incidents.filters import (
+    ALL_STATUSES,
+    DEFAULT_SORT,
+    DEFAULT_STATUS,
+    INCIDENT_SORTS,
+    AssigneeFilter,
+    IncidentFilters,
+)
 from incidents.models import Incident
 from incidents.selectors import incident_assignee_choices
 from incidents.services.incidents import INCIDENTS_BULK_ACTIONS, INCIDENTS_BULK_MAX, MAX_COMMENT
@@ -51,7 +61,9 @@ class AssignForm(ActionForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = incident_assignee_choices()
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, AssigneeField)
+        assignee.queryset = incident_assignee_choices()
 
 
 class CommentForm(ActionForm):
@@ -77,8 +89,9 @@ class SilenceForm(ActionForm):
     )
     reason = forms.CharField(label="Reason", required=False, max_length=500)
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         duration = data.get("duration")
         if duration in SILENCE_HOURS:
             data["until"] = timezone.now() + timedelta(hours=SILENCE_HOURS[duration])
@@ -136,7 +149,7 @@ class AssigneeFilterField(forms.Field):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         # A callable: the people are read only when the select is rendered, not when the list is filtered.
-        self.widget.choices = self._choices
+        self.widget.choices = CallableChoiceIterator(self._choices)
 
     @staticmethod
     def _choices() -> list[tuple]:
@@ -236,14 +249,14 @@ class IncidentFilterForm(forms.Form):
     def filters(self) -> IncidentFilters:
         """The filters of a validated form: its valid fields, each invalid or blank one left at its default."""
         data = self.cleaned_data
-        assignee = data.get("assignee") or ""
+        assignee: AssigneeFilter | User = data.get("assignee") or ""
         return IncidentFilters(
             status=data.get("status") or DEFAULT_STATUS,
             severities=tuple(data.get("severity") or ()),
             categories=tuple(data.get("category") or ()),
             connection_id=data["connection"].pk if data.get("connection") else None,
             pipeline_id=data["pipeline"].pk if data.get("pipeline") else None,
-            assignee=assignee if assignee in ("", "me", "none") else assignee.pk,
+            assignee=assignee.pk if isinstance(assignee, User) else assignee,
             text=data.get("q") or "",
             sort=data.get("sort") or DEFAULT_SORT,
             page=data.get("page") or 1,
@@ -305,8 +318,8 @@ def form_errors_add(form: forms.Form, error: ValidationError) -> None:
 
 def form_problems(form: forms.Form) -> list[str]:
     """Each error of a bound form as one line that names its field, for the page's error banner."""
-    problems = []
+    problems: list[str] = []
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
-        problems.extend(f"{label}: {message}" if label else message for message in errors)
+        problems.extend(f"{label}: {message}" if label else str(message) for message in errors)
     return problems

@@ -9,7 +9,6 @@ most every `access_check_interval` seconds, for changes no signal announces."""
 
 import asyncio
 from importlib import import_module
-from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -17,7 +16,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.context_processors import PermWrapper
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.template.loader import render_to_string
 
 from aimsweb.live_access import ACCESS_CHANGED_EVENT, user_group
@@ -63,8 +62,9 @@ class LivePageConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        if getattr(self, "_flusher", None) is not None:
-            self._flusher.cancel()
+        flusher = getattr(self, "_flusher", None)
+        if flusher is not None:
+            flusher.cancel()
 
     async def aims_event(self, message: dict) -> None:
         """Mark the page stale; one flusher re-renders it, at once or push_interval after the last push began, and
@@ -112,7 +112,9 @@ class LivePageConsumer(AsyncWebsocketConsumer):
         user lost the page's permission; None while both hold. Loads both afresh: the scope's are from the handshake."""
         session_key = self.scope["session"].session_key
         session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
-        user = get_user(SimpleNamespace(session=session))
+        request = HttpRequest()  # get_user reads only its session
+        request.session = session
+        user = get_user(request)
         if not user.is_authenticated or user.pk != self.user.pk:
             return CLOSE_UNAUTHENTICATED
         if not user.has_perm(self.permission):
@@ -163,6 +165,7 @@ class IncidentPageConsumer(LivePageConsumer):
 
     def render(self) -> str:
         incident = incident_get(incident_id=self.incident_id)
+        assert incident is not None  # prepare found it, and incidents are never deleted
         context = {**incident_detail_page(incident), "perms": PermWrapper(self.user), "user": self.user, "oob": True}
         return render_to_string("incidents/incident_detail.html#live", context)
 

@@ -330,7 +330,7 @@ class IncidentEvent(TimeStampedModel):
 
     @property
     def actor(self) -> str:
-        if self.actor_user_id:
+        if self.actor_user is not None:
             return self.actor_user.get_username()
         return self.actor_label or self.get_actor_type_display()
 

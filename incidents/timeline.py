@@ -16,7 +16,7 @@ from monitors.models import Connection, RerunMode
 from remediation.services.attempts import Escalation
 from remediation.services.policies import Skip
 
-RERUN_WORDS = {
+RERUN_WORDS: dict[tuple[str, str], str] = {
     (Connection.Kind.ADF, RerunMode.RECOVER): "ADF recovery run from the failed activity",
     (Connection.Kind.ADF, RerunMode.FULL): "ADF rerun of the whole pipeline",
     (Connection.Kind.DATABRICKS, RerunMode.RECOVER): "Databricks repair of the failed tasks",

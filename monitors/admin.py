@@ -57,6 +57,7 @@ class ConnectionAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
         self._require_secret_again(cleaned)
         if cleaned.get("secret") and cleaned.get("secret_env_var"):
             self.add_error("secret", "Give either a stored secret or an environment variable name, not both.")
@@ -71,7 +72,9 @@ class ConnectionAdminForm(forms.ModelForm):
         changed = [field for field in SECRET_BOUND_FIELDS if field in self.changed_data]
         if not self.instance.pk or not changed:
             return
-        what = Connection._meta.get_field(changed[0]).verbose_name
+        field = Connection._meta.get_field(changed[0])
+        assert isinstance(field, models.Field)  # the secret-bound fields are the connection's own columns
+        what = field.verbose_name
         stored = self.initial.get("secret_env_var") == "" and bool(self.instance.secret_encrypted)
         if stored and not cleaned.get("secret") and not cleaned.get("clear_secret"):
             self.add_error("secret", f"Changing the {what} requires entering the secret again (or clearing it).")

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -178,6 +179,17 @@ class AlertLookup:
     end: datetime
 
 
+class FiredAlert(Protocol):
+    """What a lookup reads of a fired alert (an AzureMonitorAlert, or an ADF callback without a run id in the same
+    shape): the pipelines it names and the window it fired for."""
+
+    @property
+    def pipeline_names(self) -> set[str]: ...
+
+    @property
+    def window(self) -> tuple[datetime, datetime]: ...
+
+
 @dataclass(frozen=True)
 class AlertNeed:
     """What one alert needs read: its pipelines (none named: all of them) updated from `since` to `until`."""
@@ -193,7 +205,7 @@ class AlertNeed:
 
 
 def alert_needs(
-    connection: Connection, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
+    connection: Connection, alerts: list[tuple[WebhookDelivery, FiredAlert]]
 ) -> dict[int, AlertNeed | None]:
     """Per delivery, what its alert needs read, or None when earlier lookups have covered it (alert_lookup_start):
     only as far back as no earlier lookup of its pipelines has read (one query for the whole batch)."""
@@ -213,11 +225,11 @@ def alert_needs(
             name: alert_lookup_start(coverage.get(name), since=since, until=until, received=delivery.created_at)
             for name in names
         }
-        needed = {name for name, start in starts.items() if start is not None}
+        needed = {name: start for name, start in starts.items() if start is not None}
         if names and not needed:
             needs[delivery.pk] = None
         else:
-            begin = min(starts[name] for name in needed) if names else since
+            begin = min(needed.values()) if names else since
             needs[delivery.pk] = AlertNeed(names=frozenset(needed), since=begin, until=until)
     return needs
 

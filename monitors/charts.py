@@ -48,18 +48,23 @@ def run_strip(runs: Sequence[PipelineRun], *, pipeline_id: int) -> SafeString:
     return format_html('<ol class="run-strip" aria-label="{}">{}</ol>', label, cells)
 
 
+def _duration(run: PipelineRun) -> int:
+    assert run.duration_ms is not None  # the trend holds only runs that have a duration (see pipeline_detail)
+    return run.duration_ms
+
+
 def duration_trend(runs: Sequence[PipelineRun], *, chart_id: str = "duration-trend") -> SafeString:
     """A line and area chart of run durations, oldest run on the left; failed runs are marked with a red stem.
     Each point has a tooltip; the figure says in words what it shows."""
     if not runs:
         return mark_safe('<p class="muted">No finished run with a duration yet.</p>')
-    longest = max(run.duration_ms for run in runs) or 1
+    longest = max(_duration(run) for run in runs) or 1
     failed = sum(run.status == PipelineRun.Status.FAILED for run in runs)
     step = WIDTH / (len(runs) - 1) if len(runs) > 1 else 0
     points = []
     for index, run in enumerate(runs):
         x = index * step if len(runs) > 1 else WIDTH / 2
-        y = HEIGHT - (run.duration_ms / longest) * (HEIGHT - TOP_PAD)
+        y = HEIGHT - (_duration(run) / longest) * (HEIGHT - TOP_PAD)
         points.append((round(x, 1), round(y, 1)))
     line = " ".join(f"{x},{y}" for x, y in points)
     area = f"M{points[0][0]},{HEIGHT} L{line} L{points[-1][0]},{HEIGHT} Z"

@@ -47,6 +47,6 @@ def records_prune(*, now: datetime | None = None, batch: int | None = None) -> P
 def _delete_in_batches(rows: QuerySet[Model], batch: int) -> int:
     deleted = 0
     while ids := list(rows.values_list("pk", flat=True)[:batch]):
-        rows.model.objects.filter(pk__in=ids).delete()
+        rows.model._default_manager.filter(pk__in=ids).delete()
         deleted += len(ids)
     return deleted

@@ -257,7 +257,7 @@ def pipeline_detail(*, pipeline: Pipeline, run_limit: int = 50, trend_limit: int
         p95_ms=_percentile(durations, 0.95),
     )
     newline = StrIndex("error_message", Value("\n"))
-    runs = list(
+    runs: list[PipelineRun] = list(
         PipelineRun.objects.filter(pipeline=pipeline)
         .annotate(
             error_headline=Case(

@@ -21,7 +21,7 @@ from monitors.webhooks import MAX_BODY_BYTES, NO_SECRET, SOURCE_KIND, request_au
 
 # A callback sent to a Databricks connection's name is answered 400 once its sender has proved the secret (an ADF
 # pipeline pointed at the wrong connection); without the secret the answer stays 401, as for any name.
-OTHER_KIND = {WebhookDelivery.Source.ADF_CALLBACK: Connection.Kind.DATABRICKS}
+OTHER_KIND: dict[str, str] = {WebhookDelivery.Source.ADF_CALLBACK: Connection.Kind.DATABRICKS}
 
 
 def _error(status: int, message: str, **extra) -> JsonResponse:

@@ -205,7 +205,7 @@ PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
     WebhookDelivery.Source.AZURE_MONITOR: AzureMonitorAlert,
     WebhookDelivery.Source.ADF_CALLBACK: AdfCallback,
 }
-SOURCE_KIND = {
+SOURCE_KIND: dict[str, str] = {
     WebhookDelivery.Source.DATABRICKS: Connection.Kind.DATABRICKS,
     WebhookDelivery.Source.AZURE_MONITOR: Connection.Kind.ADF,
     WebhookDelivery.Source.ADF_CALLBACK: Connection.Kind.ADF,

@@ -12,16 +12,18 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-try:  # the regex parser, used only to derive each pattern's required literals
+# The regex parser, used only to derive each pattern's required literals. Python 3.11 moved it into re's private
+# modules (importing the old names warns); typeshed describes it only under the old names.
+if TYPE_CHECKING:
+    import sre_constants as _sre_c
+    import sre_parse as _sre_p
+else:
     from re import _constants as _sre_c
     from re import _parser as _sre_p
-except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as _sre_c  # type: ignore[no-redef]
-    import sre_parse as _sre_p  # type: ignore[no-redef]
 
 from aimsweb.choices import ErrorCategory, Severity
 
@@ -97,7 +99,7 @@ class KnowledgeBase:
         per_rule = tuple(
             None
             if any(literals is None for _, literals in rule.patterns)
-            else frozenset().union(*(literals for _, literals in rule.patterns))
+            else frozenset[str]().union(*(literals for _, literals in rule.patterns if literals is not None))
             for rule in self.rules
         )
         by_prefix: dict[str, list[str]] = {}
@@ -285,7 +287,7 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     pattern whose literals are all absent never loses a match. None when no literal of useful length is required.
     """
     try:
-        found = _required(list(_sre_p.parse(pattern, re.IGNORECASE)))
+        found = _required(_sre_p.parse(pattern, re.IGNORECASE).data)
     except Exception:  # noqa: BLE001 - any parser surprise just disables the prefilter for this pattern
         return None
     return frozenset(found) if found and min(map(len, found)) >= MIN_LITERAL else None
@@ -306,7 +308,7 @@ def _required(items: list[Any]) -> set[str] | None:
             sub = _required(list(av[-1]))
         elif op is _sre_c.BRANCH:
             alternatives = [_required(list(branch)) for branch in av[1]]
-            sub = set().union(*alternatives) if alternatives and all(alternatives) else None
+            sub = set[str]().union(*(a for a in alternatives if a)) if alternatives and all(alternatives) else None
         elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
             sub = _required(list(av[2]))
         if sub:

@@ -188,8 +188,14 @@ class Taxonomy:
             status = int(match[1])
             add(self.http.get(status, _http_family(status)), "http", f"HTTP {status}", "HTTP status", match.start(1))
         for match in _HTTP_NAME.finditer(text):
-            if (status := self.http_names.get(match[1])) is not None:
-                add(self.http.get(status), "http", f"HTTP {status} ({match[1]})", "HTTP status", match.start(1))
+            if (named_status := self.http_names.get(match[1])) is not None:
+                add(
+                    self.http.get(named_status),
+                    "http",
+                    f"HTTP {named_status} ({match[1]})",
+                    "HTTP status",
+                    match.start(1),
+                )
         return found
 
     @staticmethod

@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import cast
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TypedDict, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import UserManager
@@ -32,7 +33,15 @@ from monitors.models import PipelineRun
 from remediation.models import RetryAttempt
 
 
-def llm_usage_by_day(*, days: int = 30) -> list[dict[str, object]]:
+class LlmUsageDay(TypedDict):
+    day: date
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: Decimal
+
+
+def llm_usage_by_day(*, days: int = 30) -> list[LlmUsageDay]:
     """LLM calls, tokens and cost per day (cache hits cost nothing and are not calls), newest day first."""
     since = timezone.now() - timedelta(days=days)
     return list(
@@ -95,7 +104,7 @@ def incident_detail(
         status__in=(RetryAttempt.Status.SCHEDULED, RetryAttempt.Status.CLAIMED, RetryAttempt.Status.RUNNING),
     )
     newline = StrIndex("error_message", Value("\n"))
-    runs = list(
+    runs: list[PipelineRun] = list(
         PipelineRun.objects.filter(analysis__incident=incident)
         .select_related("pipeline")
         .annotate(

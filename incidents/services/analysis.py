@@ -162,6 +162,7 @@ def failure_analyze(*, run_id: int | None = None, run: PipelineRun | None = None
     """Analyse a failed run (by id, or loaded with its pipeline and connection) once (see failure_verdict), store
     the verdict and count the failure; a run analysed already keeps its verdict."""
     if run is None:
+        assert run_id is not None  # a caller passes the run or its id
         run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
     existing = FailureAnalysis.objects.filter(run=run).first()
     if existing is not None:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from aimsweb.redact import redact, redact_values
 from incidents.models import Incident, IncidentEvent
@@ -14,11 +14,11 @@ class Actor:
     """Who changes an incident: a user, an API key, AIMS itself or its retry engine."""
 
     type: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     label: str = ""
 
     @classmethod
-    def of_user(cls, user: AbstractBaseUser) -> "Actor":
+    def of_user(cls, user: User) -> "Actor":
         return cls(type=IncidentEvent.ActorType.USER, user=user)
 
     @classmethod

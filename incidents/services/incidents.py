@@ -4,7 +4,7 @@ Occurrences open and count them (incidents.services.occurrences)."""
 from collections import Counter
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -110,7 +110,7 @@ def incident_reopen(*, incident_id: int, actor: Actor) -> Incident:
 
 
 @transaction.atomic
-def incident_assign(*, incident_id: int, actor: Actor, assignee: AbstractBaseUser | None) -> Incident:
+def incident_assign(*, incident_id: int, actor: Actor, assignee: User | None) -> Incident:
     """Give the incident to a person who can act on it (or to nobody)."""
     incident = _locked(incident_id)
     if assignee is not None and not assignee.has_perm("incidents.acknowledge_incident"):
@@ -229,7 +229,7 @@ def incidents_bulk_act(*, incident_ids: list[int], action: str, actor: Actor) ->
     else:
         apply, target = incident_resolve, Incident.Status.RESOLVED
     statuses = dict(Incident.objects.filter(pk__in=ids).values_list("pk", "status"))
-    done, reasons = 0, Counter()
+    done, reasons = 0, Counter[str]()
     for incident_id in ids:
         status = statuses.get(incident_id)
         if status is None:

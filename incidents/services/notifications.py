@@ -35,7 +35,7 @@ PAGE_EVENTS = (Notification.Event.OPENED, Notification.Event.REOPENED, Notificat
 SEND_CLAIM_SECONDS = 120
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 3600
-HEADLINES = {
+HEADLINES: dict[str, str] = {
     Notification.Event.OPENED: "Incident opened",
     Notification.Event.REOPENED: "Incident reopened",
     Notification.Event.ESCALATED: "Escalated",
@@ -208,6 +208,7 @@ def _message(notification: Notification) -> NotificationMessage:
             digest_items=items,
         )
     incident = notification.incident
+    assert incident is not None  # a digest, the one notification without an incident, was built above
     evidence = incident.latest_occurrence.evidence if incident.latest_occurrence else {}
     return NotificationMessage(
         event=notification.event,
@@ -301,6 +302,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
             updated_at=timezone.now(),
         )
         if notification.incident_id and status in (Notification.Status.SENT, Notification.Status.FAILED):
+            assert notification.incident is not None  # its id is set
             params = {"notification_id": notification.pk, "channel": str(notification.channel)}
             if status == Notification.Status.SENT:
                 kind = IncidentEvent.Kind.NOTIFIED
@@ -368,6 +370,7 @@ def _escalations_fire(now: datetime) -> int:
         "pipeline", "connection"
     )
     for incident in incidents:
+        assert incident.paged_at is not None  # filtered above
         for route in _routes(incident):
             for step in route.escalation_steps.all():
                 if incident.paged_at + timedelta(minutes=step.after_minutes) > now:

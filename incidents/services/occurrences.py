@@ -30,7 +30,7 @@ from monitors.models import Pipeline
 # person is never merely informational, so an `info` occurrence pages as low.
 SEVERITY_ORDER = Severity.ordered()
 INCIDENT_SEVERITIES = SEVERITY_ORDER[SEVERITY_ORDER.index(Severity.LOW) :]
-CRITICALITY_SHIFT = {
+CRITICALITY_SHIFT: dict[str, int] = {
     Pipeline.Criticality.CRITICAL: 1,
     Pipeline.Criticality.HIGH: 0,
     Pipeline.Criticality.NORMAL: 0,
@@ -177,7 +177,7 @@ def occurrence_intake(
 
 
 def _row(report: OccurrenceReport) -> dict:
-    severity = _severity(report.severity)
+    severity: str = _severity(report.severity)
     if report.pipeline_id is not None:
         criticality = Pipeline.objects.filter(pk=report.pipeline_id).values_list("criticality", flat=True).first()
         severity = severity_for(analysis_severity=severity, criticality=criticality or "")

@@ -4,7 +4,7 @@ module listens and never starts a rerun itself."""
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -99,7 +99,7 @@ def _incident_of_run(run_id: int, *, lock: bool = False) -> Incident | None:
     return incidents.select_related("pipeline", "connection").get(pk=incident_id)
 
 
-def pipeline_run_retry_by_hand(*, run_id: int, user: AbstractBaseUser, request_key: str) -> RetryAttempt:
+def pipeline_run_retry_by_hand(*, run_id: int, user: User, request_key: str) -> RetryAttempt:
     """A Responder retries a failed run: the engine schedules it now (see pipeline_run_retry), the run's incident
     says who asked."""
     with transaction.atomic():

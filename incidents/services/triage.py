@@ -139,6 +139,7 @@ def failure_triage(
     already counted is left alone. A failure passed over (stale, or superseded by a later success) is analysed
     only; returns None then. A batch passes what it has read for all its runs (TriageReads)."""
     if run is None:
+        assert run_id is not None  # a caller passes the run or its id
         run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
     reads = reads or TriageReads.of([run])
     analysis = reads.analyses.get(run.pk)
@@ -163,6 +164,7 @@ def _triage(
             # on the unique index, then fails).
             analysis = failure_verdict_store(verdict)
         else:
+            assert analysis is not None  # a caller passes the stored analysis or a verdict to store
             # Lock the analysis row alone (a join here leaves PostgreSQL to plan it on statistics a bulk poll has
             # just made stale). Whoever holds it counts the run, as loaded (a batch, a second or so, ago).
             counted = FailureAnalysis.objects.select_for_update().filter(pk=analysis.pk)

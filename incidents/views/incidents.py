@@ -9,12 +9,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from aimsweb.http import AuthenticatedHttpRequest
 from incidents.forms import IncidentBulkForm, RetryForm, form_errors_add, form_problems
 from incidents.models import Incident
 from incidents.pages.incident_detail import ACTION_FORMS, action_form_auto_id, incident_detail_page
@@ -47,28 +48,32 @@ BULK_DONE = {"acknowledge": "Acknowledged", "resolve": "Resolved"}
 
 
 def _list_page(
-    request: HttpRequest, params: QueryDict, *, notice: str = "", problems: list[str] | None = None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    params: QueryDict,
+    *,
+    notice: str = "",
+    problems: list[str] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """The incident list for these filters: the whole page, or its results partial for htmx (a boosted link, which
     swaps the body, gets the page)."""
-    context = incident_list_page(params=params, user=request.user)
-    context["notice"] = notice
-    context["bulk_problems"] = problems or []
+    page = incident_list_page(params=params, user=request.user)
+    context = {**page, "notice": notice, "bulk_problems": problems or []}
     partial = request.htmx and not request.htmx.boosted
     response = render(request, f"{LIST}#results" if partial else LIST, context, status=status)
     if partial and request.method == "GET":
         # The filter form sent every field, blank ones too: show the canonical, shareable URL instead.
-        response["HX-Push-Url"] = context["list_url"]
+        response["HX-Push-Url"] = page["list_url"]
     return response
 
 
 @permission_required("incidents.view_incident", raise_exception=True)
-def incident_list_view(request: HttpRequest) -> HttpResponse:
+def incident_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The incident list, filtered, sorted and paged by the query string."""
     return _list_page(request, request.GET)
 
 
-def _next_url(request: HttpRequest) -> str:
+def _next_url(request: AuthenticatedHttpRequest) -> str:
     """Where the bulk form came from (the list with its filters), if it is a URL of this site; else the list."""
     url = request.POST.get("next", "")
     if url and url_has_allowed_host_and_scheme(
@@ -90,7 +95,7 @@ def _bulk_outcome(action: str, result: dict) -> str:
 
 @permission_required("incidents.view_incident", raise_exception=True)
 @require_POST
-def incident_bulk_view(request: HttpRequest) -> HttpResponse:
+def incident_bulk_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Acknowledge or resolve the incidents ticked on the list, then show the list again with the same filters."""
     # Checked before the input: a forged post by someone without the right changes nothing and learns nothing.
     action = request.POST.get("action", "")
@@ -119,7 +124,7 @@ def _incident_or_404(incident_id: int) -> Incident:
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     incident: Incident,
     *,
     action: str = "",
@@ -137,7 +142,7 @@ def _page(
 
 
 def _act(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     incident_id: int,
     *,
     action: str,
@@ -149,7 +154,7 @@ def _act(
     incident = _incident_or_404(incident_id)
     form_class = form_class or ACTION_FORMS.get(form_name)
     form = form_class(request.POST, auto_id=action_form_auto_id(form_name or "action")) if form_class else None
-    bound = {form_name: form} if form_name else {}
+    bound = {form_name: form} if form_name and form is not None else {}
     if form is not None and not form.is_valid():
         return _page(request, incident, action=action, problems=form_problems(form), bound=bound, status=400)
     try:
@@ -165,14 +170,14 @@ def _act(
 
 
 @permission_required("incidents.view_incident", raise_exception=True)
-def incident_detail_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_detail_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     """One incident: what failed, the analysis, runs and retries, timeline and notifications."""
     return _page(request, _incident_or_404(incident_id))
 
 
 @permission_required("incidents.acknowledge_incident", raise_exception=True)
 @require_POST
-def incident_acknowledge_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_acknowledge_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     actor = Actor.of_user(request.user)
     return _act(
         request,
@@ -184,7 +189,7 @@ def incident_acknowledge_view(request: HttpRequest, incident_id: int) -> HttpRes
 
 @permission_required("incidents.resolve_incident", raise_exception=True)
 @require_POST
-def incident_resolve_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_resolve_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     actor = Actor.of_user(request.user)
     return _act(
         request,
@@ -197,7 +202,7 @@ def incident_resolve_view(request: HttpRequest, incident_id: int) -> HttpRespons
 
 @permission_required("incidents.resolve_incident", raise_exception=True)
 @require_POST
-def incident_reopen_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_reopen_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     actor = Actor.of_user(request.user)
     return _act(
         request,
@@ -209,7 +214,7 @@ def incident_reopen_view(request: HttpRequest, incident_id: int) -> HttpResponse
 
 @permission_required("incidents.assign_incident", raise_exception=True)
 @require_POST
-def incident_assign_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_assign_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     actor = Actor.of_user(request.user)
     return _act(
         request,
@@ -222,7 +227,7 @@ def incident_assign_view(request: HttpRequest, incident_id: int) -> HttpResponse
 
 @permission_required("incidents.comment_incident", raise_exception=True)
 @require_POST
-def incident_comment_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_comment_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     actor = Actor.of_user(request.user)
     return _act(
         request,
@@ -235,7 +240,7 @@ def incident_comment_view(request: HttpRequest, incident_id: int) -> HttpRespons
 
 @permission_required("incidents.silence_incident", raise_exception=True)
 @require_POST
-def incident_silence_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_silence_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     actor = Actor.of_user(request.user)
     return _act(
         request,
@@ -250,7 +255,7 @@ def incident_silence_view(request: HttpRequest, incident_id: int) -> HttpRespons
 
 @permission_required("incidents.silence_incident", raise_exception=True)
 @require_POST
-def incident_unsilence_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_unsilence_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     actor = Actor.of_user(request.user)
     return _act(
         request,
@@ -262,7 +267,7 @@ def incident_unsilence_view(request: HttpRequest, incident_id: int) -> HttpRespo
 
 @permission_required("incidents.link_ticket_incident", raise_exception=True)
 @require_POST
-def incident_ticket_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_ticket_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
     actor = Actor.of_user(request.user)
     return _act(
         request,
@@ -277,7 +282,7 @@ def incident_ticket_view(request: HttpRequest, incident_id: int) -> HttpResponse
 
 @permission_required("monitors.retry_pipelinerun", raise_exception=True)
 @require_POST
-def incident_run_retry_view(request: HttpRequest, incident_id: int, run_id: int) -> HttpResponse:
+def incident_run_retry_view(request: AuthenticatedHttpRequest, incident_id: int, run_id: int) -> HttpResponse:
     """Retry a failed run of this incident now; the form's token makes a double submit one attempt."""
     run = incident_run_get(incident_id=incident_id, run_id=run_id)
     if run is None:

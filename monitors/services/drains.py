@@ -25,7 +25,14 @@ from monitors.adf_callback import (
     callback_run_take,
     callback_target_problem,
 )
-from monitors.alerts import COVERED, alert_coverage_record, alert_needs, alert_target_problem, alerts_lookup
+from monitors.alerts import (
+    COVERED,
+    FiredAlert,
+    alert_coverage_record,
+    alert_needs,
+    alert_target_problem,
+    alerts_lookup,
+)
 from monitors.clients import client_for
 from monitors.clients.base import RunRecord, SourceError, call_twice
 from monitors.models import (
@@ -48,9 +55,7 @@ DRAIN_MARK_SECONDS = 60  # a drain that was lost or died holds the next one back
 DRAIN_SECONDS = 30  # one drain task goes on no longer than this (well within the task timeout)
 
 
-def _alerts_process(
-    connection: Connection, client, alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]]
-) -> list[str]:
+def _alerts_process(connection: Connection, client, alerts: list[tuple[WebhookDelivery, FiredAlert]]) -> list[str]:
     """Look up, store and attribute the failed runs behind a batch's fired alerts; returns the failures new to AIMS.
     An alert names no run: the runs it led to are the new failures of its pipelines in its window."""
     needs = alert_needs(connection, alerts)
@@ -67,6 +72,7 @@ def _alerts_process(
         if need is None:
             delivery.status, delivery.error = WebhookDelivery.Status.IGNORED, COVERED
             continue
+        assert lookup is not None  # this delivery's need was among those looked up
         matched = [record for record in lookup.records if need.matches(record)]
         delivery.run_ids = [record.external_run_id for record in matched if record.external_run_id in fresh]
         if not matched:
@@ -214,7 +220,7 @@ def _connection_deliveries_process(
     # must not hold up every other connection's webhooks behind its retries).
     down: SourceError | None = None
     notified: list[RunRecord] = []  # Databricks: ingested together, after the loop
-    alerts: list[tuple[WebhookDelivery, AzureMonitorAlert]] = []  # fired Azure Monitor alerts: one lookup
+    alerts: list[tuple[WebhookDelivery, FiredAlert]] = []  # fired Azure Monitor alerts: one lookup
     failures: dict[str, None] = {}  # the failures new to AIMS, in the order they came
     for delivery in deliveries:
         delivery.status, delivery.error = WebhookDelivery.Status.PROCESSED, ""
@@ -237,6 +243,7 @@ def _connection_deliveries_process(
             elif isinstance(payload, AdfCallback):  # no run id: its pipeline's failures, as for an alert
                 alerts.append((delivery, callback_lookup(payload, received=delivery.created_at, now=timezone.now())))
             else:
+                assert isinstance(payload, AzureMonitorAlert)  # the one payload model left
                 alerts.append((delivery, payload))
         except SourceError as exc:
             delivery.status = WebhookDelivery.Status.FAILED

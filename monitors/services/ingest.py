@@ -129,7 +129,7 @@ def runs_ingest(*, connection: Connection, records: Sequence[RunRecord], queue_d
                 signals.runs_failed,
                 sender=signals.SENDER,
                 connection_id=connection.pk,
-                pipeline_ids=sorted(failed - {None}),
+                pipeline_ids=sorted(pipeline_id for pipeline_id in failed if pipeline_id is not None),
             )
         succeeded = [record for record in changed if record.status == PipelineRun.Status.SUCCEEDED]
         if succeeded:

@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -29,7 +30,7 @@ class WebhookOutcome:
 
 
 def webhook_delivery_receive(
-    *, connection_id: int, source: str, body: bytes, headers: dict[str, str]
+    *, connection_id: int, source: str, body: bytes, headers: Mapping[str, str]
 ) -> WebhookOutcome:
     """Store an authenticated delivery as received, with its verdict, and queue a drain of the accepted deliveries
     once stored when the payload has a known shape. A rejected delivery is stored too, with the reason. One INSERT,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -57,7 +57,7 @@ def retry_attempt_schedule(
     advised_delay_minutes: int = 0,
     trigger: str = RetryAttempt.Trigger.POLICY,
     mode: str | None = None,
-    requested_by: AbstractBaseUser | None = None,
+    requested_by: User | None = None,
     key: str | None = None,
 ) -> Scheduled:
     """Create attempt `number` of a run (its unique key makes a repeat harmless); queue it at once after commit when
@@ -123,7 +123,7 @@ def retry_attempt_continue(*, attempt: RetryAttempt) -> Decision:
     return Decision(scheduled=scheduled)
 
 
-def pipeline_run_retry(*, run_id: int, user: AbstractBaseUser, request_key: str, category: str) -> Scheduled:
+def pipeline_run_retry(*, run_id: int, user: User, request_key: str, category: str) -> Scheduled:
     """A retry by hand: the next attempt of this failed run, due now, in the mode of the policy matching its error
     class or a recovery; the request key makes a double submit one attempt."""
     with transaction.atomic():

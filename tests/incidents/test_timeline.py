@@ -274,3 +274,19 @@ def test_services_store_what_happened_as_data_and_only_people_write_notes(
     assert (events["acknowledged"].note, events["acknowledged"].params) == ("", {})
     assert events["resolved"].note == "restarted the gateway" and events["resolved"].params == {}
     assert all(not event.note for kind, event in events.items() if kind != "resolved")
+
+
+@pytest.mark.django_db
+def test_admin_shows_event_words_note_and_params(admin_client_):
+    incident = make_incident(make_run())
+    event = IncidentEvent.objects.create(
+        incident=incident, kind="resolved", note="restarted <b>the gateway</b>", params={"attempt_id": 7}
+    )
+
+    page = admin_client_.get(f"/admin/incidents/incidentevent/{event.pk}/change/")
+    listing = admin_client_.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
+
+    assert page.status_code == 200
+    assert "Resolved: restarted &lt;b&gt;the gateway&lt;/b&gt;" in page.content.decode()
+    assert "attempt_id" in page.content.decode()
+    assert "Resolved: restarted &lt;b&gt;the gateway&lt;/b&gt;" in listing

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.core.management.base import BaseCommand, CommandError
 
 from monitors.clients.base import SourceError
@@ -12,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("monitors", nargs="*", help="connection/monitor names; default: every enabled monitor")
 
     def handle(self, *args, monitors: list[str], **options) -> None:
-        chosen = Monitor.objects.select_related("connection").filter(enabled=True)
+        chosen: Iterable[Monitor] = Monitor.objects.select_related("connection").filter(enabled=True)
         if monitors:
             pairs = [name.partition("/") for name in monitors]
             found = [m for m in chosen if (m.connection.name, "/", m.name) in pairs]
