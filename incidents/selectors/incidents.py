@@ -18,17 +18,17 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
-    TextField,
     Value,
     When,
 )
-from django.db.models.functions import StrIndex, Substr, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from aimsweb.choices import Severity
 from incidents.filters import ALL_STATUSES, DEFAULT_STATUS, OPEN_STATUSES, IncidentFilters
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification, TicketLink
 from monitors.models import PipelineRun
+from monitors.selectors import error_headline
 from remediation.models import RetryAttempt
 
 
@@ -94,18 +94,10 @@ def incident_detail(
         run=OuterRef("pk"),
         status__in=(RetryAttempt.Status.SCHEDULED, RetryAttempt.Status.CLAIMED, RetryAttempt.Status.RUNNING),
     )
-    newline = StrIndex("error_message", Value("\n"))
     runs = list(
         PipelineRun.objects.filter(analysis__incident=incident)
         .select_related("pipeline")
-        .annotate(
-            retry_pending=Exists(in_flight),
-            error_headline=Case(
-                When(error_message__contains="\n", then=Substr("error_message", 1, newline - 1)),
-                default=F("error_message"),
-                output_field=TextField(),
-            ),
-        )
+        .annotate(retry_pending=Exists(in_flight), error_headline=error_headline())
         .order_by(F("started_at").desc(nulls_last=True), "-id")[:run_limit]
     )
     attempts = list(
