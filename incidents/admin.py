@@ -21,14 +21,12 @@ from incidents.models import (
     TicketLink,
     channel_url_problem,
 )
-from incidents.notify.base import ChannelConfig, NotificationMessage, url_origin
+from incidents.notify.base import NotificationMessage, url_origin
+from incidents.notify.channels import channel_config, channel_spec
 from incidents.notify.http import sender_for
+from incidents.notify.webhook import SIGNING_SECRET_MIN_CHARS
 from monitors.models import PipelineRun
 
-URL_KINDS = frozenset(
-    {NotificationChannel.Kind.TEAMS, NotificationChannel.Kind.SLACK, NotificationChannel.Kind.WEBHOOK}
-)
-SIGNING_SECRET_MIN_CHARS = 16
 TEST_DELIVERY_PREFIX = "test-"
 
 
@@ -95,17 +93,17 @@ class NotificationChannelAdminForm(forms.ModelForm):
         kind = cleaned.get("kind")
         if not kind:
             return cleaned
-        label = _kind_label(kind)
+        spec, label = channel_spec(kind), _kind_label(kind)
         url, secret = cleaned.get("url"), cleaned.get("signing_secret")
-        if kind in URL_KINDS:
+        if spec.url:
             # A URL stored for another kind of channel belongs to another service: a new kind needs a new URL.
             keeps_url = self.has_stored_url and kind == self.stored_kind
             if not url and not keeps_url and "url" not in self.errors:
                 self.add_error("url", f"Required for a {label} channel: paste its webhook URL.")
         elif url:
             self.add_error("url", f"A {label} channel has no URL; leave it blank.")
-        if kind == NotificationChannel.Kind.WEBHOOK:
-            keeps_secret = self.has_stored_secret  # only webhook channels keep one (save clears it otherwise)
+        if spec.signing_secret:
+            keeps_secret = self.has_stored_secret  # only signed kinds keep one (save clears it otherwise)
             if not secret and not keeps_secret and "signing_secret" not in self.errors:
                 self.add_error(
                     "signing_secret", "Required for a generic webhook: the receiver checks deliveries with it."
@@ -116,13 +114,14 @@ class NotificationChannelAdminForm(forms.ModelForm):
 
     def save(self, commit=True):
         channel = super().save(commit=False)
+        spec = channel_spec(channel.kind)
         if self.cleaned_data.get("url"):
             channel.set_url(self.cleaned_data["url"])
-        elif channel.kind not in URL_KINDS:
+        elif not spec.url:
             channel.set_url("")  # no credentials kept for a channel that no longer uses them
         if self.cleaned_data.get("signing_secret"):
             channel.set_signing_secret(self.cleaned_data["signing_secret"])
-        elif channel.kind != NotificationChannel.Kind.WEBHOOK:
+        elif not spec.signing_secret:
             channel.set_signing_secret("")
         if commit:
             channel.save()
@@ -172,7 +171,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):
 
     @admin.display(description="Where")
     def destination(self, obj: NotificationChannel) -> str:
-        if obj.kind == NotificationChannel.Kind.EMAIL:
+        if channel_spec(obj.kind).recipients:
             recipients = obj.recipient_list
             more = f" +{len(recipients) - 2} more" if len(recipients) > 2 else ""
             return ", ".join(recipients[:2]) + more
@@ -196,14 +195,9 @@ class NotificationChannelAdmin(admin.ModelAdmin):
     def send_test_notification(self, request, queryset) -> None:
         message = _test_message()
         for channel in queryset:
-            config = ChannelConfig(
-                kind=channel.kind,
-                name=channel.name,
-                url=channel.get_url(),
-                recipients=tuple(channel.recipient_list),
-                signing_secret=channel.get_signing_secret(),
+            result = sender_for(channel.kind).send(
+                channel_config(channel), message, delivery_id=f"{TEST_DELIVERY_PREFIX}{channel.pk}"
             )
-            result = sender_for(channel.kind).send(config, message, delivery_id=f"{TEST_DELIVERY_PREFIX}{channel.pk}")
             if result.ok:
                 self.message_user(request, f"{channel.name}: test notification delivered.", messages.SUCCESS)
             else:
