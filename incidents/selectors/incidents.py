@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import cast
 
 from django.contrib.auth import get_user_model
@@ -17,36 +16,16 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from aimsweb.choices import Severity
 from incidents.filters import ALL_STATUSES, DEFAULT_STATUS, OPEN_STATUSES, IncidentFilters
-from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification, TicketLink
+from incidents.models import Incident, IncidentEvent, Notification, TicketLink
 from monitors.models import PipelineRun
 from monitors.selectors import error_headline
 from remediation.models import RetryAttempt
-
-
-def llm_usage_by_day(*, days: int = 30) -> list[dict[str, object]]:
-    """LLM calls, tokens and cost per day (cache hits cost nothing and are not calls), newest day first."""
-    since = timezone.now() - timedelta(days=days)
-    return list(
-        FailureAnalysis.objects.filter(analyzer=FailureAnalysis.Analyzer.LLM, cache_hit=False, created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(
-            calls=Count("id"),
-            prompt_tokens=Sum("prompt_tokens"),
-            completion_tokens=Sum("completion_tokens"),
-            cost_usd=Sum("cost_usd"),
-        )
-        .order_by("-day")
-    )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import logging
 import pytest
 
 from incidents.models import FailureAnalysis, SignatureStats
-from incidents.selectors import llm_usage_by_day
 from incidents.services import failure_triage, failures_triage, signature_retry_record
 from monitors.models import PipelineRun
 from simulator.testing import run_simulator
@@ -131,20 +130,6 @@ def test_analyze_instructions_in_error_text_are_just_data(no_llm):
     analysis = _analysed(run)
 
     assert analysis.should_retry is False
-
-
-@pytest.mark.django_db
-def test_llm_usage_summed_per_day(llm_sim):
-    pipeline = make_pipeline()
-    for i in range(3):
-        _analysed(make_run(pipeline=pipeline, error_message=f"ErrorCode=Cause{i}: broken"))
-    _analysed(make_run(pipeline=pipeline, error_message="ErrorCode=Cause0: broken"))  # cache hit
-
-    usage = llm_usage_by_day()
-
-    assert len(usage) == 1
-    assert usage[0]["calls"] == 3 == llm_sim.llm_calls()["calls"]
-    assert usage[0]["prompt_tokens"] > 0 and usage[0]["completion_tokens"] > 0
 
 
 @pytest.mark.django_db
