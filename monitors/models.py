@@ -299,10 +299,6 @@ class PipelineRun(TimeStampedModel):
         ]
         permissions = [("retry_pipelinerun", "Can retry a failed run by hand")]
 
-    @property
-    def needs_failure_detail(self) -> bool:
-        return self.status == self.Status.FAILED and self.detail_fetched_at is None
-
     def __str__(self) -> str:
         return f"{self.pipeline} run {self.external_run_id}"
 

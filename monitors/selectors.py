@@ -229,6 +229,17 @@ class PipelineDetail:
         return self.runs[::-1]
 
 
+def error_headline() -> Case:
+    """A run's error message up to its first line break, as an annotation: pages list the headline, and computing it
+    in the database lets them defer the full message."""
+    newline = StrIndex("error_message", Value("\n"))
+    return Case(
+        When(error_message__contains="\n", then=Substr("error_message", 1, newline - 1)),
+        default=F("error_message"),
+        output_field=TextField(),
+    )
+
+
 def _percentile(ordered: list[int], fraction: float) -> int | None:
     """Linear interpolation between the closest ranks (PostgreSQL's percentile_cont) of sorted values, to the ms."""
     if not ordered:
@@ -256,16 +267,9 @@ def pipeline_detail(*, pipeline: Pipeline, run_limit: int = 50, trend_limit: int
         median_ms=_percentile(durations, 0.5),
         p95_ms=_percentile(durations, 0.95),
     )
-    newline = StrIndex("error_message", Value("\n"))
     runs: list[PipelineRun] = list(
         PipelineRun.objects.filter(pipeline=pipeline)
-        .annotate(
-            error_headline=Case(
-                When(error_message__contains="\n", then=Substr("error_message", 1, newline - 1)),
-                default=F("error_message"),
-                output_field=TextField(),
-            ),
-        )
+        .annotate(error_headline=error_headline())
         .defer("raw", "failure_detail", "error_trace", "error_message")
         .order_by(*NEWEST_FIRST)[:run_limit]
     )

@@ -10,7 +10,6 @@ from pathlib import Path
 
 _JSON_MESSAGE_RE = re.compile(r'"(?:message|state_message)"\s*:\s*"([^"\n]{3,})"')
 CORPUS_PATH = Path(__file__).parent / "data" / "errors.jsonl"
-RETRYABLE_LABELS = ("transient", "resource")
 
 
 @dataclass(frozen=True, slots=True)

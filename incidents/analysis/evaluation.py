@@ -4,11 +4,9 @@ from."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from aimsweb.choices import ErrorCategory
@@ -38,12 +36,6 @@ class Evaluation:
     retry_actual: int = 0
     misclassified: list[str] = field(default_factory=list)  # ids (or row numbers) whose class was wrong
     wrong_retry: list[str] = field(default_factory=list)  # ids whose retry decision was wrong
-
-
-def read_jsonl(path: Path | str) -> list[dict[str, Any]]:
-    """Rows of a JSONL file, blank lines skipped."""
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def evaluate(rows: Iterable[Mapping[str, Any]], classify: Callable[[Mapping[str, Any]], AnalysisResult]) -> Evaluation:

@@ -69,11 +69,6 @@ class Rule:
     defaults: Mapping[str, str]
     claim: bool = False  # matches only the message's description of itself; not trusted next to instructions
 
-    @property
-    def placeholders(self) -> set[str]:
-        templates = (self.summary, self.root_cause, *self.actions)
-        return {name for t in templates for _, name, _, _ in string.Formatter().parse(t) if name}
-
 
 @dataclass(frozen=True)
 class Match:

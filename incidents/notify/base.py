@@ -51,6 +51,27 @@ class ChannelConfig:
 
 
 @dataclass(frozen=True)
+class ChannelSpec:
+    """What a channel of one kind is configured with, declared once by its sender module: the admin form requires
+    exactly these and clears the rest, and the sender refuses a channel that lacks one."""
+
+    kind: str  # a NotificationChannel.Kind value
+    url: bool = False  # posts to a webhook URL
+    signing_secret: bool = False  # signs each delivery
+    recipients: bool = False  # mails a list of addresses
+
+    def missing(self, channel: ChannelConfig) -> str:
+        """What `channel` lacks that this kind needs ('' when nothing), in a delivery error's words."""
+        if self.url and not channel.url:
+            return "no URL"
+        if self.signing_secret and not channel.signing_secret:
+            return "no signing secret"
+        if self.recipients and not channel.recipients:
+            return "no recipients"
+        return ""
+
+
+@dataclass(frozen=True)
 class DeliveryResult:
     ok: bool
     status_code: int | None = None

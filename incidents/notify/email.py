@@ -6,10 +6,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
-from incidents.notify.base import ChannelConfig, DeliveryResult, NotificationMessage, clip, message_facts
+from incidents.notify.base import ChannelConfig, ChannelSpec, DeliveryResult, NotificationMessage, clip, message_facts
 
 MAX_SUBJECT_CHARS = 200
 MAX_ERROR_CHARS = 10_000
+CHANNEL = ChannelSpec(kind="email", recipients=True)
 
 
 def _subject(message: NotificationMessage) -> str:
@@ -40,8 +41,9 @@ class EmailSender:
         self.timeout = timeout
 
     def send(self, channel: ChannelConfig, message: NotificationMessage, *, delivery_id: str) -> DeliveryResult:
-        if not channel.recipients:
-            return DeliveryResult(ok=False, error="no recipients", retryable=False)
+        missing = CHANNEL.missing(channel)
+        if missing:
+            return DeliveryResult(ok=False, error=missing, retryable=False)
         subject, text, html = email_parts(message)
         email = EmailMultiAlternatives(
             subject,

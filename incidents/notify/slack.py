@@ -3,7 +3,15 @@ and every piece of user text escaped so it cannot form links or mentions (`<!cha
 
 import json
 
-from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage, clip, message_facts
+from incidents.notify.base import (
+    ChannelConfig,
+    ChannelSpec,
+    DeliveryResult,
+    DigestItem,
+    NotificationMessage,
+    clip,
+    message_facts,
+)
 from incidents.notify.http import post_json
 
 MAX_TEXT_CHARS = 3000  # fallback text, section text, context element
@@ -14,6 +22,7 @@ MAX_DIGEST_ITEMS = 20
 MAX_DIGEST_TITLE_CHARS = 200
 MAX_ACTIONS = 10
 CODE_FENCE = "```"
+CHANNEL = ChannelSpec(kind="slack", url=True)
 
 
 def _escape(text: str) -> str:
@@ -104,5 +113,8 @@ class SlackSender:
         self.timeout = timeout
 
     def send(self, channel: ChannelConfig, message: NotificationMessage, *, delivery_id: str) -> DeliveryResult:
+        missing = CHANNEL.missing(channel)
+        if missing:
+            return DeliveryResult(ok=False, error=missing, retryable=False)
         body = json.dumps(block_kit_payload(message), ensure_ascii=False).encode()
         return post_json(channel.url, body, {"Content-Type": "application/json"}, timeout=self.timeout)

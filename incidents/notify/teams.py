@@ -5,7 +5,15 @@ text that comes from a platform or a user is escaped so Teams' markdown cannot t
 import json
 import re
 
-from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage, clip, message_facts
+from incidents.notify.base import (
+    ChannelConfig,
+    ChannelSpec,
+    DeliveryResult,
+    DigestItem,
+    NotificationMessage,
+    clip,
+    message_facts,
+)
 from incidents.notify.http import post_json
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -21,6 +29,7 @@ MAX_ACTIONS = 5
 MAX_ACTION_CHARS = 300
 MAX_DIGEST_ITEMS = 20
 MAX_DIGEST_TITLE_CHARS = 150
+CHANNEL = ChannelSpec(kind="teams", url=True)
 
 
 def _headline_color(message: NotificationMessage) -> str:
@@ -112,6 +121,9 @@ class TeamsSender:
         self.timeout = timeout
 
     def send(self, channel: ChannelConfig, message: NotificationMessage, *, delivery_id: str) -> DeliveryResult:
+        missing = CHANNEL.missing(channel)
+        if missing:
+            return DeliveryResult(ok=False, error=missing, retryable=False)
         # Raw UTF-8 rather than \u escapes, which would take up to six bytes of the card's size limit per character.
         body = json.dumps(adaptive_card_payload(message), ensure_ascii=False).encode()
         return post_json(channel.url, body, {"Content-Type": "application/json"}, timeout=self.timeout)

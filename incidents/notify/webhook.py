@@ -20,12 +20,14 @@ import hmac
 import json
 import time
 
-from incidents.notify.base import ChannelConfig, DeliveryResult, NotificationMessage, clip
+from incidents.notify.base import ChannelConfig, ChannelSpec, DeliveryResult, NotificationMessage, clip
 from incidents.notify.http import post_json
 
 BODY_VERSION = 1
 MAX_ERROR_CHARS = 10_000
 SIGNATURE_PREFIX = "sha256="
+SIGNING_SECRET_MIN_CHARS = 16
+CHANNEL = ChannelSpec(kind="webhook", url=True, signing_secret=True)
 
 
 def webhook_body(message: NotificationMessage, *, delivery_id: str) -> dict:
@@ -90,8 +92,9 @@ class WebhookSender:
         self.timeout = timeout
 
     def send(self, channel: ChannelConfig, message: NotificationMessage, *, delivery_id: str) -> DeliveryResult:
-        if not channel.signing_secret:
-            return DeliveryResult(ok=False, error="no signing secret", retryable=False)
+        missing = CHANNEL.missing(channel)
+        if missing:
+            return DeliveryResult(ok=False, error=missing, retryable=False)
         # Serialised once: these exact bytes are both signed and sent.
         body = json.dumps(
             webhook_body(message, delivery_id=delivery_id), separators=(",", ":"), sort_keys=True

@@ -9,7 +9,6 @@ from incidents.selectors.incidents import (
     incident_list_rows,
     incident_open_counts,
     incident_run_get,
-    llm_usage_by_day,
 )
 
 __all__ = [
@@ -20,5 +19,4 @@ __all__ = [
     "incident_list_rows",
     "incident_open_counts",
     "incident_run_get",
-    "llm_usage_by_day",
 ]

@@ -2,9 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
-from typing import TypedDict, cast
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import UserManager
@@ -18,44 +16,16 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Sum,
-    TextField,
     Value,
     When,
 )
-from django.db.models.functions import StrIndex, Substr, TruncDate
-from django.utils import timezone
 
 from aimsweb.choices import Severity
 from incidents.filters import ALL_STATUSES, DEFAULT_STATUS, OPEN_STATUSES, IncidentFilters
-from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification, TicketLink
+from incidents.models import Incident, IncidentEvent, Notification, TicketLink
 from monitors.models import PipelineRun
+from monitors.selectors import error_headline
 from remediation.models import RetryAttempt
-
-
-class LlmUsageDay(TypedDict):
-    day: date
-    calls: int
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: Decimal
-
-
-def llm_usage_by_day(*, days: int = 30) -> list[LlmUsageDay]:
-    """LLM calls, tokens and cost per day (cache hits cost nothing and are not calls), newest day first."""
-    since = timezone.now() - timedelta(days=days)
-    return list(
-        FailureAnalysis.objects.filter(analyzer=FailureAnalysis.Analyzer.LLM, cache_hit=False, created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(
-            calls=Count("id"),
-            prompt_tokens=Sum("prompt_tokens"),
-            completion_tokens=Sum("completion_tokens"),
-            cost_usd=Sum("cost_usd"),
-        )
-        .order_by("-day")
-    )
 
 
 @dataclass(frozen=True)
@@ -103,18 +73,10 @@ def incident_detail(
         run=OuterRef("pk"),
         status__in=(RetryAttempt.Status.SCHEDULED, RetryAttempt.Status.CLAIMED, RetryAttempt.Status.RUNNING),
     )
-    newline = StrIndex("error_message", Value("\n"))
     runs: list[PipelineRun] = list(
         PipelineRun.objects.filter(analysis__incident=incident)
         .select_related("pipeline")
-        .annotate(
-            retry_pending=Exists(in_flight),
-            error_headline=Case(
-                When(error_message__contains="\n", then=Substr("error_message", 1, newline - 1)),
-                default=F("error_message"),
-                output_field=TextField(),
-            ),
-        )
+        .annotate(retry_pending=Exists(in_flight), error_headline=error_headline())
         .order_by(F("started_at").desc(nulls_last=True), "-id")[:run_limit]
     )
     attempts = list(

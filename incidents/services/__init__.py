@@ -1,7 +1,7 @@
 """Writes of the incidents app, by concern: analysis, incidents, notifications, reruns (the incident's side) and
 triage."""
 
-from incidents.services.analysis import failure_analyze, failures_analyze, signature_retry_record
+from incidents.services.analysis import signature_retry_record
 from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor
 from incidents.services.incidents import (
     incident_acknowledge,
@@ -37,9 +37,7 @@ __all__ = [
     "Actor",
     "OccurrenceReport",
     "attempt_outcome_take",
-    "failure_analyze",
     "failure_triage",
-    "failures_analyze",
     "failures_triage",
     "incident_acknowledge",
     "incident_assign",

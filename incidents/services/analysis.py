@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -158,41 +157,8 @@ def failure_verdict_store(verdict: Verdict) -> FailureAnalysis:
     return analysis
 
 
-def failure_analyze(*, run_id: int | None = None, run: PipelineRun | None = None) -> FailureAnalysis:
-    """Analyse a failed run (by id, or loaded with its pipeline and connection) once (see failure_verdict), store
-    the verdict and count the failure; a run analysed already keeps its verdict."""
-    if run is None:
-        assert run_id is not None  # a caller passes the run or its id
-        run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
-    existing = FailureAnalysis.objects.filter(run=run).first()
-    if existing is not None:
-        return existing
-    verdict = failure_verdict(run)
-    try:
-        with transaction.atomic():
-            return failure_verdict_store(verdict)
-    except IntegrityError:
-        # Another worker stored this run's verdict meanwhile: theirs stands, counted once.
-        return FailureAnalysis.objects.get(run=run)
-
-
 def signature_retry_record(*, signature: str, succeeded: bool) -> None:
     """Count one finished retry of a signature (called by the retry engine), for learning."""
     SignatureStats.objects.filter(signature=signature).update(
         retries=F("retries") + 1, retry_successes=F("retry_successes") + (1 if succeeded else 0)
     )
-
-
-def failures_analyze(*, run_ids: list[int]) -> int:
-    """Analyse a batch of failed runs (see failure_analyze); one that cannot be analysed does not stop the others,
-    and the first error is raised at the end so the task queue records it. Returns how many were analysed."""
-    analysed, first_error = 0, None
-    for run_id in run_ids:
-        try:
-            failure_analyze(run_id=run_id)
-            analysed += 1
-        except Exception as exc:  # noqa: BLE001 - reported after the rest of the batch is done
-            first_error = first_error or exc
-    if first_error is not None:
-        raise first_error
-    return analysed

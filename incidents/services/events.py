@@ -21,10 +21,6 @@ class Actor:
     def of_user(cls, user: User) -> "Actor":
         return cls(type=IncidentEvent.ActorType.USER, user=user)
 
-    @classmethod
-    def of_api_key(cls, name: str) -> "Actor":
-        return cls(type=IncidentEvent.ActorType.API_KEY, label=name)
-
 
 SYSTEM = Actor(type=IncidentEvent.ActorType.SYSTEM, label="AIMS")
 NOTIFICATIONS = Actor(type=IncidentEvent.ActorType.SYSTEM, label="notifications")

@@ -24,7 +24,8 @@ from incidents.models import (
     NotificationChannel,
     NotificationRoute,
 )
-from incidents.notify.base import ChannelConfig, DeliveryResult, DigestItem, NotificationMessage
+from incidents.notify.base import DeliveryResult, DigestItem, NotificationMessage
+from incidents.notify.channels import channel_config
 from incidents.notify.http import sender_for
 from incidents.services.events import NOTIFICATIONS, incident_event_add
 from monitors.maintenance import maintenance_window_active
@@ -240,16 +241,6 @@ def _url(incident: Incident | None) -> str:
     return settings.AIMS_BASE_URL + (incident.get_absolute_url() if incident else "/incidents/")
 
 
-def _config(channel: NotificationChannel) -> ChannelConfig:
-    return ChannelConfig(
-        kind=channel.kind,
-        name=channel.name,
-        url=channel.get_url(),
-        recipients=tuple(channel.recipient_list),
-        signing_secret=channel.get_signing_secret(),
-    )
-
-
 def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
 
@@ -273,7 +264,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         return notification.status
     try:
         result = sender_for(notification.channel.kind).send(
-            _config(notification.channel), _message(notification), delivery_id=str(notification.pk)
+            channel_config(notification.channel), _message(notification), delivery_id=str(notification.pk)
         )
     except (ImproperlyConfigured, SecretDecryptionError) as exc:  # trying again cannot help
         result = DeliveryResult(ok=False, error=f"{exc.__class__.__name__}: {exc}"[:500], retryable=False)

@@ -48,7 +48,6 @@ GENERIC_MESSAGE = re.compile(
     r"^\s*(Workload failed, see run output for details\.?|Task \S+ failed\.? See the task run for details\.?"
     r"|Task \S+ failed with message: Workload failed, see run output for details\.?|Job execution failed\.?)?\s*$"
 )
-FAILED_RESULTS = {"FAILED", "TIMEDOUT"}
 SKIPPED_RESULTS = {"EXCLUDED", "DISABLED", "MAXIMUM_CONCURRENT_RUNS_REACHED", "UPSTREAM_FAILED", "UPSTREAM_CANCELED"}
 SKIPPED_CODES = {"SKIPPED", "DISABLED", "MAX_CONCURRENT_RUNS_EXCEEDED", "MAX_JOB_QUEUE_SIZE_EXCEEDED"}
 

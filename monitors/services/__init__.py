@@ -5,7 +5,6 @@ from monitors.services.drains import (
     webhook_deliveries_claim,
     webhook_deliveries_drain,
     webhook_deliveries_process,
-    webhook_delivery_process,
     webhook_drain_queue,
 )
 from monitors.services.ingest import IngestResult, pipeline_run_build, runs_ingest
@@ -29,7 +28,6 @@ __all__ = [
     "webhook_deliveries_claim",
     "webhook_deliveries_drain",
     "webhook_deliveries_process",
-    "webhook_delivery_process",
     "webhook_drain_queue",
     "webhook_delivery_receive",
     "webhook_signature_first_seen",

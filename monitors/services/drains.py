@@ -286,12 +286,3 @@ def _connection_deliveries_process(
         WebhookDelivery.objects.bulk_update(
             deliveries, ["status", "run_ids", "error", "processed_at", "updated_at", "claimed_until"]
         )
-
-
-def webhook_delivery_process(*, delivery_id: int) -> WebhookDelivery:
-    """Process one delivery now, whoever holds it (see webhook_deliveries_process); a delivery already processed is
-    left as it is."""
-    delivery = WebhookDelivery.objects.select_related("connection").get(pk=delivery_id)
-    if delivery.status == WebhookDelivery.Status.ACCEPTED:
-        webhook_deliveries_process([delivery])
-    return delivery

@@ -2,7 +2,7 @@
 
 import pytest
 
-from incidents.analysis.evaluation import evaluate, format_report, read_jsonl
+from incidents.analysis.evaluation import evaluate, format_report
 from incidents.analysis.schema import AnalysisResult
 
 
@@ -104,10 +104,3 @@ def test_report_is_a_readable_table(evaluation):
     assert lines[lines.index("confusion (rows: label, columns: predicted)") + 2].split() == [
         "transient", "1", "0", "0", "0", "0", "0", "1"
     ]  # fmt: skip
-
-
-def test_read_jsonl_skips_blank_lines(tmp_path):
-    path = tmp_path / "rows.jsonl"
-    path.write_text('{"a": 1}\n\n{"a": 2}\n', encoding="utf-8")
-
-    assert read_jsonl(path) == [{"a": 1}, {"a": 2}]

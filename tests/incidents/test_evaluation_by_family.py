@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from incidents.analysis.evaluation import error_family, evaluate, evaluate_by_family, read_jsonl
+from incidents.analysis.evaluation import error_family, evaluate, evaluate_by_family
 from incidents.analysis.offline import OfflineClassifier, load_knowledge
+from tests.incidents.corpus import read_jsonl
 
 DEV_CORPUS = Path(settings.BASE_DIR).parent / "shared" / "corpus" / "dev_errors.jsonl"
 CATEGORIES = Path(settings.BASE_DIR) / "incidents" / "analysis" / "knowledge" / "_categories.yaml"

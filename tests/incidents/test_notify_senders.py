@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from incidents.models import NotificationChannel
 from incidents.notify.base import ChannelConfig, DigestItem, NotificationMessage, url_origin
+from incidents.notify.channels import CHANNEL_SPECS
 from incidents.notify.email import EmailSender, email_parts
 from incidents.notify.http import post_json, sender_for
 from incidents.notify.slack import SlackSender, block_kit_payload
@@ -585,6 +586,20 @@ def test_sender_for_configured_kind_built_with_notify_timeout(settings, kind, se
     sender = sender_for(kind)
 
     assert type(sender) is sender_class and sender.timeout == 3.5
+
+
+def test_channel_specs_one_per_channel_kind():
+    assert sorted(CHANNEL_SPECS) == sorted(NotificationChannel.Kind.values)
+
+
+@pytest.mark.parametrize("sender_class", [TeamsSender, SlackSender, WebhookSender])
+def test_url_sender_without_url_refused_not_retryable(receiver, sender_class):
+    channel = _channel("webhook", signing_secret=WEBHOOK_SECRET)
+
+    result = sender_class(timeout=5).send(channel, _message(), delivery_id="d")
+
+    assert (result.ok, result.retryable, result.error) == (False, False, "no URL")
+    assert receiver.requests == []
 
 
 def test_sender_for_unknown_kind_raises_naming_it():

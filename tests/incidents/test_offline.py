@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import string
 import time
 from collections import Counter
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from aimsweb.choices import ErrorCategory
-from incidents.analysis.evaluation import evaluate, format_report, read_jsonl
+from incidents.analysis.evaluation import evaluate, format_report
 from incidents.analysis.offline import (
     CATEGORY_FILE,
     GENERIC_PLACEHOLDERS,
@@ -22,6 +23,7 @@ from incidents.analysis.offline import (
     required_literals,
 )
 from incidents.analysis.schema import AnalysisResult
+from tests.incidents.corpus import read_jsonl
 
 DEV_CORPUS = Path(settings.BASE_DIR).parent / "shared" / "corpus" / "dev_errors.jsonl"
 HELDOUT = Path(__file__).parent / "data" / "heldout_errors.jsonl"
@@ -244,14 +246,19 @@ def test_results_always_validate_and_respect_limits():
 
 
 # --------------------------------------------------------------------------------------------- knowledge base
+def _placeholders(rule) -> set[str]:
+    templates = (rule.summary, rule.root_cause, *rule.actions)
+    return {name for text in templates for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
 def test_every_template_placeholder_can_be_filled():
     for rule in load_knowledge().rules:
         for pattern, _ in rule.patterns:
             captured = {name.rstrip("0123456789") for name in pattern.groupindex}
-            unfilled = rule.placeholders - captured - set(rule.defaults) - set(GENERIC_PLACEHOLDERS)
+            unfilled = _placeholders(rule) - captured - set(rule.defaults) - set(GENERIC_PLACEHOLDERS)
             assert not unfilled, (rule.file, rule.id, pattern.pattern, unfilled)
         if rule.codes:  # a code-only match captures nothing
-            assert not rule.placeholders - set(rule.defaults) - set(GENERIC_PLACEHOLDERS), (rule.file, rule.id)
+            assert not _placeholders(rule) - set(rule.defaults) - set(GENERIC_PLACEHOLDERS), (rule.file, rule.id)
 
 
 def test_every_class_has_rules():

@@ -11,13 +11,18 @@ from aimsweb.schedules import task_path
 from incidents.models import FailureAnalysis
 from monitors.alerts import AlertCoverage, alert_coverage_merge, alert_lookup_start
 from monitors.models import Pipeline, PipelineRun, WebhookDelivery
-from monitors.services import webhook_deliveries_drain, webhook_delivery_process, webhook_delivery_receive
+from monitors.services import webhook_deliveries_drain, webhook_deliveries_process, webhook_delivery_receive
 from tests.monitors.fakes import record
 from tests.monitors.test_webhooks import ALERT_PAYLOAD, adf, fake_clients  # noqa: F401  (fixtures)
 
 T = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 # ALERT_PAYLOAD's window (02:00 to its firing at 02:14:37.551239) with two minutes' slack each side
 SINCE, UNTIL = T - timedelta(minutes=2), datetime(2026, 11, 20, 2, 16, 37, 551239, tzinfo=UTC)
+
+
+def _process(delivery_id: int) -> None:
+    """Process one delivery now, as a drain does its batch."""
+    webhook_deliveries_process([WebhookDelivery.objects.select_related("connection").get(pk=delivery_id)])
 
 
 def _minutes(n: float) -> datetime:
@@ -125,7 +130,7 @@ def test_alert_lookup_filters_at_the_service_and_triages_in_the_same_task(adf, f
     delivery = _receive(adf)
     fake_clients.calls.clear()
 
-    webhook_delivery_process(delivery_id=delivery.pk)
+    _process(delivery.pk)
 
     assert _lookups(fake_clients) == [(SINCE, UNTIL, ("pl_orders",), None)]
     delivery.refresh_from_db()
@@ -146,8 +151,8 @@ def test_burst_of_alerts_costs_one_lookup(adf, fake_clients):  # noqa: F811
     second = _receive(adf)  # arrives before the first is processed
     fake_clients.calls.clear()
 
-    webhook_delivery_process(delivery_id=first.pk)
-    webhook_delivery_process(delivery_id=second.pk)
+    _process(first.pk)
+    _process(second.pk)
 
     assert len(_lookups(fake_clients)) == 1
     assert set(PipelineRun.objects.values_list("external_run_id", flat=True)) == {"r-1", "r-2"}
@@ -160,14 +165,14 @@ def test_burst_of_alerts_costs_one_lookup(adf, fake_clients):  # noqa: F811
 def test_later_alert_reads_only_past_the_newest_failure_seen(adf, fake_clients, settings):  # noqa: F811
     settings.AIMS_ALERT_LOOKUP_OVERLAP_SECONDS = 30
     fake_clients.runs = [record("r-1", minute=5)]
-    webhook_delivery_process(delivery_id=_receive(adf).pk)
+    _process(_receive(adf).pk)
     fake_clients.runs.append(record("r-2", minute=8))
     later = copy.deepcopy(ALERT_PAYLOAD)
     later["data"]["essentials"]["firedDateTime"] = "2026-11-20T02:14:50Z"
     delivery = _receive(adf, later)  # received after the first lookup began
     fake_clients.calls.clear()
 
-    webhook_delivery_process(delivery_id=delivery.pk)
+    _process(delivery.pk)
 
     assert _lookups(fake_clients) == [(_minutes(4.5), _minutes(16 + 50 / 60), ("pl_orders",), None)]
     delivery.refresh_from_db()
@@ -184,7 +189,7 @@ def test_alert_naming_no_pipeline_reads_every_failed_run_of_the_window(adf, fake
     delivery = _receive(adf, unnamed)
     fake_clients.calls.clear()
 
-    webhook_delivery_process(delivery_id=delivery.pk)
+    _process(delivery.pk)
 
     assert _lookups(fake_clients) == [(SINCE, UNTIL, (), None)]
     assert set(PipelineRun.objects.values_list("external_run_id", flat=True)) == {"r-1", "r-2"}
