@@ -1,6 +1,6 @@
 """django-q2 tasks of the incidents app: each loads ids, calls one service and lets errors surface."""
 
-from incidents.services import notifications, retries, triage
+from incidents.services import notification_ticks, notifications, retries, triage
 
 
 def failures_triage_task(run_ids: list[int]) -> int:
@@ -16,7 +16,7 @@ def notifications_send_task(notification_ids: list[int]) -> int:
 
 
 def notifications_tick_task() -> dict:
-    return notifications.notifications_tick()
+    return notification_ticks.notifications_tick()
 
 
 def silences_end_task() -> int:

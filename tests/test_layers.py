@@ -47,6 +47,9 @@ def _copy_tree(target: Path) -> None:
         ("monitors/_probe.py", "incidents.models"),  # sources reaching up into triage
         ("aimsweb/_probe.py", "monitors.models"),  # the kernel reaching up into sources
         ("incidents/_probe.py", "contracts.models"),  # triage reaching up into quality
+        ("monitors/_probe.py", "remediation.models"),  # sources reaching up into remediation
+        ("remediation/_probe.py", "incidents.services"),  # remediation reaching up into triage
+        ("incidents/_probe.py", "aimsweb.urls"),  # an app leaning on the kernel's wiring
         ("monitors/_probe.py", "simulator.world"),  # an app leaning on the stand-in cloud
         ("simulator/_probe.py", "monitors.models"),  # the stand-in cloud leaning on an app
     ],

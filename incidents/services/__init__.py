@@ -14,7 +14,8 @@ from incidents.services.incidents import (
     incident_unsilence,
     incidents_bulk_act,
 )
-from incidents.services.notifications import incident_notify, notification_send, notifications_send, notifications_tick
+from incidents.services.notification_ticks import notifications_tick
+from incidents.services.notifications import incident_notify, notification_send, notifications_send
 from incidents.services.occurrences import (
     OccurrenceReport,
     incident_recover,

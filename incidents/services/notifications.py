@@ -8,7 +8,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -45,17 +45,17 @@ HEADLINES: dict[str, str] = {
 
 
 @memoized
-def _enabled_routes() -> list[NotificationRoute]:
+def _enabledroutes_for() -> list[NotificationRoute]:
     return list(
         NotificationRoute.objects.filter(enabled=True).prefetch_related("channels", "escalation_steps__channels")
     )
 
 
-def _routes(incident: Incident) -> list[NotificationRoute]:
+def routes_for(incident: Incident) -> list[NotificationRoute]:
     pipeline_name = incident.pipeline.name if incident.pipeline else ""
     return [
         route
-        for route in _enabled_routes()
+        for route in _enabledroutes_for()
         if route.matches(
             connection_id=incident.connection_id,
             pipeline_name=pipeline_name,
@@ -84,7 +84,7 @@ def _suppressed(incident: Incident) -> dict:
 def _channels_for(
     incident: Incident, event: str, step: EscalationStep | None, *, retrying: bool = False
 ) -> list[NotificationChannel]:
-    routes = _routes(incident)
+    routes = routes_for(incident)
     if step is not None:
         channels = list(step.channels.all())
     elif event in (Notification.Event.OPENED, Notification.Event.REOPENED):
@@ -114,7 +114,7 @@ def _channels_for(
     return list(unique.values())
 
 
-def _over_limit(channel: NotificationChannel, now: datetime) -> bool:
+def channel_over_limit(channel: NotificationChannel, now: datetime) -> bool:
     window = now - timedelta(minutes=channel.rate_limit_minutes)
     recent = (
         Notification.objects.filter(channel=channel, created_at__gte=window)
@@ -144,7 +144,7 @@ def incident_notify(
     headline = HEADLINES.get(event, event.title()) + (f": {reason}" if reason else "")
     created_ids = []
     channels = _channels_for(incident, event, step, retrying=retrying)
-    if retrying and not channels and _routes(incident):
+    if retrying and not channels and routes_for(incident):
         incident_event_add(
             incident=incident,
             kind=IncidentEvent.Kind.SUPPRESSED,
@@ -153,7 +153,7 @@ def incident_notify(
         )
     for channel in channels:
         key = f"{event}:i{incident.pk}:g{incident.generation}:c{channel.pk}" + (f":s{step.pk}" if step else "")
-        held = _over_limit(channel, now)
+        held = channel_over_limit(channel, now)
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
@@ -317,93 +317,3 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
 def notifications_send(*, notification_ids: list[int]) -> int:
     """Send a batch (see notification_send); returns how many were sent."""
     return sum(1 for pk in notification_ids if notification_send(notification_id=pk) == Notification.Status.SENT)
-
-
-# --- Periodic: retries, digests, escalation -------------------------------------------------------------------
-
-
-def _digests_create(now: datetime) -> list[int]:
-    """For each channel holding notifications back whose window has room again (or whose oldest held one is a
-    window old), one digest of all of them."""
-    created = []
-    held = (
-        Notification.objects.filter(status=Notification.Status.HELD)
-        .values("channel_id")
-        .annotate(oldest=Min("created_at"), first=Min("id"))
-    )
-    for row in held:
-        channel = NotificationChannel.objects.get(pk=row["channel_id"])
-        window_old = row["oldest"] <= now - timedelta(minutes=channel.rate_limit_minutes)
-        if not window_old and _over_limit(channel, now):
-            continue
-        with transaction.atomic():
-            digest, was_created = Notification.objects.get_or_create(
-                dedup_key=f"digest:c{channel.pk}:n{row['first']}",
-                defaults={
-                    "channel": channel,
-                    "event": Notification.Event.DIGEST,
-                    "headline": "Held back by the rate limit",
-                },
-            )
-            count = Notification.objects.filter(channel=channel, status=Notification.Status.HELD).update(
-                status=Notification.Status.DIGESTED, digest=digest
-            )
-            Notification.objects.filter(pk=digest.pk).update(headline=f"{count} more notification(s) held back")
-        if was_created:
-            created.append(digest.pk)
-    return created
-
-
-def _escalations_fire(now: datetime) -> int:
-    """Run the escalation steps of paged incidents nobody has acknowledged: each step once per generation."""
-    fired = 0
-    incidents = Incident.objects.filter(status=Incident.Status.TRIGGERED, paged_at__isnull=False).select_related(
-        "pipeline", "connection"
-    )
-    for incident in incidents:
-        assert incident.paged_at is not None  # filtered above
-        for route in _routes(incident):
-            for step in route.escalation_steps.all():
-                if incident.paged_at + timedelta(minutes=step.after_minutes) > now:
-                    continue
-                with transaction.atomic():
-                    locked = Incident.objects.select_for_update(of=("self",)).select_related("pipeline", "connection")
-                    current = locked.get(pk=incident.pk)
-                    if current.status != Incident.Status.TRIGGERED:
-                        break
-                    reason = f"not acknowledged after {step.after_minutes} min"
-                    if incident_notify(incident=current, event=Notification.Event.ESCALATED, step=step, reason=reason):
-                        incident_event_add(
-                            incident=current,
-                            kind=IncidentEvent.Kind.ESCALATED,
-                            actor=NOTIFICATIONS,
-                            params={
-                                "route": route.name,
-                                "step_id": step.pk,
-                                "after_minutes": step.after_minutes,
-                                "channels": [str(channel) for channel in step.channels.all()],
-                            },
-                        )
-                        fired += 1
-    return fired
-
-
-def notifications_tick(*, now: datetime | None = None) -> dict[str, int]:
-    """Every minute: send deliveries that are due (retries, and pending ones whose task was lost), digests of
-    held-back notifications, and due escalation steps."""
-    now = now or timezone.now()
-    digests = _digests_create(now)
-    escalated = _escalations_fire(now)
-    stale = now - timedelta(seconds=SEND_CLAIM_SECONDS)
-    due = list(
-        Notification.objects.filter(
-            Q(status=Notification.Status.RETRYING, next_attempt_at__lte=now)
-            | Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-            | Q(status=Notification.Status.PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
-            | Q(pk__in=digests)
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:500]
-    )
-    sent = sum(1 for pk in due if notification_send(notification_id=pk, now=now) == Notification.Status.SENT)
-    return {"digests": len(digests), "escalations": escalated, "due": len(due), "sent": sent}

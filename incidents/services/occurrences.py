@@ -63,10 +63,6 @@ def occurrence_source_register(*, name: str, label: str) -> OccurrenceSource:
     return source
 
 
-def occurrence_sources() -> dict[str, OccurrenceSource]:
-    return dict(_sources)
-
-
 for _value, _label in Occurrence.Source.choices:
     occurrence_source_register(name=_value, label=_label)
 

@@ -1,0 +1,25 @@
+"""Triage: incidents (one per real problem), their timeline, the analysis of each failed run, and notifications."""
+
+from incidents.models.analysis import FailureAnalysis, SignatureStats
+from incidents.models.incidents import Incident, IncidentEvent, Occurrence, TicketLink
+from incidents.models.notifications import (
+    EscalationStep,
+    Notification,
+    NotificationChannel,
+    NotificationRoute,
+    channel_url_problem,
+)
+
+__all__ = [
+    "EscalationStep",
+    "FailureAnalysis",
+    "Incident",
+    "IncidentEvent",
+    "Notification",
+    "NotificationChannel",
+    "NotificationRoute",
+    "Occurrence",
+    "SignatureStats",
+    "TicketLink",
+    "channel_url_problem",
+]
