@@ -6,6 +6,7 @@ Each source draws from its own seeded RNG, so the ADF history does not change wh
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from simulator.model import JobSpec, PipelineSpec
@@ -22,35 +23,22 @@ def generate_history(world: World, history: dict[str, Any]) -> None:
     active_share = float(history.get("active_share", 0.02))
     pipelines = [p for f in world.factories.values() for p in f.pipelines.values()]
     jobs = [j for w in world.workspaces.values() for j in w.jobs.values()]
-    adf_n, dbx_n = int(history.get("adf_runs") or 0), int(history.get("databricks_runs") or 0)
-    if adf_n and pipelines:
-        rng = random.Random(f"{world.seed}/adf/history")
-        for _ in range(adf_n):
-            pipeline = rng.choice(pipelines)
-            outcome, row, step = draw_outcome(rng, pipeline, len(pipeline.activities))
-            queue, total, created = _timing(world, rng, pipeline, span, active_share)
-            make_adf_run(
+    sources: list[tuple[str, list[Any], int, Callable[[Any], int], Callable[..., Any]]] = [
+        ("adf", pipelines, int(history.get("adf_runs") or 0), lambda p: len(p.activities), make_adf_run),
+        ("databricks", jobs, int(history.get("databricks_runs") or 0), lambda j: len(j.tasks), make_dbx_run),
+    ]
+    for source, specs, count, steps, make_run in sources:
+        if not (count and specs):
+            continue
+        rng = random.Random(f"{world.seed}/{source}/history")
+        for _ in range(count):
+            spec = rng.choice(specs)
+            outcome, row, step = draw_outcome(rng, spec, steps(spec))
+            queue, total, created = _timing(world, rng, spec, span, active_share)
+            make_run(
                 world,
                 rng,
-                pipeline,
-                created,
-                outcome=outcome,
-                row=row,
-                step=step,
-                origin="history",
-                queue_us=queue,
-                total_us=total,
-            )
-    if dbx_n and jobs:
-        rng = random.Random(f"{world.seed}/databricks/history")
-        for _ in range(dbx_n):
-            job = rng.choice(jobs)
-            outcome, row, step = draw_outcome(rng, job, len(job.tasks))
-            queue, total, created = _timing(world, rng, job, span, active_share)
-            make_dbx_run(
-                world,
-                rng,
-                job,
+                spec,
                 created,
                 outcome=outcome,
                 row=row,
