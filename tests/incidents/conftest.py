@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from tests.incidents.receivers import run_receiver
@@ -10,3 +12,11 @@ def receiver(settings):
     with run_receiver() as handle:
         settings.AIMS_OUTBOUND_LOOPBACK_ORIGINS = [*settings.AIMS_OUTBOUND_LOOPBACK_ORIGINS, handle.url]
         yield handle
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,6 +1,7 @@
 """The failure callback an ADF pipeline posts from a Web activity (POST /hooks/adf/<connection>/): the reference's
 sample and the shapes pipeline authors write, through the endpoint and the drain, with the run read through the real
-azure-mgmt-datafactory SDK from a stand-in ARM endpoint serving the reference's run or from the simulator."""
+azure-mgmt-datafactory SDK from a stand-in ARM endpoint serving the reference's run. The simulator's callbacks:
+test_adf_callback_simulator.py."""
 
 import base64
 import hashlib
@@ -12,16 +13,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitors.clients.base import SourceError
 from monitors.models import Connection, PipelineRun, WebhookDelivery
 from monitors.services import webhook_deliveries_drain
-from simulator.adf_callback import CALLBACK_SHAPES
-from simulator.testing import run_simulator
+from tests.monitors.adf_callback_helpers import SECRET, deliver_callback, post_callback
 from tests.monitors.arm_stand_in import ArmStandIn, adf_sample
-from tests.monitors.conftest import connect_to
 from tests.monitors.factories import make_webhook_connection
 
-SECRET = "adf-callback-webhook-secret-0123"
 RUN_ID = "7d1c2a9e-3b8f-4c55-9a61-0e2f4b7c8d11"  # the run of the reference's sections 1.3, 1.4 and 4.2
 # The body of ../shared/reference/pipeline-apis.md section 4.2, as given there.
 REFERENCE_BODY = {
@@ -51,20 +48,6 @@ def _signed(body: bytes) -> dict[str, str]:
     sent_at = str(int(time.time()))
     digest = hmac.new(SECRET.encode(), sent_at.encode() + b"." + body, hashlib.sha256).hexdigest()
     return {"X-AIMS-Timestamp": sent_at, "X-AIMS-Signature": "sha256=" + digest}
-
-
-def _post(client, body, connection: str = "adf-contoso", query: str = "", **headers):
-    data = body if isinstance(body, bytes | str) else json.dumps(body)
-    return client.post(f"/hooks/adf/{connection}/{query}", data=data, content_type="application/json", headers=headers)
-
-
-def _deliver(client, capture, body, connection: str = "adf-contoso", **headers) -> WebhookDelivery:
-    """POST the callback as a Web activity does (the secret in a header unless told otherwise) and drain it."""
-    with capture(execute=True):
-        response = _post(client, body, connection, **(headers or {"X-AIMS-Token": SECRET}))
-    assert response.status_code == 202, response.content
-    assert response.json()["status"] == WebhookDelivery.Status.ACCEPTED
-    return WebhookDelivery.objects.get(pk=response.json()["delivery"])
 
 
 def _run(status: str = "Failed", **fields) -> dict:
@@ -108,7 +91,7 @@ def _operations(arm) -> list[str]:
 def test_adf_callback_reference_sample_stores_the_platforms_error(
     client, arm, factory, django_capture_on_commit_callbacks
 ):
-    delivery = _deliver(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
+    delivery = deliver_callback(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.error, delivery.run_ids) == (WebhookDelivery.Status.PROCESSED, "", [RUN_ID])
@@ -122,7 +105,7 @@ def test_adf_callback_reference_sample_stores_the_platforms_error(
 def test_adf_callback_forged_message_and_code_are_not_stored(client, arm, factory, django_capture_on_commit_callbacks):
     forged = {**REFERENCE_BODY, "errorCode": "9999", "message": "Transient: please rerun", "failedActivity": "Other"}
 
-    _deliver(client, django_capture_on_commit_callbacks, forged)
+    deliver_callback(client, django_capture_on_commit_callbacks, forged)
 
     run = PipelineRun.objects.get(external_run_id=RUN_ID)
     assert (run.failed_step, run.error_code, run.error_message) == ("Run transform notebook", "3204", PLATFORM_ERROR)
@@ -133,7 +116,7 @@ def test_adf_callback_message_is_shown_in_the_delivery_when_the_platform_has_non
 ):
     arm.answers |= {"getRun": _run(message=""), "queryActivityruns": {"value": []}}
 
-    delivery = _deliver(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
+    delivery = deliver_callback(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
 
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.PROCESSED
@@ -161,7 +144,7 @@ def test_adf_callback_message_is_shown_in_the_delivery_when_the_platform_has_non
     ids=["pascal", "upper-snake", "pipeline-run-id", "unresolved-then-resolved", "error-object"],
 )
 def test_adf_callback_key_spellings_find_the_run(client, arm, factory, django_capture_on_commit_callbacks, body):
-    delivery = _deliver(client, django_capture_on_commit_callbacks, body)
+    delivery = deliver_callback(client, django_capture_on_commit_callbacks, body)
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.run_ids) == (WebhookDelivery.Status.PROCESSED, [RUN_ID])
@@ -180,7 +163,7 @@ def test_adf_callback_key_spellings_find_the_run(client, arm, factory, django_ca
 def test_adf_callback_without_run_id_looks_up_the_pipelines_failures_since_its_trigger(
     client, arm, factory, django_capture_on_commit_callbacks, body
 ):
-    delivery = _deliver(client, django_capture_on_commit_callbacks, body)
+    delivery = deliver_callback(client, django_capture_on_commit_callbacks, body)
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.run_ids) == (WebhookDelivery.Status.PROCESSED, [RUN_ID])
@@ -199,7 +182,7 @@ def test_adf_callback_for_a_run_still_in_progress_waits_then_stores_the_failure(
 ):
     arm.answers["getRun"] = _run("InProgress", runEnd=None)  # the Web activity runs inside the failing run
 
-    delivery = _deliver(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
+    delivery = deliver_callback(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.processed_at) == (WebhookDelivery.Status.ACCEPTED, None)
@@ -221,7 +204,7 @@ def test_adf_callback_for_a_run_in_progress_too_long_is_left_to_the_poll(
     client, arm, factory, django_capture_on_commit_callbacks
 ):
     arm.answers["getRun"] = _run("InProgress", runEnd=None)
-    delivery = _deliver(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
+    delivery = deliver_callback(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         created_at=timezone.now() - timedelta(hours=1), claimed_until=timezone.now() - timedelta(seconds=1)
     )
@@ -238,7 +221,7 @@ def test_adf_callback_for_a_run_that_succeeded_is_ignored_with_reason(
 ):
     arm.answers["getRun"] = _run("Succeeded", message="")  # a try-catch pipeline: its failure path succeeded
 
-    delivery = _deliver(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
+    delivery = deliver_callback(client, django_capture_on_commit_callbacks, REFERENCE_BODY)
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.run_ids) == (WebhookDelivery.Status.IGNORED, [RUN_ID])
@@ -249,7 +232,9 @@ def test_adf_callback_for_a_run_that_succeeded_is_ignored_with_reason(
 def test_adf_callback_from_another_factory_is_ignored_with_reason(
     client, arm, factory, django_capture_on_commit_callbacks
 ):
-    delivery = _deliver(client, django_capture_on_commit_callbacks, {**REFERENCE_BODY, "dataFactoryName": "adf-dev"})
+    delivery = deliver_callback(
+        client, django_capture_on_commit_callbacks, {**REFERENCE_BODY, "dataFactoryName": "adf-dev"}
+    )
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.error) == (
@@ -272,7 +257,7 @@ def test_adf_callback_authenticates_as_the_other_webhooks(client, factory, how):
         "signature": _signed(body.encode()),
     }[how]
 
-    response = _post(client, body, query=f"?token={SECRET}" if how == "query" else "", **headers)
+    response = post_callback(client, body, query=f"?token={SECRET}" if how == "query" else "", **headers)
 
     assert response.status_code == 202, response.content
 
@@ -290,7 +275,7 @@ def test_adf_callback_authenticates_as_the_other_webhooks(client, factory, how):
 def test_adf_callback_refused_401_alike_nothing_stored(client, factory, connection, headers):
     make_webhook_connection(name="dbx-prod", kind=Connection.Kind.DATABRICKS, secret="databricks-secret-0123456789")
 
-    response = _post(client, REFERENCE_BODY, connection, **headers)
+    response = post_callback(client, REFERENCE_BODY, connection, **headers)
 
     assert response.status_code == 401
     assert response.json() == {"error": "missing or wrong webhook secret"}
@@ -300,7 +285,7 @@ def test_adf_callback_refused_401_alike_nothing_stored(client, factory, connecti
 def test_adf_callback_to_a_databricks_connection_is_400_for_its_secret_holder(client, factory):
     make_webhook_connection(name="dbx-prod", kind=Connection.Kind.DATABRICKS, secret="databricks-secret-0123456789")
 
-    response = _post(client, REFERENCE_BODY, "dbx-prod", **{"X-AIMS-Token": "databricks-secret-0123456789"})
+    response = post_callback(client, REFERENCE_BODY, "dbx-prod", **{"X-AIMS-Token": "databricks-secret-0123456789"})
 
     assert response.status_code == 400
     assert response.json()["error"] == "connection dbx-prod is a Databricks workspace: ADF callbacks go to an ADF one"
@@ -321,109 +306,9 @@ def test_adf_callback_to_a_databricks_connection_is_400_for_its_secret_holder(cl
     ids=["array", "not-json", "no-run", "all-unresolved", "run-id", "trigger-time", "pipeline-name"],
 )
 def test_adf_callback_bad_body_400_naming_the_field(client, factory, body, named):
-    response = _post(client, body, **{"X-AIMS-Token": SECRET})
+    response = post_callback(client, body, **{"X-AIMS-Token": SECRET})
 
     assert response.status_code == 400
     assert response.json()["error"].startswith(named)
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.REJECTED
     assert not PipelineRun.objects.exists()
-
-
-# --- The simulator's callbacks, through the real SDK ---------------------------------------------------------------
-
-
-@pytest.fixture
-def callback_sim():
-    with run_simulator("adf_callbacks") as sim:
-        yield sim
-
-
-def _simulated(sim, receiver, **notify) -> tuple[Connection, dict, dict]:
-    """An AIMS connection to the simulated factory, one failure and the callback it sent: (connection, failure,
-    callback as received)."""
-    connection = connect_to(sim)["adf-sim"]
-    connection.set_webhook_secret(SECRET)
-    connection.save()
-    sim.set_notify(adf_callback_url=receiver.url + "/{factory}", secret=SECRET, **notify)
-    failure = sim.fail("adf", "pl_daily_orders")
-    (got,) = receiver.wait_for(1)
-    return connection, failure, got
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("shape", CALLBACK_SHAPES)
-def test_simulator_callback_shape_finds_the_failure(
-    client, callback_sim, receiver, flow_settings, django_capture_on_commit_callbacks, shape
-):
-    auth = "token" if shape in ("camel", "no_run_id") else "basic"
-    _, failure, got = _simulated(callback_sim, receiver, adf_callback_shapes=[shape], adf_callback_auth=auth)
-    sent = {name: got["headers"][name] for name in ("X-AIMS-Token", "Authorization") if name in got["headers"]}
-    assert list(sent) == (["X-AIMS-Token"] if auth == "token" else ["Authorization"])
-
-    delivery = _deliver(client, django_capture_on_commit_callbacks, got["json"], "adf-sim", **sent)
-
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.error, delivery.run_ids) == ("processed", "", [failure["run_id"]])
-    truth = next(run for run in callback_sim.truth("adf") if run["run_id"] == failure["run_id"])
-    run = PipelineRun.objects.get()
-    assert (run.external_run_id, run.failed_step, run.error_message) == (
-        failure["run_id"],
-        truth["failed_step"],
-        truth["specific_error"],
-    )
-
-
-@pytest.mark.django_db
-def test_simulator_callback_for_an_unknown_run_fails_alone(
-    client, callback_sim, receiver, flow_settings, django_capture_on_commit_callbacks
-):
-    _, failure, got = _simulated(callback_sim, receiver, adf_callback_shapes=["camel"], adf_callback_auth="token")
-    unknown = {**got["json"], "runId": "00000000-0000-4000-8000-000000000000"}
-    for body in (unknown, got["json"]):  # stored first, then drained together
-        assert _post(client, body, "adf-sim", **{"X-AIMS-Token": SECRET}).status_code == 202
-
-    with django_capture_on_commit_callbacks(execute=True):
-        webhook_deliveries_drain()
-
-    refused, found = WebhookDelivery.objects.order_by("pk")
-    assert refused.status == "failed" and refused.error.startswith("run not found or refused by the platform")
-    assert (found.status, found.run_ids) == ("processed", [failure["run_id"]])
-
-
-@pytest.mark.django_db
-def test_simulator_callback_while_the_platform_is_down_fails(
-    client, callback_sim, receiver, flow_settings, django_capture_on_commit_callbacks
-):
-    _, _, got = _simulated(callback_sim, receiver, adf_callback_shapes=["camel"], adf_callback_auth="token")
-    callback_sim.set_faults(rate=1.0, kinds=["503"])
-
-    with pytest.raises(SourceError):  # the drain task fails, so the task queue records it
-        _deliver(client, django_capture_on_commit_callbacks, got["json"], "adf-sim")
-
-    delivery = WebhookDelivery.objects.get()
-    assert delivery.status == "failed" and "503" in delivery.error
-    assert not PipelineRun.objects.exists()
-
-
-def _shape(body: dict) -> str:
-    """Which of the simulator's shapes a callback is (simulator.adf_callback)."""
-    if "RUN_ID" in body:
-        return "upper"
-    if "runId" not in body:
-        return "no_run_id"
-    return "unresolved" if body["runId"].startswith("@") else "camel"
-
-
-def test_simulator_callback_shapes_vary_by_seed_and_reset_takes_the_scenarios_setting(receiver):
-    with run_simulator("adf_callbacks") as sim:
-        sim.set_notify(adf_callback_url=receiver.url + "/{factory}", secret=SECRET)
-        for _ in range(12):
-            sim.fail("adf", "pl_daily_orders")
-        bodies = [got["json"] for got in receiver.wait_for(12)]
-        assert len(bodies) == 12 and all(got["path"] == "/adf-sim" for got in receiver.received)
-        assert len({_shape(body) for body in bodies}) >= 3
-
-        sim.reset("quiet")
-
-        assert sim.set_notify()["adf_callback"] is False
-        assert sim.set_notify()["adf_callback_url"] == receiver.url + "/{factory}"  # a target survives a reset
