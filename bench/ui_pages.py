@@ -18,6 +18,7 @@ of them, and their EXPLAIN ANALYZE when a page's p95 is over target, so the owne
 
 import hashlib
 import http.client
+import json
 import random
 import statistics
 import time
@@ -209,7 +210,7 @@ def _write(cursor, connections: list, rng: random.Random) -> dict[str, int]:
     ]  # fmt: skip
     written["analyses"] = _copy(cursor, FailureAnalysis, analysis_columns, analyses())
 
-    events = []  # (incident id, kind, message, at)
+    events = []  # (incident id, kind, params as JSON, at)
 
     def incidents():
         for index, incident_id in zip(chosen, incident_ids, strict=True):
@@ -225,12 +226,13 @@ def _write(cursor, connections: list, rng: random.Random) -> dict[str, int]:
                 resolved = min(last_seen + timedelta(minutes=rng.randint(5, 2 * 24 * 60)), now)
             if status == "silenced":
                 silenced_until = now + timedelta(hours=rng.randint(1, 24))
-            events.append((incident_id, "opened", f"Opened by run {run_id}.", first_seen))
+            opened = {"subject_label": f"run {run_id}", "category": category_of[run_id]}
+            events.append((incident_id, "opened", json.dumps(opened), first_seen))
             if acknowledged:
-                events.append((incident_id, "acknowledged", "Acknowledged.", acknowledged))
+                events.append((incident_id, "acknowledged", "{}", acknowledged))
             if resolved:
                 kind = "auto_resolved" if rng.random() < 0.3 else "resolved"
-                events.append((incident_id, kind, "Resolved.", resolved))
+                events.append((incident_id, kind, "{}", resolved))
             yield (
                 incident_id, f"{incident_id:064x}", f"{name} / Copy data: source timed out", status,
                 _weighted(rng, SEVERITIES, 1)[0], category_of[run_id], connection_id, pipeline_id, run_id,
@@ -247,8 +249,8 @@ def _write(cursor, connections: list, rng: random.Random) -> dict[str, int]:
     written["events"] = _copy(
         cursor,
         IncidentEvent,
-        ["incident", "kind", "message", "created_at", "updated_at"],
-        ((incident_id, kind, message, at, at) for incident_id, kind, message, at in events),
+        ["incident", "kind", "params", "created_at", "updated_at"],
+        ((incident_id, kind, params, at, at) for incident_id, kind, params, at in events),
     )
     return written
 
