@@ -86,6 +86,8 @@ class OccurrenceReport:
     pipeline_id: int | None = None
     run_id: int | None = None
     analysis_id: int | None = None
+    # The pipeline's criticality when the source has it at hand (saves the intake reading it).
+    pipeline_criticality: str | None = None
 
     def problems(self) -> dict[str, str]:
         """What makes the report unusable, by field (empty: it may be taken in)."""
@@ -153,17 +155,18 @@ def occurrence_intake(
     problems = report.problems()
     if problems:
         raise ValidationError(problems)
-    with transaction.atomic():
-        occurrence, created = Occurrence.objects.get_or_create(dedup_key=report.dedup_key, defaults=_row(report))
-        if not created:
-            occurrence = Occurrence.objects.select_for_update(of=("self",)).get(pk=occurrence.pk)
-            if occurrence.incident_id is not None:
-                return Intake(
-                    incident=Incident.objects.get(pk=occurrence.incident_id), change=None, occurrence=occurrence
-                )
-        incident, change = _open_or_update(occurrence)
-        Occurrence.objects.filter(pk=occurrence.pk).update(incident=incident)
-        occurrence.incident = incident
+    # Nested in the caller's transaction without a savepoint of its own: an error here undoes the caller's work too.
+    with transaction.atomic(savepoint=False):
+        row = _row(report)
+        found = _incident_find(row["fingerprint"])
+        open_id = found.pk if found is not None and found.status != Incident.Status.RESOLVED else None
+        occurrence, created = _occurrence_insert(row, incident_id=open_id)
+        if not created and occurrence.incident_id is not None:  # a repeated report, counted already
+            return Intake(incident=Incident.objects.get(pk=occurrence.incident_id), change=None, occurrence=occurrence)
+        incident, change = _open_or_update(occurrence, found=found)
+        if occurrence.incident_id != incident.pk:
+            Occurrence.objects.filter(pk=occurrence.pk).update(incident=incident)
+            occurrence.incident = incident
         retrying = before_page(incident, occurrence, change) if before_page is not None else False
         if change in (Change.OPENED, Change.REOPENED):
             event = Notification.Event.OPENED if change == Change.OPENED else Notification.Event.REOPENED
@@ -172,13 +175,43 @@ def occurrence_intake(
     return Intake(incident=incident, change=change, occurrence=occurrence)
 
 
+def _occurrence_insert(row: dict, *, incident_id: int | None) -> tuple[Occurrence, bool]:
+    """The occurrence of `row`, inserted (linked to the open incident of its fingerprint, when there is one), and
+    True; or, when its dedup key was reported before, that earlier one, locked, and False."""
+    occurrence = Occurrence(**row, incident_id=incident_id)
+    try:
+        with transaction.atomic():
+            occurrence.save(force_insert=True)
+    except IntegrityError:
+        return Occurrence.objects.select_for_update(of=("self",)).get(dedup_key=occurrence.dedup_key), False
+    return occurrence, True
+
+
+def _incident_find(fingerprint: str) -> Incident | None:
+    """The open incident of the fingerprint or, when there is none, the latest one resolved within the reopen
+    window; locked (one read)."""
+    window = timezone.now() - timedelta(minutes=settings.AIMS_INCIDENT_REOPEN_MINUTES)
+    resolved = Case(When(status=Incident.Status.RESOLVED, then=Value(1)), default=Value(0))
+    return (
+        Incident.objects.select_for_update(of=("self",))
+        .filter(fingerprint=fingerprint)
+        .filter(~Q(status=Incident.Status.RESOLVED) | Q(resolved_at__gte=window))
+        .order_by(resolved, F("resolved_at").desc(nulls_last=True))
+        .first()
+    )
+
+
 def _row(report: OccurrenceReport) -> dict:
     severity: str = _severity(report.severity)
     if report.pipeline_id is not None:
-        criticality = Pipeline.objects.filter(pk=report.pipeline_id).values_list("criticality", flat=True).first()
+        criticality = report.pipeline_criticality
+        if criticality is None:
+            pipelines = Pipeline.objects.filter(pk=report.pipeline_id)
+            criticality = pipelines.values_list("criticality", flat=True).first()
         severity = severity_for(analysis_severity=severity, criticality=criticality or "")
     return {
         "source": report.source,
+        "dedup_key": report.dedup_key,
         "fingerprint": fingerprint_of(report.group_key),
         "title": redact(report.title.strip())[:300],
         "severity": severity,
@@ -194,25 +227,16 @@ def _row(report: OccurrenceReport) -> dict:
     }
 
 
-def _open_or_update(occurrence: Occurrence) -> tuple[Incident, Change]:
-    """Count an occurrence in the open incident of its fingerprint, else reopen the one resolved within the reopen
-    window, else open a new one; with its timeline event. The partial unique index on open fingerprints decides
-    races: a loser of a concurrent open retries as an occurrence."""
+def _open_or_update(occurrence: Occurrence, *, found: Incident | None) -> tuple[Incident, Change]:
+    """Count an occurrence in the open incident of its fingerprint (`found`, as _incident_find read it), else reopen
+    the one resolved within the reopen window, else open a new one; with its timeline event. The partial unique
+    index on open fingerprints decides races: a loser of a concurrent open reads again and counts it there."""
     fingerprint = occurrence.fingerprint
     now = timezone.now()
     about = {"occurrence_id": occurrence.pk, "subject": occurrence.subject, "subject_label": occurrence.subject_label}
-    window = now - timedelta(minutes=settings.AIMS_INCIDENT_REOPEN_MINUTES)
-    for _ in range(5):
-        # One read locks the open incident of the fingerprint or, when there is none, the latest one resolved
-        # within the reopen window.
-        resolved = Case(When(status=Incident.Status.RESOLVED, then=Value(1)), default=Value(0))
-        found = (
-            Incident.objects.select_for_update(of=("self",))
-            .filter(fingerprint=fingerprint)
-            .filter(~Q(status=Incident.Status.RESOLVED) | Q(resolved_at__gte=window))
-            .order_by(resolved, F("resolved_at").desc(nulls_last=True))
-            .first()
-        )
+    for attempt in range(5):
+        if attempt:
+            found = _incident_find(fingerprint)
         incident = found if found is not None and found.status != Incident.Status.RESOLVED else None
         if incident is not None:
             # The row is locked: what is written here is what it holds until the transaction ends.

@@ -92,6 +92,7 @@ def run_occurrence(run: PipelineRun, analysis: FailureAnalysis) -> OccurrenceRep
         pipeline_id=run.pipeline_id,
         run_id=run.pk,
         analysis_id=analysis.pk,
+        pipeline_criticality=run.pipeline.criticality,
         evidence={
             "external_run_id": run.external_run_id,
             "failed_step": run.failed_step,
