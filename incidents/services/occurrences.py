@@ -13,7 +13,6 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory, Severity
@@ -190,15 +189,13 @@ def _occurrence_insert(row: dict, *, incident_id: int | None) -> tuple[Occurrenc
 def _incident_find(fingerprint: str) -> Incident | None:
     """The open incident of the fingerprint or, when there is none, the latest one resolved within the reopen
     window; locked (one read)."""
+    locked = Incident.objects.select_for_update(of=("self",)).filter(fingerprint=fingerprint)
+    # The usual case (a repeat of an open problem) in the simplest query; a fingerprint has one open incident at most.
+    found = locked.exclude(status=Incident.Status.RESOLVED).first()
+    if found is not None:
+        return found
     window = timezone.now() - timedelta(minutes=settings.AIMS_INCIDENT_REOPEN_MINUTES)
-    resolved = Case(When(status=Incident.Status.RESOLVED, then=Value(1)), default=Value(0))
-    return (
-        Incident.objects.select_for_update(of=("self",))
-        .filter(fingerprint=fingerprint)
-        .filter(~Q(status=Incident.Status.RESOLVED) | Q(resolved_at__gte=window))
-        .order_by(resolved, F("resolved_at").desc(nulls_last=True))
-        .first()
-    )
+    return locked.filter(resolved_at__gte=window).order_by("-resolved_at").first()
 
 
 def _row(report: OccurrenceReport) -> dict:
