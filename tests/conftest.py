@@ -171,3 +171,19 @@ def _redis_answers(sock: Path) -> bool:
         return False
     finally:
         client.close()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """A transactional test must restore the database it empties (serialized_rollback): otherwise the flush after it
+    re-creates content types and permissions that the next restoring test then collides with."""
+    careless = [
+        item.nodeid
+        for item in items
+        if (marker := item.get_closest_marker("django_db")) is not None
+        and marker.kwargs.get("transaction")
+        and not marker.kwargs.get("serialized_rollback")
+    ]
+    if careless:
+        raise pytest.UsageError(
+            "django_db(transaction=True) needs serialized_rollback=True as well: " + ", ".join(careless[:5])
+        )

@@ -11,7 +11,7 @@ from incidents.models import FailureAnalysis, Incident, IncidentEvent
 from monitors.models import PipelineRun
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ui_seed_writes_rows_the_models_read(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("the benchmark seeds with COPY, on PostgreSQL")
