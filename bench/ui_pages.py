@@ -25,6 +25,7 @@ import time
 from datetime import timedelta
 
 from bench.common import Metric, django_setup, free_port, p95, start_daphne, viewer_session_cookie
+from bench.seeding import copy_rows, ids_reserve
 
 RUNS = 1_000_000
 FAILED_EVERY = 4  # every 4th run failed: 250,000 failures, each with an analysis
@@ -56,34 +57,6 @@ OPEN_STATUSES = {"triggered": 6, "acknowledged": 3, "silenced": 1}
 
 
 # --- Seeding -------------------------------------------------------------------------------------------------------
-
-
-def _copy(cursor, model, columns: list[str], rows) -> int:
-    """COPY rows (tuples in the order of `columns`, given by field name) into the model's table; every other column
-    gets its field's default, so a field added later with a default needs no change here."""
-    from django.db import connection
-
-    opts = model._meta
-    given = [opts.get_field(name) for name in columns]
-    rest = [field for field in opts.concrete_fields if field.name not in columns and not field.primary_key]
-    constants = tuple(field.get_db_prep_save(field.get_default(), connection) for field in rest)
-    names = ", ".join(connection.ops.quote_name(field.column) for field in given + rest)
-    count = 0
-    with cursor.copy(f"COPY {connection.ops.quote_name(opts.db_table)} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row + constants)
-            count += 1
-    return count
-
-
-def _reserve_ids(cursor, model, count: int) -> range:
-    """A block of `count` primary keys taken from the table's sequence (nobody else writes during the seeding)."""
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
-    sequence = cursor.fetchone()[0]
-    cursor.execute("SELECT nextval(%s)", [sequence])
-    first = cursor.fetchone()[0]
-    cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
-    return range(first, first + count)
 
 
 def _weighted(rng: random.Random, weights: dict[str, int], count: int) -> list[str]:
@@ -150,7 +123,7 @@ def _write(cursor, connections: list, rng: random.Random) -> dict[str, int]:
     # Runs: started uniformly over the last 30 days and ended by now; every 4th failed, a few cancelled. Written
     # oldest first, as they would have arrived, which also keeps the time-ordered indexes appending.
     failures = []  # (run id, pipeline id, connection id, pipeline name, ended_at)
-    run_ids = _reserve_ids(cursor, PipelineRun, RUNS)
+    run_ids = ids_reserve(cursor, PipelineRun, RUNS)
     ages = sorted((rng.random() * DAYS * 86400 for _ in run_ids), reverse=True)
 
     def runs():
@@ -178,13 +151,13 @@ def _write(cursor, connections: list, rng: random.Random) -> dict[str, int]:
         "duration_ms", "platform_updated_at", "failed_step", "error_code", "error_message", "detail_fetched_at",
         "created_at", "updated_at",
     ]  # fmt: skip
-    written = {"runs": _copy(cursor, PipelineRun, run_columns, runs())}
+    written = {"runs": copy_rows(cursor, PipelineRun, run_columns, runs())}
 
     # Incidents: 100,000 of the failures, each the latest run of its incident; about 5 % still open, mostly recent.
-    incident_ids = _reserve_ids(cursor, Incident, INCIDENTS)
+    incident_ids = ids_reserve(cursor, Incident, INCIDENTS)
     chosen = sorted(rng.sample(range(len(failures)), INCIDENTS))
     incident_of = {failures[index][0]: incident_id for index, incident_id in zip(chosen, incident_ids, strict=True)}
-    analysis_ids = _reserve_ids(cursor, FailureAnalysis, len(failures))
+    analysis_ids = ids_reserve(cursor, FailureAnalysis, len(failures))
     analysis_of = {}
     categories = _weighted(rng, CATEGORIES, len(failures))
     severities = _weighted(rng, SEVERITIES, len(failures))
@@ -208,7 +181,7 @@ def _write(cursor, connections: list, rng: random.Random) -> dict[str, int]:
         "id", "run", "signature", "signature_text", "category", "severity", "should_retry", "confidence", "summary",
         "analyzer", "incident", "created_at", "updated_at",
     ]  # fmt: skip
-    written["analyses"] = _copy(cursor, FailureAnalysis, analysis_columns, analyses())
+    written["analyses"] = copy_rows(cursor, FailureAnalysis, analysis_columns, analyses())
 
     events = []  # (incident id, kind, params as JSON, at)
 
@@ -245,8 +218,8 @@ def _write(cursor, connections: list, rng: random.Random) -> dict[str, int]:
         "analysis", "first_seen_at", "last_seen_at", "opened_at", "occurrence_count", "acknowledged_at",
         "resolved_at", "silenced_until", "created_at", "updated_at",
     ]  # fmt: skip
-    written["incidents"] = _copy(cursor, Incident, incident_columns, incidents())
-    written["events"] = _copy(
+    written["incidents"] = copy_rows(cursor, Incident, incident_columns, incidents())
+    written["events"] = copy_rows(
         cursor,
         IncidentEvent,
         ["incident", "kind", "params", "created_at", "updated_at"],
