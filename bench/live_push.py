@@ -31,6 +31,7 @@ behind a longer queue) and the figure is a lower bound.
 import contextlib
 import http.client
 import json
+import os
 import re
 import signal
 import statistics
@@ -39,6 +40,7 @@ import time
 from pathlib import Path
 
 from bench.common import Metric, django_setup, free_port, p95, start_daphne, viewer_session_cookie
+from bench.cpu import CpuMeter, cpu_report
 from bench.live_load import (
     CONNECTION_PREFIX,
     DATABRICKS_CONNECTION,
@@ -52,7 +54,7 @@ from bench.live_load import (
 from bench.live_socket import LiveList
 from bench.processes import start_qcluster, start_redis, stop_process
 
-BACKGROUND_PER_SECOND = 50.0
+BACKGROUND_PER_SECOND = float(os.environ.get("AIMS_BENCH_LIVE_RATE", "50"))  # 50/s is the metric's load
 WARMUP_PROBES = 6  # the first task of each kind in each worker pays for imports
 PROBES = 40
 PROBE_EVERY_SECONDS = 1.5
@@ -248,8 +250,15 @@ def run() -> list[Metric]:
         cookie = viewer_session_cookie()
 
         port = free_port()
-        stack.callback(stop_process, start_daphne(port, env))
-        stack.callback(stop_process, start_qcluster(env), 30.0)
+        daphne = start_daphne(port, env)
+        stack.callback(stop_process, daphne)
+        qcluster = start_qcluster(env)
+        stack.callback(stop_process, qcluster, 30.0)
+        meter = CpuMeter(
+            sessions={"task cluster": qcluster.pid},
+            commands={"postgres": "postgres"},
+            pids={"daphne": daphne.pid, "redis": redis_server.pid, "bench + simulator": os.getpid()},
+        )
         base = f"http://127.0.0.1:{port}"
         sim.set_notify(
             databricks_url=f"{base}/hooks/databricks/{DATABRICKS_CONNECTION}/",
@@ -268,6 +277,7 @@ def run() -> list[Metric]:
         notified_before = sim.stats()["notifications"]["sent"]
         background = BackgroundFailures(sim, background_targets(sim), BACKGROUND_PER_SECOND)
         background.start()
+        cpu_before = meter.snapshot()
         stack.callback(background.stop)
         time.sleep(2.0)  # let the load reach its steady rate before the first probe
         next_probe = time.perf_counter()
@@ -286,6 +296,7 @@ def run() -> list[Metric]:
                 break
             time.sleep(max(0.0, next_probe - time.perf_counter()))
         background.stop()
+        cpu_after = meter.snapshot()
         backlog = _backlog(redis_url, load_since)
         notified = sim.stats()["notifications"]["sent"] - notified_before
         stats = sim.stats()["notifications"]
@@ -303,6 +314,8 @@ def run() -> list[Metric]:
         f"{processed:,} processed ({processed / seconds:.1f}/s), {backlog.get('accepted', 0):,} still waiting, "
         f"{backlog.get('failed', 0):,} failed"
     )
+    print(f"CPU during the load, per background delivery processed ({processed:,}):")
+    print("\n".join(cpu_report(cpu_before, cpu_after, processed)))
     if backlog["queued_tasks"] and (backlog["idle_seconds"] is None or backlog["idle_seconds"] > 10):
         idle = backlog["idle_seconds"]
         idle = "never" if idle is None else f"{idle:.0f} s before the load stopped"
