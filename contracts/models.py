@@ -1,6 +1,7 @@
 """Data contracts: YAML promises about warehouse tables, their published versions, checks and violations."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from aimsweb.choices import Severity
@@ -18,12 +19,55 @@ class DataContract(TimeStampedModel):
         "ContractVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     enabled = models.BooleanField(default=True)
+    warehouse = models.ForeignKey(
+        "Warehouse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        help_text="Where the contract's tables are checked.",
+    )
+    check_every_minutes = models.PositiveIntegerField(
+        default=0,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text="Also check on this schedule (0: only after a producing run succeeds, or when asked).",
+    )
+    partition_filter = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=(
+            "Optional SQL condition limiting a check after a run to where it wrote, e.g. load_date = :run_date "
+            "(placeholders :run_date, :run_started_at, :run_id)."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ContractProducer(TimeStampedModel):
+    """A pipeline (by connection and name pattern) whose successful runs write the contract's tables: each such
+    run is followed by a check."""
+
+    contract = models.ForeignKey(DataContract, on_delete=models.CASCADE, related_name="producers")
+    connection = models.ForeignKey("monitors.Connection", on_delete=models.CASCADE, related_name="+")
+    pipeline_pattern = models.CharField(
+        max_length=260, help_text="Pipeline or job name, or a pattern such as pl_sales_*."
+    )
+
+    class Meta:
+        ordering = ["contract", "connection", "pipeline_pattern"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "connection", "pipeline_pattern"], name="contract_producer_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.name} <- {self.pipeline_pattern}"
 
 
 class ContractVersion(TimeStampedModel):
@@ -53,8 +97,14 @@ class CheckRun(TimeStampedModel):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         PASSED = "passed", "Passed"
+        WARNING = "warning", "Passed with warnings"
         FAILED = "failed", "Failed (violations found)"
         ERROR = "error", "Error (could not check)"
+
+    class Trigger(models.TextChoices):
+        RUN = "run", "After a producing run"
+        SCHEDULE = "schedule", "Scheduled"
+        MANUAL = "manual", "Asked by a person"
 
     contract = models.ForeignKey(DataContract, on_delete=models.CASCADE, related_name="check_runs")
     version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT, related_name="check_runs")
@@ -63,6 +113,17 @@ class CheckRun(TimeStampedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     rows_checked = models.BigIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    triggered_by_run = models.ForeignKey(
+        "monitors.PipelineRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    statements = models.PositiveIntegerField(default=0, help_text="SQL statements sent to the warehouse.")
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    observed_schema = models.JSONField(default=dict, blank=True, help_text="Columns seen, per schema object.")
+    results = models.JSONField(default=list, blank=True, help_text="Every clause's outcome.")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -73,10 +134,18 @@ class CheckRun(TimeStampedModel):
 
 
 class Violation(TimeStampedModel):
-    """One broken rule found by a check run."""
+    """One broken rule (or schema change) found by a check run."""
+
+    class Status(models.TextChoices):
+        FAILED = "failed", "Failed"
+        WARNING = "warning", "Warning"
 
     check_run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="violations")
-    rule = models.CharField(max_length=100, help_text="Rule key as in the contract, e.g. columns.amount.min.")
+    object = models.CharField(max_length=200, blank=True, help_text="The contract's schema object (table).")
+    rule = models.CharField(max_length=300, help_text="Rule key, e.g. orders.amount.range.")
+    kind = models.CharField(max_length=30, blank=True, help_text="What was measured, or the schema change.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FAILED)
+    line = models.PositiveIntegerField(default=0, help_text="The rule's line in the contract's YAML.")
     column = models.CharField(max_length=128, blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     message = models.TextField()
