@@ -42,7 +42,7 @@ def test_contract_admin_changed_yaml_new_version_unchanged_none(admin_client_):
 
 @pytest.mark.django_db
 def test_contract_admin_bad_yaml_shows_each_error_at_its_line_saves_nothing(admin_client_):
-    text = ORDERS_YAML.replace("unique: true", "unique: perhaps").replace("mustBeGreaterThan: 0", "mustBeGreaterThen: 0")
+    text = ORDERS_YAML.replace("unique: true", "unique: perhaps").replace("GreaterThan: 0", "GreaterThen: 0")
 
     response = _post(admin_client_, ADD_URL, yaml_text=text)
 
