@@ -3,8 +3,8 @@ from django.contrib import admin
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from contracts.models import CheckRun, ContractVersion, DataContract, Violation
+from contracts.odcs.parse import ContractSpecError, parse_contract
 from contracts.services import contract_save
-from contracts.spec import ContractSpecError, parse_contract
 
 
 class DataContractAdminForm(forms.ModelForm):

@@ -5,7 +5,7 @@ import hashlib
 from django.db import transaction
 
 from contracts.models import ContractVersion, DataContract
-from contracts.spec import parse_contract
+from contracts.odcs.parse import parse_contract
 
 
 @transaction.atomic

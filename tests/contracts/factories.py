@@ -6,19 +6,48 @@ from contracts.models import CheckRun, DataContract, Violation
 from contracts.services import contract_save
 
 ORDERS_YAML = """\
-table: sales.orders
-description: One row per order (nightly load)
-columns:
-  - name: order_id
-    type: bigint
-    nullable: false
-    unique: true
-  - name: amount
-    type: numeric
-    min: 0
-freshness:
-  column: loaded_at
-  max_age_minutes: 1440
+apiVersion: v3.1.0
+kind: DataContract
+id: 2b4c6f1e-2d0a-4a5e-9a43-6b1f0a7c9d11
+name: orders
+version: 1.0.0
+status: active
+description:
+  purpose: One row per order (nightly load)
+servers:
+  - server: warehouse
+    type: postgres
+    host: localhost
+    port: 5432
+    database: analytics
+    schema: sales
+schema:
+  - name: orders
+    physicalName: sales.orders
+    physicalType: table
+    properties:
+      - name: order_id
+        logicalType: integer
+        physicalType: bigint
+        required: true
+        unique: true
+      - name: amount
+        logicalType: number
+        physicalType: numeric
+        logicalTypeOptions:
+          minimum: 0
+      - name: loaded_at
+        logicalType: timestamp
+        physicalType: timestamp
+    quality:
+      - id: orders_row_count
+        metric: rowCount
+        mustBeGreaterThan: 0
+slaProperties:
+  - property: freshness
+    value: 1440
+    unit: m
+    element: orders.loaded_at
 """
 
 

@@ -21,7 +21,7 @@ def test_contract_admin_valid_yaml_published_as_active_version(admin_client_, ad
     assert response.status_code == 302
     contract = DataContract.objects.get()
     assert contract.active_version.number == 1
-    assert contract.active_version.spec["table"] == "sales.orders"
+    assert contract.active_version.spec["schema"][0]["physicalName"] == "sales.orders"
     assert contract.active_version.published_by == admin_user
 
 
@@ -32,7 +32,7 @@ def test_contract_admin_changed_yaml_new_version_unchanged_none(admin_client_):
     change_url = f"/admin/contracts/datacontract/{contract.pk}/change/"
 
     _post(admin_client_, change_url, owner="finance")  # same YAML
-    _post(admin_client_, change_url, yaml_text=ORDERS_YAML.replace("min: 0", "min: 1"))
+    _post(admin_client_, change_url, yaml_text=ORDERS_YAML.replace("minimum: 0", "minimum: 1"))
 
     contract.refresh_from_db()
     assert contract.owner == "finance"
@@ -41,14 +41,19 @@ def test_contract_admin_changed_yaml_new_version_unchanged_none(admin_client_):
 
 
 @pytest.mark.django_db
-def test_contract_admin_bad_yaml_names_line_saves_nothing(admin_client_):
-    response = _post(
-        admin_client_, ADD_URL, yaml_text="table: sales.orders\ncolumns:\n  - name: id\n    unique: perhaps\n"
-    )
+def test_contract_admin_bad_yaml_shows_each_error_at_its_line_saves_nothing(admin_client_):
+    text = ORDERS_YAML.replace("unique: true", "unique: perhaps").replace("GreaterThan: 0", "GreaterThen: 0")
+
+    response = _post(admin_client_, ADD_URL, yaml_text=text)
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["yaml_text"]
-    assert any("line 4, columns[0].unique" in error for error in errors)
+    assert errors == [
+        "line 25, schema[orders].properties[order_id].unique: expected true or false, got 'perhaps'",
+        "line 37, schema[orders].quality[orders_row_count].mustBeGreaterThen: unknown field mustBeGreaterThen"
+        " (did you mean mustBeGreaterThan?)",
+    ]
+    assert "line 25, schema[orders].properties[order_id].unique" in response.content.decode()
     assert not DataContract.objects.exists() and not ContractVersion.objects.exists()
 
 
