@@ -3,6 +3,7 @@
 Works on the parsed YAML (plain dicts), so it can compare any two texts that parse. Elements are matched by their
 stable `id`, else by name; paths name existing elements by their old names (`schema[orders].properties[amount]`)."""
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -100,7 +101,9 @@ class Change:
     after: Any = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "level": self.level, "before": self.before, "after": self.after}
+        """As JSON-ready data (YAML dates and the like become text)."""
+        values = json.loads(json.dumps({"before": self.before, "after": self.after}, default=str))
+        return {"path": self.path, "kind": self.kind, "level": self.level, **values}
 
 
 def verdict(changes: Iterable[Change]) -> Verdict:
