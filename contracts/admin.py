@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from contracts.models import CheckRun, ContractVersion, DataContract, Violation
@@ -119,8 +120,8 @@ class ContractVersionAdmin(ReadOnlyAdmin):
                 for c in obj.changes
             ),
         )
-        header = "<tr><th>Level</th><th>Kind</th><th>Path</th><th>Before &rarr; after</th></tr>"
-        return format_html("<table>{}{}</table>", format_html(header), rows)
+        header = mark_safe("<tr><th>Level</th><th>Kind</th><th>Path</th><th>Before &rarr; after</th></tr>")
+        return format_html("<table>{}{}</table>", header, rows)
 
 
 class ViolationInline(ReadOnlyInline):

@@ -265,7 +265,7 @@ class _Diff:
         before, after = bound_of(old, bound), bound_of(new, bound)
         if before == after:
             return
-        key = before[0] if before is not None else after[0] if after is not None else bound
+        key = after[0] if after is not None else before[0] if before is not None else bound
         if after is None or before is None:
             tighter = after is not None
         else:
