@@ -79,6 +79,11 @@ class ContractVersion(TimeStampedModel):
     spec = models.JSONField(help_text="The validated contract, as parsed from the YAML.")
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the YAML text.")
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    changes = models.JSONField(
+        default=list, blank=True, help_text="Changes against the version this one replaced (path, kind, level)."
+    )
+    breaking = models.BooleanField(default=False, help_text="At least one change breaks the contract's consumers.")
+    publish_note = models.TextField(blank=True, help_text="Why it was published (required for a breaking version).")
 
     class Meta:
         ordering = ["contract", "-number"]
