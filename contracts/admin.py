@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
-from contracts.models import CheckRun, ContractVersion, DataContract, Violation
+from contracts.models import CheckRun, ContractVersion, DataContract, Violation, Warehouse
 from contracts.services import contract_save
 from contracts.spec import ContractSpecError, parse_contract
 
@@ -72,3 +72,90 @@ class ViolationAdmin(ReadOnlyAdmin):
     list_filter = ["severity", "check_run__contract"]
     search_fields = ["rule", "column", "message", "check_run__contract__name"]
     list_select_related = ["check_run__contract"]
+
+
+# Where a stored password goes and whose it is: a change to any of them must not carry the password along.
+WAREHOUSE_SECRET_BOUND_FIELDS = ("engine", "host", "port", "user", "database")
+
+
+class WarehouseAdminForm(forms.ModelForm):
+    """The password is write-only: it can be set, replaced or cleared, never read back."""
+
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="PostgreSQL password, stored encrypted. Leave blank to keep the current one.",
+    )
+    clear_password = forms.BooleanField(required=False, help_text="Remove the stored password.")
+
+    class Meta:
+        model = Warehouse
+        fields = [
+            "name",
+            "engine",
+            "enabled",
+            "host",
+            "port",
+            "database",
+            "user",
+            "sslmode",
+            "secret_env_var",
+            "connection",
+            "warehouse_id",
+            "statement_timeout_seconds",
+            "max_connections",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
+        if cleaned.get("password") and cleaned.get("secret_env_var"):
+            self.add_error("password", "Give either a stored password or an environment variable name, not both.")
+        if cleaned.get("password") and cleaned.get("clear_password"):
+            self.add_error("clear_password", "Cannot clear the password and set a new one at once.")
+        if cleaned.get("password") and cleaned.get("engine") == Warehouse.Engine.DATABRICKS_SQL:
+            self.add_error("password", "A Databricks SQL warehouse authenticates with its connection's token.")
+        changed = [field for field in WAREHOUSE_SECRET_BOUND_FIELDS if field in self.changed_data]
+        stored = bool(self.instance.pk and self.instance.secret_encrypted)
+        if changed and stored and not cleaned.get("password") and not cleaned.get("clear_password"):
+            self.add_error(
+                "password", f"Changing the {changed[0]} requires entering the password again (or clearing it)."
+            )
+        return cleaned
+
+    def _post_clean(self) -> None:
+        # The model's clean sees the password the form is about to store (a Databricks warehouse must have none).
+        if self.cleaned_data.get("clear_password") or self.cleaned_data.get("secret_env_var"):
+            self.instance.secret_encrypted = ""
+        super()._post_clean()
+
+    def save(self, commit=True):
+        warehouse = super().save(commit=False)
+        if self.cleaned_data.get("password"):
+            warehouse.set_secret(self.cleaned_data["password"])
+        if commit:
+            warehouse.save()
+        return warehouse
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    form = WarehouseAdminForm
+    list_display = ["name", "engine", "host", "database", "connection", "warehouse_id", "secret_source", "enabled"]
+    list_filter = ["engine", "enabled"]
+    search_fields = ["name", "host", "database", "warehouse_id"]
+    list_select_related = ["connection"]
+    readonly_fields = ["secret_source", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "engine", "enabled"]}),
+        ("PostgreSQL", {"fields": ["host", "port", "database", "user", "sslmode"]}),
+        ("PostgreSQL password", {"fields": ["secret_env_var", "password", "clear_password"]}),
+        ("Databricks SQL", {"fields": ["connection", "warehouse_id"]}),
+        ("Limits", {"fields": ["statement_timeout_seconds", "max_connections"]}),
+        ("Record", {"fields": ["secret_source", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Password")
+    def secret_source(self, obj: Warehouse) -> str:
+        return obj.secret_source
