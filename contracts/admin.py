@@ -124,12 +124,6 @@ class WarehouseAdminForm(forms.ModelForm):
             )
         return cleaned
 
-    def _post_clean(self) -> None:
-        # The model's clean sees the password the form is about to store (a Databricks warehouse must have none).
-        if self.cleaned_data.get("clear_password") or self.cleaned_data.get("secret_env_var"):
-            self.instance.secret_encrypted = ""
-        super()._post_clean()
-
     def save(self, commit=True):
         warehouse = super().save(commit=False)
         if self.cleaned_data.get("password"):

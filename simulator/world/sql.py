@@ -104,8 +104,7 @@ class SqlWarehouses:
         if disposition != "INLINE" or fmt != "JSON_ARRAY":
             raise invalid("The simulator supports only disposition INLINE with format JSON_ARRAY.")
         row_limit, byte_limit = _limit(body, "row_limit"), _limit(body, "byte_limit")
-        now = time.monotonic()
-        statement = Statement(statement_id, ws.token, warehouse_id, now, now + self.delay_seconds)
+        statement = Statement(statement_id, ws.token, warehouse_id, 0.0, 0.0)
         try:
             result = self.engine(ws).execute(sql, catalog=body.get("catalog"), schema=body.get("schema"))
         except SqlFailure as exc:
@@ -114,6 +113,9 @@ class SqlWarehouses:
             rows, statement.truncated = _limited(result.rows, row_limit, byte_limit)
             statement.result = SqlResult(result.columns, rows)
             statement.chunks = [(i, rows[i : i + self.chunk_rows]) for i in range(0, len(rows), self.chunk_rows)]
+        # The simulated execution time starts once DuckDB is done, so a statement always shows PENDING/RUNNING first.
+        statement.started = time.monotonic()
+        statement.ready_at = statement.started + self.delay_seconds
         with self.lock:
             self.statements[statement_id] = statement
             while len(self.statements) > STATEMENTS_KEPT:
