@@ -4,9 +4,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
-from contracts.models import CheckRun, ContractVersion, DataContract, Violation
+from contracts.checks.partition import partition_filter_problem
+from contracts.models import CheckRun, ContractProducer, ContractVersion, DataContract, Violation, Warehouse
 from contracts.odcs.parse import ContractSpecError, parse_contract
 from contracts.services import contract_changes_against_active, contract_save
+from contracts.warehouses.dialect import dialect_for
 
 
 class DataContractAdminForm(forms.ModelForm):
@@ -24,8 +26,25 @@ class DataContractAdminForm(forms.ModelForm):
 
     class Meta:
         model = DataContract
-        fields = ["name", "owner", "description", "enabled", "yaml_text"]
+        fields = [
+            "name",
+            "owner",
+            "description",
+            "enabled",
+            "warehouse",
+            "check_every_minutes",
+            "partition_filter",
+            "yaml_text",
+        ]
         widgets = {"yaml_text": forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField mono"})}
+
+    def clean_partition_filter(self) -> str:
+        text = self.cleaned_data.get("partition_filter", "").strip()
+        warehouse = self.cleaned_data.get("warehouse")
+        problem = partition_filter_problem(text, dialect=dialect_for(warehouse.engine) if warehouse else None)
+        if text and problem:
+            raise forms.ValidationError(problem)
+        return text
 
     def clean_yaml_text(self) -> str:
         text = self.cleaned_data["yaml_text"]
@@ -63,6 +82,12 @@ def _value(value) -> str:
     return "-" if value is None else str(value)
 
 
+class ContractProducerInline(admin.TabularInline):
+    model = ContractProducer
+    extra = 0
+    fields = ["connection", "pipeline_pattern"]
+
+
 class ContractVersionInline(ReadOnlyInline):
     model = ContractVersion
     fields = ["number", "breaking", "publish_note", "published_by", "created_at"]
@@ -73,12 +98,12 @@ class DataContractAdmin(admin.ModelAdmin):
     """Saving a changed YAML text publishes it as a new version and makes that version active."""
 
     form = DataContractAdminForm
-    list_display = ["name", "owner", "active_version", "enabled", "updated_at"]
-    list_filter = ["enabled"]
+    list_display = ["name", "owner", "warehouse", "active_version", "check_every_minutes", "enabled", "updated_at"]
+    list_filter = ["enabled", "warehouse"]
     search_fields = ["name", "owner", "description", "yaml_text"]
-    list_select_related = ["active_version"]
+    list_select_related = ["active_version", "warehouse"]
     readonly_fields = ["active_version", "created_at", "updated_at"]
-    inlines = [ContractVersionInline]
+    inlines = [ContractProducerInline, ContractVersionInline]
 
     def save_model(self, request, obj, form, change) -> None:
         contract_save(
@@ -145,3 +170,84 @@ class ViolationAdmin(ReadOnlyAdmin):
     list_filter = ["severity", "check_run__contract"]
     search_fields = ["rule", "column", "message", "check_run__contract__name"]
     list_select_related = ["check_run__contract"]
+
+
+# Where a stored password goes and whose it is: a change to any of them must not carry the password along.
+WAREHOUSE_SECRET_BOUND_FIELDS = ("engine", "host", "port", "user", "database")
+
+
+class WarehouseAdminForm(forms.ModelForm):
+    """The password is write-only: it can be set, replaced or cleared, never read back."""
+
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="PostgreSQL password, stored encrypted. Leave blank to keep the current one.",
+    )
+    clear_password = forms.BooleanField(required=False, help_text="Remove the stored password.")
+
+    class Meta:
+        model = Warehouse
+        fields = [
+            "name",
+            "engine",
+            "enabled",
+            "host",
+            "port",
+            "database",
+            "user",
+            "sslmode",
+            "secret_env_var",
+            "connection",
+            "warehouse_id",
+            "statement_timeout_seconds",
+            "max_connections",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
+        if cleaned.get("password") and cleaned.get("secret_env_var"):
+            self.add_error("password", "Give either a stored password or an environment variable name, not both.")
+        if cleaned.get("password") and cleaned.get("clear_password"):
+            self.add_error("clear_password", "Cannot clear the password and set a new one at once.")
+        if cleaned.get("password") and cleaned.get("engine") == Warehouse.Engine.DATABRICKS_SQL:
+            self.add_error("password", "A Databricks SQL warehouse authenticates with its connection's token.")
+        changed = [field for field in WAREHOUSE_SECRET_BOUND_FIELDS if field in self.changed_data]
+        stored = bool(self.instance.pk and self.instance.secret_encrypted)
+        if changed and stored and not cleaned.get("password") and not cleaned.get("clear_password"):
+            self.add_error(
+                "password", f"Changing the {changed[0]} requires entering the password again (or clearing it)."
+            )
+        return cleaned
+
+    def save(self, commit=True):
+        warehouse = super().save(commit=False)
+        if self.cleaned_data.get("password"):
+            warehouse.set_secret(self.cleaned_data["password"])
+        if commit:
+            warehouse.save()
+        return warehouse
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    form = WarehouseAdminForm
+    list_display = ["name", "engine", "host", "database", "connection", "warehouse_id", "secret_source", "enabled"]
+    list_filter = ["engine", "enabled"]
+    search_fields = ["name", "host", "database", "warehouse_id"]
+    list_select_related = ["connection"]
+    readonly_fields = ["secret_source", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "engine", "enabled"]}),
+        ("PostgreSQL", {"fields": ["host", "port", "database", "user", "sslmode"]}),
+        ("PostgreSQL password", {"fields": ["secret_env_var", "password", "clear_password"]}),
+        ("Databricks SQL", {"fields": ["connection", "warehouse_id"]}),
+        ("Limits", {"fields": ["statement_timeout_seconds", "max_connections"]}),
+        ("Record", {"fields": ["secret_source", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Password")
+    def secret_source(self, obj: Warehouse) -> str:
+        return obj.secret_source

@@ -1,11 +1,25 @@
 """Data contracts: YAML promises about warehouse tables, their published versions, checks and violations."""
 
+import os
+import re
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from aimsweb.choices import Severity
+from aimsweb.crypto import decrypt_secret, encrypt_secret
 from aimsweb.models import TimeStampedModel
+from monitors.models import Connection, secret_variable_problem
+
+# Where a PostgreSQL warehouse may be reached without TLS: this machine only, spelled plainly.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# A host name or an IP literal, nothing that libpq would read as a list, a socket path or options.
+DATABASE_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*|[0-9a-fA-F:.]+)$"
+)
+SQL_WAREHOUSE_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 
 class DataContract(TimeStampedModel):
@@ -164,3 +178,120 @@ class Violation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.message[:60]}"
+
+
+class Warehouse(TimeStampedModel):
+    """A database whose tables contracts are checked on: a PostgreSQL server, or a Databricks SQL warehouse reached
+    through a Databricks connection (its host, token and outbound rules).
+
+    A PostgreSQL password is either named as an environment variable (the connections' rule) or stored encrypted;
+    it is never readable back through the admin.
+    """
+
+    class Engine(models.TextChoices):
+        POSTGRES = "postgres", "PostgreSQL"
+        DATABRICKS_SQL = "databricks_sql", "Databricks SQL warehouse"
+
+    class SslMode(models.TextChoices):
+        VERIFY_FULL = "verify-full", "verify-full: TLS, certificate and host name checked"
+        VERIFY_CA = "verify-ca", "verify-ca: TLS, certificate checked"
+        REQUIRE = "require", "require: TLS, certificate not checked"
+        DISABLE = "disable", "disable: no TLS (this machine only)"
+
+    name = models.SlugField(max_length=100, unique=True)
+    engine = models.CharField(max_length=20, choices=Engine.choices)
+    enabled = models.BooleanField(default=True)
+    host = models.CharField(max_length=253, blank=True, help_text="PostgreSQL server name or address.")
+    port = models.PositiveIntegerField(default=5432, validators=[MinValueValidator(1), MaxValueValidator(65_535)])
+    database = models.CharField(max_length=63, blank=True, help_text="PostgreSQL database name.")
+    user = models.CharField(max_length=63, blank=True, help_text="PostgreSQL role; give it read access only.")
+    sslmode = models.CharField(max_length=12, choices=SslMode.choices, default=SslMode.VERIFY_FULL)
+    secret_env_var = models.CharField(
+        max_length=100, blank=True, help_text="Name of the environment variable that holds the password."
+    )
+    secret_encrypted = models.TextField(blank=True, editable=False)
+    connection = models.ForeignKey(
+        Connection,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="warehouses",
+        limit_choices_to={"kind": Connection.Kind.DATABRICKS},
+        help_text="The Databricks workspace connection whose host and token reach the SQL warehouse.",
+    )
+    warehouse_id = models.CharField(max_length=64, blank=True, help_text="Databricks SQL warehouse id.")
+    statement_timeout_seconds = models.PositiveIntegerField(
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        help_text="A check's statement is cancelled after this long.",
+    )
+    max_connections = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="At most this many statements run on the warehouse at once.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_engine_display()})"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.engine == self.Engine.POSTGRES:
+            errors |= self._postgres_problems()
+        elif self.engine == self.Engine.DATABRICKS_SQL:
+            errors |= self._databricks_problems()
+        if self.secret_env_var:
+            problem = secret_variable_problem(self.secret_env_var)
+            if problem:
+                errors["secret_env_var"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    def _postgres_problems(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        for field in ("host", "database", "user"):
+            if not getattr(self, field):
+                errors[field] = "Required for a PostgreSQL warehouse."
+        if self.host and not DATABASE_HOST.match(self.host):
+            errors["host"] = "Give one host name or IP address (no port, path or list)."
+        if self.sslmode == self.SslMode.DISABLE and self.host and self.host.lower() not in LOCAL_HOSTS:
+            errors["sslmode"] = "Without TLS the password would cross the network in clear: only for 127.0.0.1/::1."
+        if self.connection_id:
+            errors["connection"] = "Only a Databricks SQL warehouse uses a connection."
+        return errors
+
+    def _databricks_problems(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not self.connection_id:
+            errors["connection"] = "Required for a Databricks SQL warehouse: the workspace connection."
+        elif self.connection is not None and self.connection.kind != Connection.Kind.DATABRICKS:
+            errors["connection"] = "Choose a Databricks connection."
+        if not self.warehouse_id:
+            errors["warehouse_id"] = "Required for a Databricks SQL warehouse."
+        elif not SQL_WAREHOUSE_ID.match(self.warehouse_id):
+            errors["warehouse_id"] = "A SQL warehouse id is letters and digits, as in its connection details."
+        if self.secret_env_var or self.secret_encrypted:
+            errors["secret_env_var"] = "A Databricks SQL warehouse authenticates with its connection's token."
+        return errors
+
+    @property
+    def secret_source(self) -> str:
+        if self.secret_env_var:
+            return f"env:{self.secret_env_var}"
+        return "stored (encrypted)" if self.secret_encrypted else "none"
+
+    def set_secret(self, plaintext: str) -> None:
+        """Store a new password encrypted (an empty string clears it); the caller saves."""
+        self.secret_encrypted = encrypt_secret(plaintext) if plaintext else ""
+
+    def get_secret(self) -> str:
+        """The password in clear, for connecting; never for display. A variable name that breaks the connections'
+        rule (saved around the admin's validation) yields nothing rather than a server secret."""
+        if self.secret_env_var:
+            if secret_variable_problem(self.secret_env_var):
+                return ""
+            return os.environ.get(self.secret_env_var, "")
+        return decrypt_secret(self.secret_encrypted) if self.secret_encrypted else ""

@@ -11,7 +11,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.adf_callback import SCENARIO_KEYS as CALLBACK_SCENARIO_KEYS
+from simulator.model import WorkspaceSpec
 from simulator.scenarios import BUILTIN_SCENARIOS
+from simulator.sql_demo import DEMO_TABLES
+from simulator.sql_engine import SqlFailure
 from simulator.timefmt import US_PER_S, iso7, to_ms
 from simulator.web import json_response, world_of
 from simulator.world import SimError, World
@@ -194,6 +197,49 @@ async def scenario(request: Request, world: World) -> dict[str, Any]:
         return {"scenario": world.scenario, "factories": factories, "workspaces": workspaces}
 
 
+def _sql_workspace(world: World, body: dict[str, Any]) -> WorkspaceSpec:
+    wanted = body.get("workspace_id")
+    with world.lock:
+        spaces = [w for w in world.workspaces.values() if wanted in (None, w.workspace_id)]
+    if not spaces:
+        raise SimError(404, "NOT_FOUND", f"no workspace {wanted}")
+    return spaces[0]
+
+
+@_admin
+async def sql(request: Request, world: World) -> dict[str, Any]:
+    """Set up a workspace's SQL warehouse tables (default: the first workspace's). POST, each key optional, in this
+    order: {"delay_seconds", "chunk_rows", "load_demo": ["main.sales.orders"] | "all", "statements": [Databricks
+    SQL, ...], "insert": {"table", "rows": [[...]]}}; answers the tables and the last statement's rows."""
+    body = await _body(request) if request.method == "POST" else {}
+    ws = _sql_workspace(world, body)
+    store = world.sql
+    out: dict[str, Any] = {}
+    if "delay_seconds" in body:
+        store.delay_seconds = max(0.0, float(body["delay_seconds"]))
+    if "chunk_rows" in body:
+        store.chunk_rows = max(1, int(body["chunk_rows"]))
+    try:
+        if body.get("load_demo"):
+            tables = list(DEMO_TABLES) if body["load_demo"] == "all" else list(body["load_demo"])
+            out["loaded"] = store.load_demo(ws, tables)
+        for statement in body.get("statements") or []:
+            result = store.engine(ws).execute(statement)
+            out["columns"], out["rows"] = [c.name for c in result.columns], result.rows
+        if body.get("insert"):
+            out["inserted"] = store.engine(ws).insert(body["insert"]["table"], body["insert"]["rows"])
+    except SqlFailure as exc:
+        raise SimError(400, exc.error_class, str(exc)) from None
+    return {
+        **out,
+        "workspace_id": ws.workspace_id,
+        "warehouses": [{"id": key, "name": name} for key, name in ws.sql_warehouses.items()],
+        "tables": store.engine(ws).tables(),
+        "delay_seconds": store.delay_seconds,
+        "chunk_rows": store.chunk_rows,
+    }
+
+
 async def inbox_receive(request: Request) -> Response:
     """A stand-in for a Teams Workflows, Slack or webhook receiver: keep what was posted (the demo's notification
     channels point here), answer like the service would (Teams 202, else 200 "ok")."""
@@ -240,5 +286,6 @@ def routes() -> list[Route]:
         Route("/_sim/scenario", scenario, methods=["GET"]),
         Route("/_sim/llm", llm, methods=["GET", "POST"]),
         Route("/_sim/inbox", inbox, methods=["GET"]),
+        Route("/_sim/sql", sql, methods=["GET", "POST"]),
         Route("/_sim/inbox/{name:str}", inbox_receive, methods=["POST"]),
     ]

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator import adf_api, admin_api, dbx_api, llm_api
+from simulator import adf_api, admin_api, dbx_api, llm_api, sql_api
 from simulator.notify import Outgoing, post_json
 from simulator.web import json_response
 from simulator.world import World
@@ -70,6 +70,7 @@ def build_app(world: World) -> Starlette:
         Route("/_sim/health", _health, methods=["GET"]),
         *admin_api.routes(),
         *dbx_api.routes(),
+        *sql_api.routes(),
         *llm_api.routes(),
         *adf_api.routes(),
     ]

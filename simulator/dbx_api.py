@@ -48,7 +48,7 @@ def dbx_error(status: int, code: str, message: str, headers: dict[str, str] | No
     return json_response({"error_code": code, "message": message}, status, headers)
 
 
-def _fault_response(world: World, kind: str) -> Response:
+def fault_response(world: World, kind: str) -> Response:
     retry_after = str(world.faults.config["retry_after"])
     if kind == "429":
         message = (
@@ -92,7 +92,7 @@ def endpoint(name: str, write: bool = False) -> Callable[[Handler], Callable[[Re
                 world,
                 "databricks",
                 handle,
-                error_response=lambda kind: _fault_response(world, kind),
+                error_response=lambda kind: fault_response(world, kind),
                 broken_write_body=broken if write else None,
             )
 

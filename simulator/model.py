@@ -56,6 +56,7 @@ class WorkspaceSpec:
     workspace_id: int
     host: str
     jobs: dict[int, JobSpec] = field(default_factory=dict)
+    sql_warehouses: dict[str, str] = field(default_factory=dict)  # SQL warehouse id -> name
 
 
 @dataclass(slots=True)

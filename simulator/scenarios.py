@@ -17,6 +17,7 @@ from simulator.alert_shapes import ALERT_SHAPES
 FAULT_KINDS = ("429", "500", "503", "slow", "truncated", "malformed")
 
 DEFAULT_SUBSCRIPTION = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+DEFAULT_SQL_WAREHOUSE = {"id": "5e1a0c0ffee0a1b2", "name": "Starter Warehouse"}
 
 TOP_DEFAULTS: dict[str, Any] = {
     "seed": 7,
@@ -26,6 +27,11 @@ TOP_DEFAULTS: dict[str, Any] = {
     "history": {"adf_runs": 0, "databricks_runs": 0, "span_seconds": 86400, "active_share": 0.02},
     "rerun_success_rate": {"transient": 0.85, "resource": 0.6, "other": 0.05},
     "databricks_failure_variants": {"trace_only": 0.2, "cluster": 0.1},
+    # The demo tables every workspace's SQL warehouses hold (simulator.sql_demo), loaded on the first SQL call.
+    "warehouse_tables": ["main.sales.customers", "main.sales.orders", "main.finance.invoices"],
+    # Statement results are cut into chunks of this many rows; a statement runs this long (real seconds).
+    "sql_chunk_rows": 500,
+    "sql_delay_seconds": 0.2,
     # Failure probability of a Databricks run-now; None = the job's own failure_rate.
     "run_now_failure_rate": None,
     "faults": {
@@ -268,6 +274,15 @@ def _normalize_schedule(item: dict[str, Any], steps_key: str, what: str) -> dict
     return out
 
 
+def _normalize_sql_warehouses(given: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    warehouses = [dict(DEFAULT_SQL_WAREHOUSE)] if given is None else [dict(w) for w in given]
+    for warehouse in warehouses:
+        if not str(warehouse.get("id") or "").isalnum():
+            raise ValueError("every sql_warehouses entry needs an id of letters and digits")
+        warehouse.setdefault("name", warehouse["id"])
+    return warehouses
+
+
 def normalize_scenario(raw: dict[str, Any]) -> dict[str, Any]:
     scenario = _merge(TOP_DEFAULTS, raw)
     scenario.setdefault("name", "custom")
@@ -297,8 +312,11 @@ def normalize_scenario(raw: dict[str, Any]) -> dict[str, Any]:
         workspace.setdefault("workspace_id", 1234567890123456)
         workspace.setdefault("host", f"https://adb-{workspace['workspace_id']}.7.azuredatabricks.net")
         workspace["jobs"] = [_normalize_schedule(j, "tasks", "job") for j in workspace.get("jobs", [])]
+        workspace["sql_warehouses"] = _normalize_sql_warehouses(workspace.get("sql_warehouses"))
         workspaces.append(workspace)
     scenario["workspaces"] = workspaces
+    if int(scenario["sql_chunk_rows"]) < 1 or float(scenario["sql_delay_seconds"]) < 0:
+        raise ValueError("sql_chunk_rows must be >= 1 and sql_delay_seconds >= 0")
     if len({w["token"] for w in workspaces}) != len(workspaces):
         raise ValueError("workspace tokens must be unique (the token selects the workspace)")
     return scenario

@@ -5,6 +5,7 @@ primary key, enum, length, pattern, range), its quality rules (library metrics a
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from contracts.odcs.model import Contract, Number, Property, QualityRule, SchemaObject, Threshold
 
@@ -65,7 +66,7 @@ class Clause:
     (it names the violation and groups repeats): `<object>.<rule>` or `<object>.<property>.<rule>`."""
 
     key: str
-    object: str
+    schema_object: str
     measure: Measure
     threshold: Threshold
     label: str  # what is promised, in words, for pages and messages
@@ -74,6 +75,7 @@ class Clause:
     logical_type: str | None = None
     unit: str = "rows"
     warning: bool = False  # a failure is a warning (ODCS severity info/warning/low...), not a violation
+    severity: str = ""  # the rule's ODCS severity, as written
     validity: Validity | None = None
     missing_values: tuple[object, ...] = ()
     key_columns: tuple[str, ...] = ()  # KEY_DUPLICATES
@@ -103,7 +105,7 @@ def table_clauses(contract: Contract, obj: SchemaObject, *, freshness: dict[str,
         clauses.append(
             Clause(
                 key=f"{obj.name}.primaryKey",
-                object=obj.name,
+                schema_object=obj.name,
                 measure=Measure.KEY_DUPLICATES,
                 threshold=ZERO,
                 label=f"primary key ({', '.join(p.name for p in keys)}) is unique",
@@ -117,20 +119,20 @@ def table_clauses(contract: Contract, obj: SchemaObject, *, freshness: dict[str,
         if clause is not None:
             clauses.append(clause)
     for name, seconds in freshness.items():
-        prop = obj.property_named(name)
-        if prop is not None:
+        fresh = obj.property_named(name)
+        if fresh is not None:
             clauses.append(
                 Clause(
                     key=f"{obj.name}.{name}.freshness",
-                    object=obj.name,
+                    schema_object=obj.name,
                     measure=Measure.FRESHNESS,
                     threshold=Threshold(operator="mustBeLessOrEqualTo", value=seconds),
                     label=f"newest {name} at most {_duration(seconds)} old",
-                    column=prop.physical_name,
+                    column=fresh.physical_name,
                     property_name=name,
-                    logical_type=prop.logical_type,
+                    logical_type=fresh.logical_type,
                     max_age_seconds=seconds,
-                    line=prop.line,
+                    line=fresh.line,
                 )
             )
     return _unique_keys(clauses)
@@ -138,8 +140,8 @@ def table_clauses(contract: Contract, obj: SchemaObject, *, freshness: dict[str,
 
 def _property_clauses(obj: SchemaObject, prop: Property) -> list[Clause]:
     """The promises a property makes by its definition alone."""
-    base = {
-        "object": obj.name,
+    base: dict[str, Any] = {
+        "schema_object": obj.name,
         "column": prop.physical_name,
         "property_name": prop.name,
         "logical_type": prop.logical_type,
@@ -189,7 +191,7 @@ def _property_clauses(obj: SchemaObject, prop: Property) -> list[Clause]:
     return clauses
 
 
-def _invalid(key: str, validity: Validity, name: str, base: dict) -> Clause:
+def _invalid(key: str, validity: Validity, name: str, base: dict[str, Any]) -> Clause:
     return Clause(
         key=key,
         measure=Measure.INVALID,
@@ -205,15 +207,16 @@ def _rule_clause(obj: SchemaObject, rule: QualityRule, prop: Property | None) ->
     if rule.threshold is None:
         return None
     where = f"{obj.name}.{prop.name}" if prop is not None else obj.name
-    common = {
+    common: dict[str, Any] = {
         "key": f"{where}.{rule.key}",
-        "object": obj.name,
+        "schema_object": obj.name,
         "threshold": rule.threshold,
         "unit": rule.unit,
         "warning": rule.is_warning,
+        "severity": rule.severity,
         "line": rule.line,
     }
-    column = (
+    column: dict[str, Any] = (
         {
             "column": prop.physical_name,
             "property_name": prop.name,

@@ -2,7 +2,7 @@
 the observed value in the clause's unit, a message in words, and samples masked when the column is classified."""
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
@@ -71,7 +71,7 @@ def age_seconds(newest: object, *, now: datetime) -> float | None:
     if not isinstance(newest, datetime):
         raise ValueError(f"the newest value {newest!r} is not a date or a time")
     if newest.tzinfo is None:
-        newest = newest.replace(tzinfo=timezone.utc)
+        newest = newest.replace(tzinfo=UTC)
     return max(0.0, (now - newest).total_seconds())
 
 

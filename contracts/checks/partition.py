@@ -20,7 +20,7 @@ def partition_filter_problem(text: str, *, dialect: str | None = None) -> str:
     return ""
 
 
-def _parse(text: str, dialect: str | None) -> exp.Expression:
+def _parse(text: str, dialect: str | None) -> exp.Expr:
     try:
         expression = sqlglot.parse_one(f"SELECT 1 WHERE {text}", read=dialect)
     except ParseError as exc:
@@ -38,7 +38,7 @@ def _parse(text: str, dialect: str | None) -> exp.Expression:
     return condition
 
 
-def partition_filter(text: str, *, run, dialect: str) -> exp.Expression | None:
+def partition_filter(text: str, *, run, dialect: str) -> exp.Expr | None:
     """The condition with the run's values in place (None without a filter; raises ValueError when the filter
     needs a run and there is none, or does not parse)."""
     if not text.strip():

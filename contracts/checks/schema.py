@@ -26,7 +26,7 @@ def _by_name(columns: list[dict]) -> dict[str, dict]:
 
 def schema_changes(obj: SchemaObject, observed: list[dict], previous: list[dict] | None) -> list[SchemaChange]:
     now = _by_name(observed)
-    before = _by_name(previous) if previous else {}
+    before: dict[str, dict] = _by_name(previous) if previous else {}
     changes: list[SchemaChange] = []
     renamed_from: dict[str, str] = {}
     if before:
@@ -52,27 +52,31 @@ def schema_changes(obj: SchemaObject, observed: list[dict], previous: list[dict]
         for column in new:
             changes.append(
                 SchemaChange(
-                    "added", column["name"], None, column["type"], f"column {column['name']} ({column['type']}) appeared"
+                    "added",
+                    column["name"],
+                    None,
+                    column["type"],
+                    f"column {column['name']} ({column['type']}) appeared",
                 )
             )
     for prop in obj.properties:
         name = prop.physical_name.lower()
-        column = now.get(name)
-        if column is None:
+        seen = now.get(name)
+        if seen is None:
             if name not in renamed_from:
                 was = before.get(name, {}).get("type") or prop.physical_type
                 changes.append(
                     SchemaChange("removed", prop.physical_name, was, None, f"column {prop.physical_name} is missing")
                 )
             continue
-        if prop.physical_type and not _same_type(prop.physical_type, column["type"]):
+        if prop.physical_type and not _same_type(prop.physical_type, seen["type"]):
             changes.append(
                 SchemaChange(
                     "retyped",
                     prop.physical_name,
                     prop.physical_type,
-                    column["type"],
-                    f"column {prop.physical_name} is {column['type']}, the contract says {prop.physical_type}",
+                    seen["type"],
+                    f"column {prop.physical_name} is {seen['type']}, the contract says {prop.physical_type}",
                 )
             )
     return changes

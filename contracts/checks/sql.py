@@ -20,36 +20,36 @@ def _column(name: str) -> exp.Column:
 
 def table_expression(physical_name: str) -> exp.Table:
     """`schema.table` or `catalog.schema.table` as a quoted table reference."""
-    parts = [exp.to_identifier(part, quoted=True) for part in physical_name.split(".")]
+    parts = [exp.to_identifier(part.strip(), quoted=True) for part in physical_name.split(".")]
     if len(parts) > 3 or not all(part.name for part in parts):
         raise ValueError(f"{physical_name!r} is not a table name (table, schema.table or catalog.schema.table)")
-    parts = [None] * (3 - len(parts)) + parts  # type: ignore[list-item]
-    return exp.Table(this=parts[2], db=parts[1], catalog=parts[0])
+    padded: list[exp.Identifier | None] = [None] * (3 - len(parts)) + list(parts)
+    return exp.Table(this=padded[2], db=padded[1], catalog=padded[0])
 
 
-def _literal(value: object, logical_type: str | None) -> exp.Expression:
+def _literal(value: object, logical_type: str | None) -> exp.Expr:
     """A contract value as a literal of the column's type (ISO text bounds of date/timestamp columns are cast)."""
     if isinstance(value, str) and logical_type in ("date", "timestamp"):
         return exp.cast(exp.Literal.string(value), "DATE" if logical_type == "date" else "TIMESTAMP")
     return exp.convert(value)
 
 
-def _as_text(column: exp.Expression, logical_type: str | None) -> exp.Expression:
+def _as_text(column: exp.Expr, logical_type: str | None) -> exp.Expr:
     return column if logical_type == "string" else exp.cast(column, TEXT)
 
 
-def _values(column: exp.Expression, values: tuple[object, ...], logical_type: str | None) -> exp.Expression:
+def _values(column: exp.Expr, values: tuple[object, ...], logical_type: str | None) -> exp.Expr:
     """`column IN (values)`, comparing as text when the values are text and the column may not be."""
     if any(isinstance(v, str) for v in values) and logical_type not in ("string", "date", "timestamp"):
         return _as_text(column, logical_type).isin(*[exp.Literal.string(str(v)) for v in values])
     return column.isin(*[_literal(v, logical_type) for v in values])
 
 
-def invalid_predicate(clause: Clause) -> exp.Expression:
+def invalid_predicate(clause: Clause) -> exp.Expr:
     """True for a non-null value that breaks the clause's validity (the value is checked for null separately)."""
     assert clause.column is not None and clause.validity is not None
     column, kind, v = _column(clause.column), clause.logical_type, clause.validity
-    broken: list[exp.Expression] = []
+    broken: list[exp.Expr] = []
     if v.values is not None:
         broken.append(exp.not_(_values(column, tuple(x for x in v.values if x is not None), kind)))
     if v.pattern is not None:
@@ -70,25 +70,25 @@ def invalid_predicate(clause: Clause) -> exp.Expression:
     return exp.or_(*broken) if broken else exp.false()
 
 
-def _bad_rows(clause: Clause) -> exp.Expression:
+def _bad_rows(clause: Clause) -> exp.Expr:
     """The rows a NULLS, MISSING or INVALID clause counts."""
     assert clause.column is not None
     column = _column(clause.column)
     if clause.measure == Measure.NULLS:
         return column.is_(exp.null())
     if clause.measure == Measure.MISSING:
-        missing: exp.Expression = column.is_(exp.null())
+        missing: exp.Expr = column.is_(exp.null())
         if clause.missing_values:
             missing = exp.or_(missing, _values(column, clause.missing_values, clause.logical_type))
         return missing
     return exp.and_(exp.not_(column.is_(exp.null())), invalid_predicate(clause))
 
 
-def _count_where(condition: exp.Expression) -> exp.Expression:
+def _count_where(condition: exp.Expr) -> exp.Expr:
     return exp.func("COALESCE", exp.Sum(this=exp.If(this=condition, true=exp.convert(1), false=exp.convert(0))), 0)
 
 
-def _scan_measure(clause: Clause) -> exp.Expression:
+def _scan_measure(clause: Clause) -> exp.Expr:
     assert clause.column is not None or clause.measure == Measure.ROW_COUNT
     match clause.measure:
         case Measure.ROW_COUNT:
@@ -105,7 +105,7 @@ def _scan_measure(clause: Clause) -> exp.Expression:
     raise ValueError(f"{clause.measure} is not measured by the scan")
 
 
-def _where(select: exp.Select, where: exp.Expression | None) -> exp.Select:
+def _where(select: exp.Select, where: exp.Expr | None) -> exp.Select:
     return select.where(where.copy()) if where is not None else select
 
 
@@ -115,9 +115,7 @@ class Query:
     aliases: dict[str, str]  # clause key -> result column
 
 
-def scan_query(
-    table: exp.Table, clauses: list[Clause], *, dialect: str, where: exp.Expression | None = None
-) -> Query:
+def scan_query(table: exp.Table, clauses: list[Clause], *, dialect: str, where: exp.Expr | None = None) -> Query:
     """One aggregate SELECT over the table for the row count and every single-column clause (and freshness)."""
     select = exp.select(exp.alias_(exp.Count(this=exp.Star()), ROWS, quoted=True)).from_(table.copy())
     aliases = {}
@@ -136,9 +134,7 @@ def scan_query(
     return Query(sql=_where(select, where).sql(dialect=dialect, identify=True), aliases=aliases)
 
 
-def key_query(
-    table: exp.Table, clauses: list[Clause], *, dialect: str, where: exp.Expression | None = None
-) -> Query | None:
+def key_query(table: exp.Table, clauses: list[Clause], *, dialect: str, where: exp.Expr | None = None) -> Query | None:
     """Rows beyond the first of each composite key, for every KEY_DUPLICATES clause, in one SELECT (None: none)."""
     keyed = [c for c in clauses if c.measure == Measure.KEY_DUPLICATES]
     if not keyed:
@@ -146,9 +142,9 @@ def key_query(
     select = exp.select()
     aliases = {}
     for index, clause in enumerate(keyed):
-        counts = _where(
-            exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(table.copy()), where
-        ).group_by(*[_column(c) for c in clause.key_columns])
+        counts = _where(exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(table.copy()), where).group_by(
+            *[_column(c) for c in clause.key_columns]
+        )
         counts = counts.having(exp.Count(this=exp.Star()) > exp.convert(1))
         extra = exp.select(exp.func("COALESCE", exp.Sum(this=exp.column("n") - exp.convert(1)), 0)).from_(
             counts.subquery(f"d{index}")
@@ -158,7 +154,7 @@ def key_query(
     return Query(sql=select.sql(dialect=dialect, identify=True), aliases=aliases)
 
 
-def _key_text(columns: tuple[str, ...]) -> exp.Expression:
+def _key_text(columns: tuple[str, ...]) -> exp.Expr:
     if len(columns) == 1:
         return exp.cast(_column(columns[0]), TEXT)
     # CONCAT_WS by name: the same function in every supported engine, skipping null parts (sqlglot's ConcatWs
@@ -168,16 +164,14 @@ def _key_text(columns: tuple[str, ...]) -> exp.Expression:
 
 
 def _sample_select(
-    table: exp.Table, clause: Clause, *, where: exp.Expression | None, row_key: tuple[str, ...]
+    table: exp.Table, clause: Clause, *, where: exp.Expr | None, row_key: tuple[str, ...]
 ) -> exp.Select | None:
     """Up to SAMPLE_LIMIT failing values of one clause with how many rows hold each (for null or missing values,
     the row keys of offending rows); None when there is nothing to show."""
     n = exp.Count(this=exp.Star())
     if clause.measure in (Measure.INVALID, Measure.DUPLICATES) and clause.column:
         column = _column(clause.column)
-        condition = (
-            _bad_rows(clause) if clause.measure == Measure.INVALID else exp.not_(column.is_(exp.null()))
-        )
+        condition = _bad_rows(clause) if clause.measure == Measure.INVALID else exp.not_(column.is_(exp.null()))
         select = _where(exp.select(exp.alias_(exp.cast(column, TEXT), "value"), exp.alias_(n, "n")), where)
         select = select.from_(table.copy()).where(condition).group_by(column)
         if clause.measure == Measure.DUPLICATES:
@@ -204,7 +198,7 @@ def sample_query(
     clauses: list[Clause],
     *,
     dialect: str,
-    where: exp.Expression | None = None,
+    where: exp.Expr | None = None,
     row_key: tuple[str, ...] = (),
 ) -> str | None:
     """One statement returning (clause, value, n) rows: samples of every given (failing) clause together."""
@@ -219,8 +213,7 @@ def sample_query(
             )
     if not parts:
         return None
-    union: exp.Expression = parts[0]
+    union: exp.Expr = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
     return union.sql(dialect=dialect, identify=True)
-

@@ -35,7 +35,7 @@ def table_check(
     clauses: list[Clause],
     *,
     now: datetime,
-    where: exp.Expression | None = None,
+    where: exp.Expr | None = None,
     previous_schema: list[dict] | None = None,
     timeout_seconds: float | None = None,
 ) -> TableResult:
@@ -61,7 +61,9 @@ def table_check(
             error=f"table {obj.physical_name} not found on the warehouse",
             statements=client.statements - started,
         )
-    schema = tuple({"name": c.name, "type": c.data_type, "nullable": c.nullable, "position": c.position} for c in observed)
+    schema = tuple(
+        {"name": c.name, "type": c.data_type, "nullable": c.nullable, "position": c.position} for c in observed
+    )
     changes = schema_changes(obj, list(schema), previous_schema)
     present = {c.name.lower() for c in observed}
     runnable, outcomes = [], []

@@ -5,7 +5,6 @@ check of a table resolves its incident."""
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -46,7 +45,7 @@ class CheckNotPossible(Exception):
 def freshness_limits(contract: Contract, obj: SchemaObject) -> dict[str, float]:
     """Property name -> the longest age its newest value may have, from the freshness/latency SLAs whose element
     is `object.property` of this object."""
-    limits = {}
+    limits: dict[str, float] = {}
     for sla in contract.service_levels:
         if sla.property.lower() not in FRESHNESS_PROPERTIES or not sla.element:
             continue
@@ -194,8 +193,13 @@ def _violation(check: CheckRun, obj: str, outcome: Outcome) -> Violation:
         status=Violation.Status.WARNING if outcome.status == Status.WARNING else Violation.Status.FAILED,
         severity=_severity(clause),
         message=outcome.message,
-        expected={"operator": clause.threshold.operator, "value": _plain(clause.threshold.value),
-                  "low": _plain(clause.threshold.low), "high": _plain(clause.threshold.high), "unit": clause.unit},
+        expected={
+            "operator": clause.threshold.operator,
+            "value": _plain(clause.threshold.value),
+            "low": _plain(clause.threshold.low),
+            "high": _plain(clause.threshold.high),
+            "unit": clause.unit,
+        },
         observed=outcome.observed,
         sample=list(outcome.sample),
         line=clause.line,
@@ -274,5 +278,3 @@ def _report(check: CheckRun, contract: DataContract, run: PipelineRun | None, ta
             run_id=run.pk if run else None,
         )
     )
-
-

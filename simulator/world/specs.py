@@ -52,6 +52,7 @@ def build_specs(world: World, sc: dict[str, Any]) -> None:
         world.adf_by_factory[factory.key] = []
     for w in sc["workspaces"]:
         ws = WorkspaceSpec(w["token"], int(w["workspace_id"]), w["host"].rstrip("/"))
+        ws.sql_warehouses = {sql["id"]: sql["name"] for sql in w["sql_warehouses"]}
         id_rng = random.Random(f"{world.seed}/databricks/{ws.workspace_id}/jobs")
         for j in w["jobs"]:
             job_id = int(j.get("job_id") or world.new_dbx_id(id_rng, per_start=False))

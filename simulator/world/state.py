@@ -44,6 +44,7 @@ from simulator.world.errors import SimError
 from simulator.world.history import generate_history
 from simulator.world.schedule import Schedule, fire_events, init_schedules, materialize_schedules
 from simulator.world.specs import build_specs
+from simulator.world.sql import SqlWarehouses
 
 # (due time, tie-breaker, run, Databricks segment): a run or repair that ends then and may have to notify.
 Event = tuple[int, int, AdfRun | DbxRun, DbxSegment | None]
@@ -117,6 +118,10 @@ class World:
         # What the chat endpoint received (newest last, bounded) and fields forced into its JSON answers.
         self.llm_requests: list[dict[str, Any]] = []
         self.llm_override: dict[str, Any] = dict(sc.get("llm_override") or {})
+        previous: SqlWarehouses | None = getattr(self, "sql", None)
+        if previous is not None:
+            previous.close()
+        self.sql = SqlWarehouses(sc, seed=self.seed, start_us=start)
         build_specs(self, sc)
         generate_history(self, sc["history"])
         init_schedules(self)
