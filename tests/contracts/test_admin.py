@@ -32,7 +32,9 @@ def test_contract_admin_changed_yaml_new_version_unchanged_none(admin_client_):
     change_url = f"/admin/contracts/datacontract/{contract.pk}/change/"
 
     _post(admin_client_, change_url, owner="finance")  # same YAML
-    _post(admin_client_, change_url, yaml_text=ORDERS_YAML.replace("minimum: 0", "minimum: -1"))  # relaxed: not breaking
+    _post(
+        admin_client_, change_url, yaml_text=ORDERS_YAML.replace("minimum: 0", "minimum: -1")
+    )  # relaxed: not breaking
 
     contract.refresh_from_db()
     assert contract.owner == "finance"
