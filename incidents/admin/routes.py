@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from aimsweb.admin_base import ReadOnlyAdmin
 from aimsweb.choices import ErrorCategory, Severity
-from incidents.models import EscalationStep, Notification, NotificationRoute
+from incidents.models import EscalationStep, Notification, NotificationRoute, Occurrence
 
 
 class NotificationRouteAdminForm(forms.ModelForm):
@@ -23,9 +23,16 @@ class NotificationRouteAdminForm(forms.ModelForm):
         help_text="Incidents of these error classes are routed here. None ticked: every class.",
     )
 
+    sources = forms.MultipleChoiceField(
+        required=False,
+        choices=Occurrence.Source.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Incidents reported by these sources are routed here. None ticked: every source.",
+    )
+
     class Meta:
         model = NotificationRoute
-        fields = ["severities", "categories"]  # the admin's fieldsets add the rest
+        fields = ["severities", "categories", "sources"]  # the admin's fieldsets add the rest
 
     def clean_severities(self) -> list[str]:
         chosen = set(self.cleaned_data["severities"])
@@ -34,6 +41,10 @@ class NotificationRouteAdminForm(forms.ModelForm):
     def clean_categories(self) -> list[str]:
         chosen = set(self.cleaned_data["categories"])
         return [value for value in ErrorCategory.values if value in chosen]
+
+    def clean_sources(self) -> list[str]:
+        chosen = set(self.cleaned_data["sources"])
+        return [value for value in Occurrence.Source.values if value in chosen]
 
 
 class EscalationStepFormSet(forms.BaseInlineFormSet):
@@ -85,7 +96,10 @@ class NotificationRouteAdmin(_ChannelCheckboxes, admin.ModelAdmin):
     inlines = [EscalationStepInline]
     fieldsets = [
         (None, {"fields": ["name", "enabled"]}),
-        ("Which incidents", {"fields": ["connection", "pipeline_pattern", "severities", "categories"]}),
+        (
+            "Which incidents",
+            {"fields": ["connection", "pipeline_pattern", "severities", "categories", "sources", "subject_pattern"]},
+        ),
         ("Where and when", {"fields": ["channels", "notify_on_open", "notify_on_resolve", "notify_while_retrying"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]

@@ -1,6 +1,7 @@
 """Who is told about incidents: channels, routes, escalation steps, and each notification sent."""
 
 import fnmatch
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
@@ -10,7 +11,7 @@ from aimsweb.choices import ErrorCategory, Severity
 from aimsweb.crypto import decrypt_secret, encrypt_secret
 from aimsweb.models import TimeStampedModel
 from aimsweb.outbound import OutboundPolicy, host_problem, origin_of, url_problem
-from incidents.models.incidents import Incident
+from incidents.models.incidents import Incident, Occurrence
 
 
 def _choices_check(values, allowed: list[str], label: str) -> str:
@@ -119,6 +120,19 @@ class NotificationRoute(TimeStampedModel):
     pipeline_pattern = models.CharField(max_length=260, default="*", help_text="Glob on pipeline names (* = all).")
     severities = models.JSONField(default=list, blank=True, help_text="Severities routed here (empty: all).")
     categories = models.JSONField(default=list, blank=True, help_text="Error classes routed here (empty: all).")
+    sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Occurrence sources routed here, e.g. ["contract_check"] (empty: all).',
+    )
+    subject_pattern = models.CharField(
+        max_length=260,
+        default="*",
+        help_text=(
+            "Glob on what the incident is about: contract:<contract>/<table> for contract violations, "
+            "pipeline_run:<id> for failed runs (* = all)."
+        ),
+    )
     channels = models.ManyToManyField(NotificationChannel, related_name="routes")
     notify_on_open = models.BooleanField(default=True, help_text="Page when an incident opens or reopens.")
     notify_on_resolve = models.BooleanField(default=True, help_text="Tell the channels that were paged.")
@@ -142,18 +156,33 @@ class NotificationRoute(TimeStampedModel):
         problem = _choices_check(self.categories, ErrorCategory.values, "categories")
         if problem:
             errors["categories"] = problem
+        problem = _choices_check(self.sources, Occurrence.Source.values, "sources")
+        if problem:
+            errors["sources"] = problem
         if not (self.pipeline_pattern or "").strip():
             errors["pipeline_pattern"] = "Give a pattern; * matches every pipeline."
         if errors:
             raise ValidationError(errors)
 
-    def matches(self, *, connection_id: int | None, pipeline_name: str, severity: str, category: str) -> bool:
+    def matches(
+        self,
+        *,
+        connection_id: int | None,
+        pipeline_name: str,
+        severity: str,
+        category: str,
+        source: str = "",
+        subject: Callable[[], str] = str,
+    ) -> bool:
+        """Whether an incident goes here; `subject` is asked only by a route that names one (it may cost a read)."""
         return (
             self.enabled
             and (self.connection_id is None or self.connection_id == connection_id)
             and fnmatch.fnmatchcase(pipeline_name, self.pipeline_pattern)
             and (not self.severities or severity in self.severities)
             and (not self.categories or category in self.categories)
+            and (not self.sources or source in self.sources)
+            and (self.subject_pattern in ("", "*") or fnmatch.fnmatchcase(subject(), self.subject_pattern))
         )
 
 

@@ -53,6 +53,10 @@ def _enabledroutes_for() -> list[NotificationRoute]:
 
 def routes_for(incident: Incident) -> list[NotificationRoute]:
     pipeline_name = incident.pipeline.name if incident.pipeline else ""
+
+    def subject() -> str:
+        return incident.latest_occurrence.subject if incident.latest_occurrence_id else ""  # type: ignore[union-attr]
+
     return [
         route
         for route in _enabledroutes_for()
@@ -61,6 +65,8 @@ def routes_for(incident: Incident) -> list[NotificationRoute]:
             pipeline_name=pipeline_name,
             severity=incident.severity,
             category=incident.category,
+            source=incident.source,
+            subject=subject,
         )
     ]
 

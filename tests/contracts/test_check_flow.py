@@ -11,7 +11,7 @@ from django.db import connection as django_connection
 
 from contracts.models import CheckRun, ContractProducer, Violation
 from contracts.services.checks import contract_check
-from incidents.models import Incident
+from incidents.models import Incident, Notification, NotificationChannel, NotificationRoute
 from monitors import signals as monitors_signals
 from monitors.models import Connection, Pipeline, PipelineRun
 from tests.contracts.check_world import COLUMNS, TYPES, contract_yaml, databricks_table, good_rows, postgres_table
@@ -251,3 +251,32 @@ def test_producing_run_success_checks_opens_one_incident_and_clean_check_resolve
     incident.refresh_from_db()
     assert clean.status == CheckRun.Status.PASSED
     assert incident.status == Incident.Status.RESOLVED
+
+
+def _route(name: str, **fields) -> NotificationRoute:
+    channel = NotificationChannel(name=f"hook-{name}", kind="webhook")
+    channel.set_url("https://hooks.example.com/aims")
+    channel.save()
+    route = NotificationRoute.objects.create(name=name, **fields)
+    route.channels.add(channel)
+    return route
+
+
+def test_contract_violation_routed_by_source_contract_table_and_severity(world):
+    rows = good_rows()
+    rows[1][2] = "lost"
+    world.load(rows)
+    contract = _contract(world)
+    wanted = _route(
+        "orders-owners", sources=["contract_check"], subject_pattern="contract:orders-flow/*", severities=["high"]
+    )
+    _route("other-contract", subject_pattern="contract:customers/*")
+    _route("only-critical", sources=["contract_check"], severities=["critical"])
+    _route("only-runs", sources=["pipeline_run"])
+
+    contract_check(contract_id=contract.pk)
+
+    incident = Incident.objects.get()
+    assert incident.severity == "high"
+    notified = set(Notification.objects.filter(incident=incident).values_list("channel__name", flat=True))
+    assert notified == {f"hook-{wanted.name}"}
