@@ -117,6 +117,10 @@ def contract_check(
             )
     except (WarehouseError, ValueError) as exc:
         return _finish(check, contract, run, tables, clock, error=str(exc))
+    except Exception as exc:
+        # Never leave a check "running": record that it broke, then let the task's error surface.
+        _finish(check, contract, run, [], clock, error=f"the check broke: {type(exc).__name__}")
+        raise
     return _finish(check, contract, run, tables, clock)
 
 
