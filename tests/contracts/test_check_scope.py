@@ -125,3 +125,21 @@ def test_contracts_due_queue_queues_only_due_contracts(django_capture_on_commit_
         assert queued == 1
         assert CheckRun.objects.filter(contract=due, trigger=CheckRun.Trigger.SCHEDULE).count() == 1
         assert CheckRun.objects.filter(contract=recent).count() == 1
+
+
+def test_contract_check_command_prints_outcomes_and_exits_1_on_failure(capsys):
+    from django.core.management import call_command
+
+    with databricks_table() as world:
+        rows = good_rows()
+        rows[1][2] = "lost"
+        world.load(rows)
+        world.contract(contract_yaml(world.table, server_type="databricks", types=TYPES["databricks"]))
+
+        with pytest.raises(SystemExit) as exited:
+            call_command("contract_check", "orders-flow")
+
+    out = capsys.readouterr().out
+    assert exited.value.code == 1
+    assert "failed   orders.status.status_valid" in out
+    assert out.strip().splitlines()[-1].startswith("failed: 1 violation(s), 20 rows")
