@@ -96,7 +96,7 @@ def contract_check(
         triggered_by_run=run,
         requested_by_id=requested_by_id,
     )
-    model = contract_model(version.spec)
+    model = contract_model(version.spec, yaml_text=version.yaml_text)  # with lines, for the violations
     tables: list[TableResult] = []
     clock = time.perf_counter()
     try:

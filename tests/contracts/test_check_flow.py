@@ -280,3 +280,16 @@ def test_contract_violation_routed_by_source_contract_table_and_severity(world):
     assert incident.severity == "high"
     notified = set(Notification.objects.filter(incident=incident).values_list("channel__name", flat=True))
     assert notified == {f"hook-{wanted.name}"}
+
+
+def test_contract_check_violation_names_its_rule_line(world):
+    rows = good_rows()
+    rows[1][2] = "lost"
+    world.load(rows)
+    contract = _contract(world)
+
+    check = CheckRun.objects.get(pk=contract_check(contract_id=contract.pk).check_run_id)
+
+    violation = _violations(check.pk)["orders.status.status_valid"]
+    line = contract.active_version.yaml_text.splitlines()[violation.line - 1]
+    assert line.strip() == "- id: status_valid"
