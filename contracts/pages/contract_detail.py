@@ -43,6 +43,7 @@ class ViolationRow:
     violation: Violation
     expected: str
     observed: str
+    samples: list[str]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,20 @@ def expected_text(expected: Any) -> str:
     return f"{symbol} {value_text(expected.get('value'))}{suffix}"
 
 
+def sample_texts(sample: Any) -> list[str]:
+    """A violation's samples ({"value", "rows"} each, masked by the check when the column is classified) as text:
+    the value, with how many rows hold it when more than one."""
+    texts = []
+    for item in sample if isinstance(sample, list) else []:
+        if isinstance(item, dict):
+            rows = item.get("rows")
+            value = value_text(item.get("value"))
+            texts.append(f"{value} ×{rows}" if isinstance(rows, int) and rows > 1 else value)
+        else:
+            texts.append(value_text(item))
+    return texts
+
+
 def check_blocked_reason(contract: DataContract) -> str:
     """Why "Check now" cannot run for this contract, or "" when it can."""
     if contract.active_version_id is None:
@@ -111,7 +126,12 @@ def _open_violations(check: CheckRun | None, incidents: dict[str, Incident]) -> 
         return []
     groups: dict[str, list[ViolationRow]] = {}
     for violation in contract_check_violations(check_run_id=check.pk):
-        row = ViolationRow(violation, expected_text(violation.expected), value_text(violation.observed))
+        row = ViolationRow(
+            violation,
+            expected_text(violation.expected),
+            value_text(violation.observed),
+            sample_texts(violation.sample),
+        )
         groups.setdefault(violation.object, []).append(row)
     return [TableViolations(table, rows, incidents.get(table)) for table, rows in groups.items()]
 

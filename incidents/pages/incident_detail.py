@@ -64,5 +64,15 @@ def contract_check_evidence(incident: Incident) -> dict[str, Any] | None:
         "rows": evidence.get("rows"),
         "producing_run": run.external_run_id if run else evidence.get("producing_run"),
         "pipeline_url": reverse("monitors:pipeline-detail", args=[run.pipeline_id]) if run else "",
-        "rules": [rule for rule in evidence.get("rules") or [] if isinstance(rule, dict)],
+        "rules": [
+            {"rule": rule.get("rule", ""), "message": rule.get("message", ""), "samples": _samples(rule.get("sample"))}
+            for rule in evidence.get("rules") or []
+            if isinstance(rule, dict)
+        ],
     }
+
+
+def _samples(sample: Any) -> list[str]:
+    """A broken rule's sample values ({"value", "rows"} each, masked at the source) as text."""
+    items = sample if isinstance(sample, list) else []
+    return [str(item.get("value")) if isinstance(item, dict) else str(item) for item in items]

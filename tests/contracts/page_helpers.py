@@ -51,7 +51,7 @@ def make_failed_check(
             message=f"{n + 3} rows have amount below 0",
             expected={"operator": "mustBeLessOrEqualTo", "value": 0, "low": None, "high": None, "unit": "rows"},
             observed=n + 3,
-            sample=["-12.50", "***"],
+            sample=[{"value": "-12.50", "rows": 1}, {"value": "***", "rows": 2}],
             line=31 + n,
         )
         for n in range(violations)
@@ -81,7 +81,13 @@ def report_check_incident(check: CheckRun, *, table: str = "orders", run: Pipeli
                 "table": f"sales.{table}",
                 "rows": 1200,
                 "producing_run": run.external_run_id if run else None,
-                "rules": [{"rule": f"{table}.amount.range0", "message": "3 rows have amount below 0"}],
+                "rules": [
+                    {
+                        "rule": f"{table}.amount.range0",
+                        "message": "3 rows have amount below 0",
+                        "sample": [{"value": "-12.50", "rows": 1}],
+                    }
+                ],
             },
             connection_id=run.connection_id if run else None,
             pipeline_id=run.pipeline_id if run else None,

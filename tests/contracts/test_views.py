@@ -137,7 +137,7 @@ def test_contract_detail_viewer_sees_violations_grouped_with_links(viewer_client
     assert "orders.amount.range0" in violations and "orders.amount.range1" in violations
     assert "3 rows have amount below 0" in violations
     assert "≤ 0 rows" in violations  # expected, in words
-    assert "<code>-12.50</code>, <code>***</code>" in violations  # samples as stored (already masked)
+    assert "<code>-12.50</code>, <code>*** ×2</code>" in violations  # samples as stored (already masked)
     assert 'href="#L31"' in violations and 'href="#L32"' in violations
     assert f'href="#check-{check.pk}"' in violations
     assert f'href="/pipelines/{run.pipeline_id}/"' in violations and run.external_run_id in violations
@@ -290,7 +290,7 @@ def test_incident_page_contract_check_evidence_links(viewer_client):
     assert f'href="/contracts/{contract.pk}/"' in evidence
     assert f'href="/contracts/{contract.pk}/#check-{check.pk}"' in evidence
     assert f'href="/pipelines/{run.pipeline_id}/"' in evidence and run.external_run_id in evidence
-    assert "orders.amount.range0" in evidence
+    assert "orders.amount.range0" in evidence and "e.g. -12.50" in evidence
 
 
 def test_incident_page_of_failed_run_has_no_contract_block(viewer_client):
