@@ -17,7 +17,8 @@ from starlette.routing import Mount  # noqa: E402
 from starlette.staticfiles import StaticFiles  # noqa: E402
 
 from aimsweb.access_log import AccessLog  # noqa: E402
-from incidents.routing import websocket_urlpatterns  # noqa: E402
+from contracts.routing import websocket_urlpatterns as contract_websockets  # noqa: E402
+from incidents.routing import websocket_urlpatterns as incident_websockets  # noqa: E402
 
 # What Django's SecurityMiddleware says on pages, said on static files too (they skip it): the type is never guessed,
 # no referrer leaves, and no other site may embed them.
@@ -52,6 +53,8 @@ class StaticThenDjango:
             return await self.static_app(scope, receive, send_with_headers)
         return await self.django_app(scope, receive, send)
 
+
+websocket_urlpatterns = [*incident_websockets, *contract_websockets]
 
 application = ProtocolTypeRouter(
     {

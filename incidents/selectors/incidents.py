@@ -43,7 +43,9 @@ class IncidentDetail:
 def incident_get(*, incident_id: int) -> Incident | None:
     """One incident with what its page header shows, or None."""
     return (
-        Incident.objects.select_related("pipeline", "connection", "assignee", "latest_run", "analysis")
+        Incident.objects.select_related(
+            "pipeline", "connection", "assignee", "latest_run", "analysis", "latest_occurrence__run"
+        )
         .filter(pk=incident_id)
         .first()
     )
