@@ -27,6 +27,7 @@ RESPONDER_ACTIONS = (
     "incidents.silence_incident",
     "incidents.link_ticket_incident",
     "monitors.retry_pipelinerun",
+    "contracts.check_datacontract",
 )
 
 # What an Admin edits in the admin; everything else the system writes, and people only read.
@@ -34,7 +35,7 @@ ADMIN_EDITS = {
     "monitors": ("connection", "monitor", "pipeline", "maintenancewindow"),
     "remediation": ("retrypolicy",),
     "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
-    "contracts": ("datacontract",),
+    "contracts": ("datacontract", "contractproducer", "warehouse"),
     "auth": ("user",),
 }
 ADMIN_READS = {"auth": ("group",), "django_q": ("task", "success", "failure", "schedule", "ormq")}

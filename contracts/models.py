@@ -57,6 +57,7 @@ class DataContract(TimeStampedModel):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("check_datacontract", "Can ask for a contract to be checked now")]
 
     def __str__(self) -> str:
         return self.name

@@ -69,7 +69,7 @@ def contract_check_view(request: AuthenticatedHttpRequest, contract_id: int) -> 
     if blocked:
         outcome, level, status = f"Not checked: {blocked}", messages.ERROR, 400
     else:
-        contract_check_request(contract_id=contract.pk)
+        contract_check_request(contract_id=contract.pk, requested_by_id=request.user.pk)
         outcome, level, status = "Check queued: its result appears here when it finishes.", messages.SUCCESS, 200
     if request.htmx:
         context = contract_detail_page(contract=contract, user=request.user, notice=outcome)

@@ -27,7 +27,7 @@ from incidents.models import Incident
 
 CHECKS_PER_PAGE = 20
 # Asking for a check is a responder's action on a source system, as a retry is: the same permission allows it.
-CHECK_PERMISSION = "monitors.retry_pipelinerun"
+CHECK_PERMISSION = "contracts.check_datacontract"
 OPERATOR_WORDS = {
     "mustBe": "=",
     "mustNotBe": "≠",

@@ -81,6 +81,8 @@ def contract_check(
     violations, report broken tables as occurrences (linked to the producing run `run_id`) and resolve the
     incidents of tables now clean; broadcast to the contract's live pages. Raises CheckNotPossible."""
     contract = DataContract.objects.select_related("active_version", "warehouse").get(pk=contract_id)
+    if not contract.enabled:
+        raise CheckNotPossible(f"contract {contract.name} is disabled")
     if contract.active_version is None:
         raise CheckNotPossible(f"contract {contract.name} has no published version")
     if contract.warehouse is None or not contract.warehouse.enabled:

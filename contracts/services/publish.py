@@ -8,6 +8,7 @@ from django.db import transaction
 from contracts.models import ContractVersion, DataContract
 from contracts.odcs.diff import Change, contract_changes, verdict
 from contracts.odcs.parse import parse_contract
+from contracts.realtime import contract_changed_broadcast
 
 
 class BreakingChangeNotConfirmed(Exception):
@@ -58,4 +59,5 @@ def contract_save(*, contract: DataContract, user=None, note: str = "", confirm_
     if contract.active_version_id != version.id:
         contract.active_version = version
         contract.save(update_fields=["active_version", "updated_at"])
+    contract_changed_broadcast(contract_ids=[contract.pk])
     return contract

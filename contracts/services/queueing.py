@@ -15,10 +15,9 @@ from contracts.models import CheckRun, ContractProducer, DataContract
 from monitors.models import PipelineRun
 
 
-def _queue(contract_id: int, trigger: str, run_id: int | None = None) -> None:
-    transaction.on_commit(
-        partial(async_task, tasks.contract_check_task, contract_id, trigger, run_id, group="contract-checks")
-    )
+def _queue(contract_id: int, trigger: str, run_id: int | None = None, requested_by_id: int | None = None) -> None:
+    task = partial(async_task, tasks.contract_check_task, contract_id, trigger, run_id, requested_by_id)
+    transaction.on_commit(partial(task, group="contract-checks"))
 
 
 def producer_checks_queue(*, connection_id: int, external_run_ids: list[str]) -> int:
@@ -61,6 +60,6 @@ def contracts_due_queue() -> int:
     return len(due)
 
 
-def contract_check_request(*, contract_id: int) -> None:
-    """A person asked to check now (the page's "Check now"): queued like the others."""
-    _queue(contract_id, CheckRun.Trigger.MANUAL)
+def contract_check_request(*, contract_id: int, requested_by_id: int | None = None) -> None:
+    """A person asked to check now (the page's "Check now"): queued like the others, with who asked."""
+    _queue(contract_id, CheckRun.Trigger.MANUAL, requested_by_id=requested_by_id)
