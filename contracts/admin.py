@@ -251,3 +251,13 @@ class WarehouseAdmin(admin.ModelAdmin):
     @admin.display(description="Password")
     def secret_source(self, obj: Warehouse) -> str:
         return obj.secret_source
+
+
+@admin.register(ContractProducer)
+class ContractProducerAdmin(admin.ModelAdmin):
+    """Which pipelines' successful runs are followed by which contract's check (also edited on the contract)."""
+
+    list_display = ["contract", "connection", "pipeline_pattern", "updated_at"]
+    list_filter = ["connection", "contract"]
+    search_fields = ["pipeline_pattern", "contract__name", "connection__name"]
+    list_select_related = ["contract", "connection"]

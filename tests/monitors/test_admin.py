@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin as django_admin
 
 from aimsweb.crypto import decrypt_secret
+from contracts.models import ContractProducer, DataContract, Warehouse
 from incidents.models import (
     EscalationStep,
     Notification,
@@ -235,7 +236,13 @@ def one_of_each(db):
             body=f'{{"nightly": {n}}}',
             error="schemaId: Field required",
         )
-        make_check_run_with_violation(make_contract(name=f"orders-{n}"))
+        warehouse = Warehouse.objects.create(
+            name=f"dw-{n}", engine="postgres", host="127.0.0.1", database="dw", user="aims", sslmode="disable"
+        )
+        contract = make_contract(name=f"orders-{n}")
+        DataContract.objects.filter(pk=contract.pk).update(warehouse=warehouse)
+        ContractProducer.objects.create(contract=contract, connection=incident.connection, pipeline_pattern="pl_*")
+        make_check_run_with_violation(contract)
         channel = NotificationChannel.objects.create(name=f"nightly-{n}", kind="email", recipients=f"oc{n}@example.com")
         route = NotificationRoute.objects.create(name=f"nightly-{n}", connection=incident.connection)
         route.channels.set([channel])

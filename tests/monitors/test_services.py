@@ -152,7 +152,13 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
     schedules_sync()
 
     schedules = {s.name: s for s in Schedule.objects.all()}
-    ticks = {"aims-remediation-tick", "aims-notifications-tick", "aims-silences-tick", "aims-webhooks-tick"}
+    ticks = {
+        "aims-remediation-tick",
+        "aims-notifications-tick",
+        "aims-silences-tick",
+        "aims-webhooks-tick",
+        "aims-contracts-tick",
+    }
     assert set(schedules) == {f"monitor-poll-{fast.pk}", f"monitor-poll-{slow.pk}", *ticks, "aims-retention-prune"}
     assert schedules["aims-retention-prune"].func == "monitors.tasks.records_prune_task"
     assert schedules["aims-retention-prune"].minutes == 24 * 60
@@ -161,6 +167,7 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "incidents.tasks.notifications_tick_task",
         "incidents.tasks.silences_end_task",
         "monitors.tasks.webhooks_tick_task",
+        "contracts.tasks.contracts_due_check_task",
     }
     assert all(schedules[name].minutes == 1 for name in ticks)
     assert schedules[f"monitor-poll-{slow.pk}"].minutes == 3
