@@ -103,6 +103,8 @@ def sample_texts(sample: Any) -> list[str]:
 
 def check_blocked_reason(contract: DataContract) -> str:
     """Why "Check now" cannot run for this contract, or "" when it can."""
+    if not contract.enabled:
+        return "The contract is disabled: enable it in the admin to check it."
     if contract.active_version_id is None:
         return "No published version to check yet: publish one in the admin."
     if contract.warehouse is None:

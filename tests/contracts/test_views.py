@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from contracts.models import CheckRun
+from contracts.models import CheckRun, DataContract
 from contracts.services import contract_save
 from tests.contracts.factories import ORDERS_YAML, make_contract
 from tests.contracts.page_helpers import (
@@ -308,3 +308,15 @@ def test_contract_check_warehouse_disabled_reason(responder_client):
     html = responder_client.get(f"/contracts/{contract.pk}/").content.decode()
 
     assert "Its warehouse off is disabled." in html
+
+
+def test_contract_check_disabled_contract_refused_with_reason(responder_client, django_capture_on_commit_callbacks):
+    contract = make_contract(warehouse=make_warehouse("dw"))
+    DataContract.objects.filter(pk=contract.pk).update(enabled=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = responder_client.post(f"/contracts/{contract.pk}/check/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 400
+    assert "The contract is disabled" in response.content.decode()
+    assert not CheckRun.objects.filter(contract=contract).exists()
