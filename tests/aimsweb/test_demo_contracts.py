@@ -59,7 +59,8 @@ def test_demo_setup_creates_warehouse_and_contracts_with_producers_once(sim):
     second = _setup()
 
     warehouse = Warehouse.objects.get(name="demo-lakehouse")
-    assert warehouse.engine == Warehouse.Engine.DATABRICKS_SQL and warehouse.connection.name == "sim-databricks"
+    assert warehouse.engine == Warehouse.Engine.DATABRICKS_SQL
+    assert warehouse.connection is not None and warehouse.connection.name == "sim-databricks"
     contracts = {c.name: c for c in DataContract.objects.select_related("active_version")}
     assert set(contracts) == {"sales-orders", "sales-customers", "finance-invoices"}
     assert all(c.active_version is not None and c.warehouse == warehouse for c in contracts.values())
@@ -90,7 +91,7 @@ def test_demo_contracts_pass_on_seeded_tables_and_null_surge_fails_until_repaire
 
     assert broken.status == CheckRun.Status.FAILED
     violation = broken.violations.get(rule="orders.customer_id.customer_id_nulls")
-    assert violation.observed >= 0.5
+    assert violation.observed is not None and violation.observed >= 0.5
     episode = world.loads.snapshot()["problems"][0]
     while not episode.get("repaired_by_run_id"):
         sim.advance(STEP_SECONDS)
