@@ -1,16 +1,29 @@
-"""The demo world `make run` shows: AIMS connections and monitors for the simulator's default scenario."""
+"""The demo world `make run` shows: AIMS connections and monitors for the simulator's default scenario, and the
+contracts of the tables its pipelines load."""
 
 import secrets
 from pathlib import Path
 
+import yaml
 from django.conf import settings
 from django.db import transaction
 
+from contracts.models import ContractProducer, DataContract, Warehouse
+from contracts.services import contract_save
 from incidents.models import EscalationStep, NotificationChannel, NotificationRoute
 from monitors.models import Connection, Monitor
-from simulator.scenarios import DEFAULT_SCENARIO
+from simulator.scenarios import DEFAULT_SCENARIO, DEFAULT_SQL_WAREHOUSE
 
 DEMO_DATABRICKS_CONNECTION = "sim-databricks"
+DEMO_WAREHOUSE = "demo-lakehouse"
+DEMO_CONTRACTS_DIR = Path(__file__).resolve().parent / "demo_contracts"
+# (contract name = its YAML file's stem, owner, minutes between scheduled checks, partition filter). The orders are
+# checked after each load on the day it loaded; a scheduled check has no run to take that day from, so none.
+DEMO_CONTRACTS = [
+    ("sales-orders", "Sales data team", 0, "order_date = :run_date"),
+    ("sales-customers", "CRM team", 5, ""),
+    ("finance-invoices", "Finance data team", 5, ""),
+]
 
 
 def demo_webhook_secret_path() -> Path:
@@ -96,4 +109,55 @@ def demo_notifications_ensure(*, simulator_url: str) -> list[str]:
         step = EscalationStep.objects.create(route=route, after_minutes=15)
         step.channels.set([channels["Team lead (Slack)"]])
         created.append(route.name)
+    return created
+
+
+def _loader_producer(table: str) -> tuple[str, str]:
+    """(connection name, pipeline or job name) of the simulator's loader of `table`."""
+    for load in DEFAULT_SCENARIO["warehouse_loads"]:
+        if load["table"] == table:
+            if load.get("adf"):
+                return load["factory"], load["adf"]
+            return DEMO_DATABRICKS_CONNECTION, load["databricks"]
+    raise LookupError(f"the default scenario loads no table {table}")
+
+
+@transaction.atomic
+def demo_contracts_ensure() -> list[str]:
+    """The demo lakehouse (the simulator's SQL warehouse, reached through the demo Databricks connection) and a
+    published contract per demo table, naming the pipeline or job that loads it. A contract that exists is left as
+    it is (an admin may have edited it). Call after simulator_connections_ensure; returns the names it created."""
+    workspace = DEFAULT_SCENARIO["workspaces"][0]
+    warehouse_id = (workspace.get("sql_warehouses") or [DEFAULT_SQL_WAREHOUSE])[0]["id"]
+    warehouse, was_created = Warehouse.objects.get_or_create(
+        name=DEMO_WAREHOUSE,
+        defaults={
+            "engine": Warehouse.Engine.DATABRICKS_SQL,
+            "connection": Connection.objects.get(name=DEMO_DATABRICKS_CONNECTION),
+            "warehouse_id": warehouse_id,
+        },
+    )
+    created = [DEMO_WAREHOUSE] if was_created else []
+    for name, owner, minutes, partition in DEMO_CONTRACTS:
+        if DataContract.objects.filter(name=name).exists():
+            continue
+        yaml_text = (DEMO_CONTRACTS_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+        spec = yaml.safe_load(yaml_text)
+        contract = contract_save(
+            contract=DataContract(
+                name=name,
+                owner=owner,
+                description=spec["description"]["purpose"],
+                yaml_text=yaml_text,
+                warehouse=warehouse,
+                check_every_minutes=minutes,
+                partition_filter=partition,
+            ),
+            note="Demo contract",
+        )
+        connection_name, pipeline = _loader_producer(spec["schema"][0]["physicalName"])
+        ContractProducer.objects.create(
+            contract=contract, connection=Connection.objects.get(name=connection_name), pipeline_pattern=pipeline
+        )
+        created.append(name)
     return created

@@ -207,6 +207,14 @@ def _sql_workspace(world: World, body: dict[str, Any]) -> WorkspaceSpec:
 
 
 @_admin
+async def loads(request: Request, world: World) -> dict[str, Any]:
+    """The demo tables' loaders, the problem injected now (if any), the problems so far and the recent loads."""
+    with world.lock:
+        world.tick()
+        return world.loads.snapshot()
+
+
+@_admin
 async def sql(request: Request, world: World) -> dict[str, Any]:
     """Set up a workspace's SQL warehouse tables (default: the first workspace's). POST, each key optional, in this
     order: {"delay_seconds", "chunk_rows", "load_demo": ["main.sales.orders"] | "all", "statements": [Databricks
@@ -287,5 +295,6 @@ def routes() -> list[Route]:
         Route("/_sim/llm", llm, methods=["GET", "POST"]),
         Route("/_sim/inbox", inbox, methods=["GET"]),
         Route("/_sim/sql", sql, methods=["GET", "POST"]),
+        Route("/_sim/loads", loads, methods=["GET"]),
         Route("/_sim/inbox/{name:str}", inbox_receive, methods=["POST"]),
     ]

@@ -13,6 +13,8 @@ from typing import Any
 
 from simulator.adf_callback import CALLBACK_DEFAULTS
 from simulator.alert_shapes import ALERT_SHAPES
+from simulator.sql_demo import DEMO_COLUMNS, column_index
+from simulator.sql_loads import NEEDS_COLUMN, PROBLEM_KINDS
 
 FAULT_KINDS = ("429", "500", "503", "slow", "truncated", "malformed")
 
@@ -32,6 +34,10 @@ TOP_DEFAULTS: dict[str, Any] = {
     # Statement results are cut into chunks of this many rows; a statement runs this long (real seconds).
     "sql_chunk_rows": 500,
     "sql_delay_seconds": 0.2,
+    # Which pipeline or job loads which demo table (simulator.world.loads): a successful run appends its rows.
+    "warehouse_loads": [],
+    # Problems injected into loads, one at a time on a seeded schedule (simulator.sql_loads).
+    "warehouse_problems": {"first_after_seconds": [300, 600], "gap_seconds": [900, 1800], "problems": []},
     # Failure probability of a Databricks run-now; None = the job's own failure_rate.
     "run_now_failure_rate": None,
     "faults": {
@@ -124,6 +130,23 @@ DEFAULT_SCENARIO: dict[str, Any] = {
     "rerun_success_rate": {"transient": 0.85, "resource": 0.6, "other": 0.05},
     "faults": {"rate": 0.0},
     "notify": {"databricks_url": None, "azure_monitor_url": None, "secret": None},
+    "warehouse_loads": [
+        {"table": "main.sales.orders", "adf": "pl_daily_orders", "factory": "adf-sim", "rows": [40, 120]},
+        {"table": "main.sales.customers", "databricks": "customer_360", "rows": [2, 12]},
+        {"table": "main.finance.invoices", "adf": "pl_finance_export", "factory": "adf-sim", "rows": [20, 60]},
+    ],
+    "warehouse_problems": {
+        "first_after_seconds": [300, 600],
+        "gap_seconds": [900, 1800],
+        "problems": [
+            {"kind": "null_surge", "table": "main.sales.orders", "column": "customer_id", "share": 0.6},
+            {"kind": "duplicate_keys", "table": "main.sales.orders", "share": 0.3, "loads": [2, 3]},
+            {"kind": "out_of_range", "table": "main.finance.invoices", "column": "amount", "share": 0.15},
+            {"kind": "dropped_column", "table": "main.sales.customers", "column": "segment", "loads": [3, 4]},
+            # Long enough for a freshness SLA of a few (real) minutes to lapse at the demo's speed.
+            {"kind": "stale", "table": "main.finance.invoices", "loads": [10, 14]},
+        ],
+    },
 }
 
 
@@ -149,6 +172,8 @@ def _quiet() -> dict[str, Any]:
     """Frozen clock, no history, no schedule: tests create exactly the runs they need."""
     scenario = copy.deepcopy(DEFAULT_SCENARIO)
     scenario.update(name="quiet", speed=0.0, history={"adf_runs": 0, "databricks_runs": 0})
+    # A successful run of a loader still loads its table, but never with a problem.
+    scenario["warehouse_problems"] = {**scenario["warehouse_problems"], "problems": []}
     for factory in scenario["factories"]:
         for pipeline in factory["pipelines"]:
             pipeline["interval_seconds"] = 0
@@ -319,4 +344,68 @@ def normalize_scenario(raw: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("sql_chunk_rows must be >= 1 and sql_delay_seconds >= 0")
     if len({w["token"] for w in workspaces}) != len(workspaces):
         raise ValueError("workspace tokens must be unique (the token selects the workspace)")
+    scenario["warehouse_loads"] = _normalize_loads(scenario)
+    scenario["warehouse_problems"] = _normalize_problems(scenario)
     return scenario
+
+
+def _pair(value: Any, what: str, *, low: float = 0) -> list[float]:
+    pair = [value, value] if isinstance(value, int | float) else list(value)
+    if len(pair) != 2 or not low <= pair[0] <= pair[1]:
+        raise ValueError(f"{what} must be [min, max] with {low} <= min <= max")
+    return pair
+
+
+def _normalize_loads(scenario: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each loader as {"table", "source", "name", "factory", "rows"}; written {"table", "adf": pipeline, "factory"}
+    or {"table", "databricks": job}, naming a table the warehouses hold and a pipeline or job of the scenario."""
+    pipelines = {(f["factory_name"], p["name"]) for f in scenario["factories"] for p in f["pipelines"]}
+    jobs = {j["name"] for j in (scenario["workspaces"][0]["jobs"] if scenario["workspaces"] else [])}
+    loads, tables = [], set()
+    for item in scenario["warehouse_loads"]:
+        if item.get("source") in ("adf", "databricks"):  # already normalised (a scenario loaded again)
+            item = {**item, item["source"]: item.get("name")}
+        table = item.get("table")
+        if table not in DEMO_COLUMNS or table not in scenario["warehouse_tables"]:
+            raise ValueError(
+                f"warehouse_loads: {table!r} is not one of the warehouse_tables {scenario['warehouse_tables']}"
+            )
+        if table in tables:
+            raise ValueError(f"warehouse_loads: {table} has two loaders")
+        tables.add(table)
+        if item.get("adf"):
+            source, name, factory = "adf", item["adf"], item.get("factory")
+            if not any(n == name and factory in (None, f) for f, n in pipelines):
+                raise ValueError(f"warehouse_loads: no ADF pipeline {name!r} for {table}")
+        elif item.get("databricks"):
+            source, name, factory = "databricks", item["databricks"], None
+            if name not in jobs:
+                raise ValueError(f"warehouse_loads: no job {name!r} in the first workspace for {table}")
+        else:
+            raise ValueError(f"warehouse_loads: {table} needs its loader, 'adf' (a pipeline) or 'databricks' (a job)")
+        rows = _pair(item.get("rows", [20, 60]), f"warehouse_loads: {table} rows", low=1)
+        loads.append({"table": table, "source": source, "name": name, "factory": factory, "rows": rows})
+    return loads
+
+
+def _normalize_problems(scenario: dict[str, Any]) -> dict[str, Any]:
+    config = dict(scenario["warehouse_problems"])
+    config["first_after_seconds"] = _pair(config["first_after_seconds"], "warehouse_problems.first_after_seconds")
+    config["gap_seconds"] = _pair(config["gap_seconds"], "warehouse_problems.gap_seconds")
+    loaded = {load["table"] for load in scenario["warehouse_loads"]}
+    problems = []
+    for given in config.get("problems") or []:
+        problem = {"column": None, "share": 0.5, "loads": [2, 4], **given}
+        kind, table = problem.get("kind"), str(problem.get("table"))
+        if kind not in PROBLEM_KINDS:
+            raise ValueError(f"warehouse_problems: unknown kind {kind!r}; allowed: {list(PROBLEM_KINDS)}")
+        if table not in loaded:
+            raise ValueError(f"warehouse_problems: {kind} on {table!r}, which no warehouse_loads entry loads")
+        if kind in NEEDS_COLUMN:
+            column_index(table, problem["column"] or "")
+        if not 0.0 < float(problem["share"]) <= 1.0:
+            raise ValueError(f"warehouse_problems: {kind} share must be within (0, 1]")
+        problem["loads"] = [int(n) for n in _pair(problem["loads"], f"warehouse_problems: {kind} loads", low=1)]
+        problems.append(problem)
+    config["problems"] = problems
+    return config

@@ -120,10 +120,12 @@ def as_text(value: Any) -> str | None:
 
 
 class SqlEngine:
-    """One workspace's tables. Thread-safe: every statement runs under the engine's lock."""
+    """One workspace's tables. Thread-safe: every statement runs under the engine's lock, which a caller may also
+    hold around several statements."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        # Re-entrant, so a loader can hold it across several statements that readers must see all or none of.
+        self.lock = threading.RLock()
         self.db = duckdb.connect(":memory:")
         self.db.execute("SET TimeZone = 'UTC'")
         self.db.execute(f"CREATE SCHEMA {INFO_SCHEMA}")

@@ -42,6 +42,7 @@ from simulator.world.build import guid
 from simulator.world.clock import SimClock
 from simulator.world.errors import SimError
 from simulator.world.history import generate_history
+from simulator.world.loads import WarehouseLoads
 from simulator.world.schedule import Schedule, fire_events, init_schedules, materialize_schedules
 from simulator.world.specs import build_specs
 from simulator.world.sql import SqlWarehouses
@@ -122,6 +123,7 @@ class World:
         if previous is not None:
             previous.close()
         self.sql = SqlWarehouses(sc, seed=self.seed, start_us=start)
+        self.loads = WarehouseLoads(sc, seed=self.seed, start_us=start)
         build_specs(self, sc)
         generate_history(self, sc["history"])
         init_schedules(self)
@@ -151,9 +153,11 @@ class World:
             return guid(self._request_rng)
 
     def push_event(self, at_us: int, run: AdfRun | DbxRun, seg: DbxSegment | None) -> None:
-        """Check at `at_us` whether the run (or the Databricks segment) ended failed, and notify if so."""
+        """Check at `at_us` whether the run (or the Databricks segment) ended failed, and notify if so; or ended
+        successfully, and load its rows if it loads a warehouse table."""
         self._event_counter += 1
         heapq.heappush(self.events, (at_us, self._event_counter, run, seg))
+        self.loads.watch(at_us, run, seg)
 
     def cached(self, key: Any, build: Callable[[], list[Any]]) -> list[Any]:
         """A query's result for a frozen snapshot, built once: paging through it must not rebuild it per page."""
@@ -190,6 +194,7 @@ class World:
             now = self.clock.now_us()
             materialize_schedules(self, now)
             fire_events(self, now)
+            self.loads.apply(self, now)
             return now
 
     def snapshot_point(self) -> tuple[int, int]:

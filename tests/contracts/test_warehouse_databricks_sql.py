@@ -125,7 +125,15 @@ def test_columns_reads_information_schema_in_databricks_spelling(sim):
     client = warehouse_client(_warehouse(sim))
     columns = client.columns("main.sales.orders")
     assert columns[0] == ObservedColumn(name="order_id", data_type="bigint", nullable=False, position=1)
-    assert [c.data_type for c in columns] == ["bigint", "bigint", "date", "string", "decimal(12,2)", "timestamp"]
+    assert [c.data_type for c in columns] == [
+        "bigint",
+        "bigint",
+        "date",
+        "string",
+        "decimal(12,2)",
+        "timestamp",
+        "timestamp",
+    ]
 
 
 def test_columns_unknown_table_raises_table_not_found(sim):

@@ -49,7 +49,7 @@ def test_execute_select_waited_returns_manifest_and_first_chunk_as_strings(sql_s
     assert manifest["truncated"] is False
     assert manifest["chunks"][1] == {"chunk_index": 1, "row_offset": 100, "row_count": 100}
     columns = {c["name"]: c for c in manifest["schema"]["columns"]}
-    assert manifest["schema"]["column_count"] == 6
+    assert manifest["schema"]["column_count"] == 7
     assert columns["order_id"] | {} == {"name": "order_id", "position": 0, "type_name": "LONG", "type_text": "BIGINT"}
     assert columns["amount"]["type_name"] == "DECIMAL" and columns["amount"]["type_text"] == "DECIMAL(12,2)"
     assert columns["amount"]["type_precision"] == 12 and columns["amount"]["type_scale"] == 2

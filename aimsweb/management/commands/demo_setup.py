@@ -1,15 +1,15 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from aimsweb.demo import demo_notifications_ensure, simulator_connections_ensure
+from aimsweb.demo import demo_contracts_ensure, demo_notifications_ensure, simulator_connections_ensure
 from aimsweb.services import demo_users_ensure
 from remediation.services import retry_policy_defaults_ensure
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo users (viewer, responder, admin), default retry policies and connections to the local "
-        "simulator; print how to log in."
+        "Create the demo users (viewer, responder, admin), default retry policies, connections to the local "
+        "simulator and contracts on its warehouse; print how to log in."
     )
 
     def add_arguments(self, parser) -> None:
@@ -22,6 +22,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created retry policy {name!r} (edit it in the admin).")
         for name in simulator_connections_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
             self.stdout.write(f"Created connection {name!r} to the local simulator, with a monitor polling it.")
+        for name in demo_contracts_ensure():
+            self.stdout.write(f"Created {name!r}: a demo contract (or the warehouse they are checked on).")
         for name in demo_notifications_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
             self.stdout.write(f"Created {name!r}: it posts to {settings.AIMS_SIMULATOR_URL}/_sim/inbox (see there).")
         self.stdout.write("")
