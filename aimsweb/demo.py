@@ -20,7 +20,7 @@ DEMO_CONTRACTS_DIR = Path(__file__).resolve().parent / "demo_contracts"
 # (contract name = its YAML file's stem, owner, minutes between scheduled checks, partition filter). The orders are
 # checked after each load on the day it loaded; a scheduled check has no run to take that day from, so none.
 DEMO_CONTRACTS = [
-    ("sales-orders", "Sales data team", 0, "order_date = :run_date"),
+    ("sales-orders", "Sales data team", 15, "order_date = :run_date"),  # scheduled checks read the whole table
     ("sales-customers", "CRM team", 5, ""),
     ("finance-invoices", "Finance data team", 5, ""),
 ]

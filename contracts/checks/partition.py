@@ -39,14 +39,14 @@ def _parse(text: str, dialect: str | None) -> exp.Expr:
 
 
 def partition_filter(text: str, *, run, dialect: str) -> exp.Expr | None:
-    """The condition with the run's values in place (None without a filter; raises ValueError when the filter
-    needs a run and there is none, or does not parse)."""
+    """The condition with the run's values in place: None without a filter, or when the filter names the run and
+    the check has none (the whole table is read). Raises ValueError when the filter does not parse."""
     if not text.strip():
         return None
     condition = _parse(text, dialect)
     placeholders = list(condition.find_all(exp.Placeholder))
     if placeholders and run is None:
-        raise ValueError("the partition filter names the producing run, and this check has none")
+        return None  # a scheduled or requested check has no run to scope to: it reads the whole table
     started: datetime | None = getattr(run, "started_at", None) if run is not None else None
     values = {
         "run_date": exp.cast(exp.Literal.string(started.date().isoformat()), "DATE") if started else exp.null(),

@@ -39,9 +39,9 @@ def test_partition_filter_placeholders_become_literals_of_the_run():
     assert condition.sql(dialect="postgres") == "load_date = CAST('2026-03-14' AS DATE) AND batch = 'r''1'"
 
 
-def test_partition_filter_needing_a_run_without_one_raises():
-    with pytest.raises(ValueError, match="producing run"):
-        partition_filter("load_date = :run_date", run=None, dialect="postgres")
+def test_partition_filter_naming_the_run_without_one_reads_whole_table():
+    assert partition_filter("load_date = :run_date", run=None, dialect="postgres") is None
+    assert partition_filter("load_date > '2026-01-01'", run=None, dialect="postgres") is not None
 
 
 def _run(started_at: datetime) -> PipelineRun:
