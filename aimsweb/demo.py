@@ -12,7 +12,8 @@ from contracts.models import ContractProducer, DataContract, Warehouse
 from contracts.services import contract_save
 from incidents.models import EscalationStep, NotificationChannel, NotificationRoute
 from monitors.models import Connection, Monitor
-from simulator.scenarios import DEFAULT_SCENARIO, DEFAULT_SQL_WAREHOUSE
+from simulator.scenario_warehouse import DEFAULT_SQL_WAREHOUSE
+from simulator.scenarios import DEFAULT_SCENARIO
 
 DEMO_DATABRICKS_CONNECTION = "sim-databricks"
 DEMO_WAREHOUSE = "demo-lakehouse"
