@@ -1,6 +1,5 @@
 """Data contracts: YAML promises about warehouse tables, their published versions, checks and violations."""
 
-import os
 import re
 
 from django.conf import settings
@@ -9,9 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from aimsweb.choices import Severity
-from aimsweb.crypto import decrypt_secret, encrypt_secret
 from aimsweb.models import TimeStampedModel
-from monitors.models import Connection, secret_variable_problem
+from monitors.models import Connection, EnvOrStoredSecret, secret_variable_problem
 
 # Where a PostgreSQL warehouse may be reached without TLS: this machine only, spelled plainly.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -181,7 +179,7 @@ class Violation(TimeStampedModel):
         return f"{self.rule}: {self.message[:60]}"
 
 
-class Warehouse(TimeStampedModel):
+class Warehouse(EnvOrStoredSecret, TimeStampedModel):
     """A database whose tables contracts are checked on: a PostgreSQL server, or a Databricks SQL warehouse reached
     through a Databricks connection (its host, token and outbound rules).
 
@@ -277,22 +275,3 @@ class Warehouse(TimeStampedModel):
         if self.secret_env_var or self.secret_encrypted:
             errors["secret_env_var"] = "A Databricks SQL warehouse authenticates with its connection's token."
         return errors
-
-    @property
-    def secret_source(self) -> str:
-        if self.secret_env_var:
-            return f"env:{self.secret_env_var}"
-        return "stored (encrypted)" if self.secret_encrypted else "none"
-
-    def set_secret(self, plaintext: str) -> None:
-        """Store a new password encrypted (an empty string clears it); the caller saves."""
-        self.secret_encrypted = encrypt_secret(plaintext) if plaintext else ""
-
-    def get_secret(self) -> str:
-        """The password in clear, for connecting; never for display. A variable name that breaks the connections'
-        rule (saved around the admin's validation) yields nothing rather than a server secret."""
-        if self.secret_env_var:
-            if secret_variable_problem(self.secret_env_var):
-                return ""
-            return os.environ.get(self.secret_env_var, "")
-        return decrypt_secret(self.secret_encrypted) if self.secret_encrypted else ""

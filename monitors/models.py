@@ -64,7 +64,34 @@ def secret_variable_problem(name: str) -> str:
     return ""
 
 
-class Connection(TimeStampedModel):
+class EnvOrStoredSecret:
+    """A secret named as an environment variable (`secret_env_var`, by the rule above) or stored encrypted
+    (`secret_encrypted`): the model that mixes this in has both fields."""
+
+    secret_env_var: str
+    secret_encrypted: str
+
+    @property
+    def secret_source(self) -> str:
+        if self.secret_env_var:
+            return f"env:{self.secret_env_var}"
+        return "stored (encrypted)" if self.secret_encrypted else "none"
+
+    def set_secret(self, plaintext: str) -> None:
+        """Store a new secret encrypted (an empty string clears it); the caller saves."""
+        self.secret_encrypted = encrypt_secret(plaintext) if plaintext else ""
+
+    def get_secret(self) -> str:
+        """The secret in clear, for building a client; never for display. A variable name that breaks the rule
+        (saved around the admin's validation) yields nothing rather than a server secret."""
+        if self.secret_env_var:
+            if secret_variable_problem(self.secret_env_var):
+                return ""
+            return os.environ.get(self.secret_env_var, "")
+        return decrypt_secret(self.secret_encrypted) if self.secret_encrypted else ""
+
+
+class Connection(EnvOrStoredSecret, TimeStampedModel):
     """One ADF factory or one Databricks workspace, with how to reach and authenticate to it.
 
     The secret (service-principal client secret or personal access token) is either named as an environment
@@ -139,16 +166,6 @@ class Connection(TimeStampedModel):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def secret_source(self) -> str:
-        if self.secret_env_var:
-            return f"env:{self.secret_env_var}"
-        return "stored (encrypted)" if self.secret_encrypted else "none"
-
-    def set_secret(self, plaintext: str) -> None:
-        """Store a new secret encrypted (an empty string clears it); the caller saves."""
-        self.secret_encrypted = encrypt_secret(plaintext) if plaintext else ""
-
     def set_webhook_secret(self, plaintext: str) -> None:
         """Store the shared secret that failure webhooks must present (empty: webhooks refused)."""
         self.webhook_secret_encrypted = encrypt_secret(plaintext) if plaintext else ""
@@ -161,15 +178,6 @@ class Connection(TimeStampedModel):
         simulator only on this machine. Names are resolved and checked again when a request is sent."""
         problem = url_problem(self.host, OutboundPolicy.for_connection(is_simulator=self.is_simulator))
         return f"This endpoint is refused: {problem}." if problem else ""
-
-    def get_secret(self) -> str:
-        """The secret in clear, for building a client; never for display. A variable name that breaks the rule
-        (saved around the admin's validation) yields nothing rather than a server secret."""
-        if self.secret_env_var:
-            if secret_variable_problem(self.secret_env_var):
-                return ""
-            return os.environ.get(self.secret_env_var, "")
-        return decrypt_secret(self.secret_encrypted) if self.secret_encrypted else ""
 
 
 class Pipeline(TimeStampedModel):

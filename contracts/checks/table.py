@@ -47,20 +47,26 @@ def table_check(
         sent.append(sql)
         return client.query(sql, timeout_seconds=timeout_seconds)
 
-    try:
-        observed = client.columns(obj.physical_name)
-    except WarehouseError as exc:
-        return TableResult(obj.name, obj.physical_name, None, (), (), error=str(exc), statements=1)
-    if not observed:
+    def result(rows: int | None, outcomes=(), schema=(), changes=(), error: str = "") -> TableResult:
+        statements = client.statements - started
         return TableResult(
             obj.name,
             obj.physical_name,
-            None,
-            (),
-            (),
-            error=f"table {obj.physical_name} not found on the warehouse",
-            statements=client.statements - started,
+            rows,
+            tuple(outcomes),
+            tuple(schema),
+            tuple(changes),
+            statements,
+            error,
+            tuple(sent),
         )
+
+    try:
+        observed = client.columns(obj.physical_name)
+    except WarehouseError as exc:
+        return result(None, error=str(exc))
+    if not observed:
+        return result(None, error=f"table {obj.physical_name} not found on the warehouse")
     schema = tuple(
         {"name": c.name, "type": c.data_type, "nullable": c.nullable, "position": c.position} for c in observed
     )
@@ -94,17 +100,7 @@ def table_check(
                 if clause.key in keys.aliases:
                     results[clause.key] = judge(clause, values[keys.aliases[clause.key]], rows=rows, now=now)
     except WarehouseError as exc:
-        return TableResult(
-            obj.name,
-            obj.physical_name,
-            rows,
-            tuple(outcomes),
-            schema,
-            tuple(changes),
-            statements=client.statements - started,
-            error=str(exc),
-            queries=tuple(sent),
-        )
+        return result(rows, outcomes, schema, changes, error=str(exc))
     for clause in runnable:
         if clause.measure == Measure.SQL and clause.query:
             results[clause.key] = _sql_rule(clause, run, dialect=dialect, rows=rows, now=now)
@@ -112,16 +108,7 @@ def table_check(
     if failing:
         results.update(_sampled(failing, obj, table, run, dialect=dialect, where=where))
     outcomes.extend(results[c.key] for c in runnable if c.key in results)
-    return TableResult(
-        obj.name,
-        obj.physical_name,
-        rows,
-        tuple(outcomes),
-        schema,
-        tuple(changes),
-        statements=client.statements - started,
-        queries=tuple(sent),
-    )
+    return result(rows, outcomes, schema, changes)
 
 
 def _sql_rule(clause: Clause, run, *, dialect: str, rows: int | None, now: datetime) -> Outcome:

@@ -6,9 +6,9 @@ from typing import Any
 import yaml
 
 from contracts.odcs.model import (
+    OPERATORS,
     Contract,
     Number,
-    Operator,
     Property,
     QualityRule,
     SchemaObject,
@@ -18,17 +18,6 @@ from contracts.odcs.model import (
 )
 from contracts.odcs.paths import Path, rule_keys
 from contracts.odcs.yaml_source import compose, line_of
-
-_OPERATORS: tuple[Operator, ...] = (
-    "mustBe",
-    "mustNotBe",
-    "mustBeGreaterThan",
-    "mustBeGreaterOrEqualTo",
-    "mustBeLessThan",
-    "mustBeLessOrEqualTo",
-    "mustBeBetween",
-    "mustNotBeBetween",
-)
 
 
 class _Lines:
@@ -157,7 +146,7 @@ def _rule(rule: dict[str, Any], key: str, line: int) -> QualityRule:
 
 
 def _threshold(rule: dict[str, Any]) -> Threshold | None:
-    operator = next((op for op in _OPERATORS if op in rule), None)
+    operator = next((op for op in OPERATORS if op in rule), None)
     if operator is None:
         return None
     operand: Number | list[Number] = rule[operator]

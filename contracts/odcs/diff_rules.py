@@ -6,17 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from contracts.odcs.model import OPERATORS
+
 Strictness = Literal["same", "tightened", "relaxed"]
-OPERATORS = (
-    "mustBe",
-    "mustNotBe",
-    "mustBeGreaterThan",
-    "mustBeGreaterOrEqualTo",
-    "mustBeLessThan",
-    "mustBeLessOrEqualTo",
-    "mustBeBetween",
-    "mustNotBeBetween",
-)
 LIBRARY_METRICS = frozenset({"nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount"})
 
 

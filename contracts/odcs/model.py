@@ -4,7 +4,7 @@ rebuilt from it whenever it is needed."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 Number = int | float | Decimal
 Operator = Literal[
@@ -17,6 +17,8 @@ Operator = Literal[
     "mustBeBetween",
     "mustNotBeBetween",
 ]
+#: The operators in the standard's order: six single-value comparisons, then the two (exclusive) ranges.
+OPERATORS: tuple[Operator, ...] = get_args(Operator)
 Metric = Literal["nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount"]
 Unit = Literal["rows", "percent"]
 #: ODCS severities that make a failed rule a warning rather than a failure (as datacontract-cli reads them).

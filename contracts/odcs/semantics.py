@@ -6,20 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from contracts.odcs.model import OPERATORS
 from contracts.odcs.paths import Path, Problem
 from contracts.odcs.sql_guard import single_select
 
 SUPPORTED_API_VERSIONS = ("v3.0.0", "v3.0.1", "v3.0.2", "v3.1.0", "v3.2.0")
-_OPERATORS = (
-    "mustBe",
-    "mustNotBe",
-    "mustBeGreaterThan",
-    "mustBeGreaterOrEqualTo",
-    "mustBeLessThan",
-    "mustBeLessOrEqualTo",
-    "mustBeBetween",
-    "mustNotBeBetween",
-)
 _OBJECT_METRICS = {"rowCount", "duplicateValues"}
 _PROPERTY_METRICS = {"nullValues", "missingValues", "invalidValues", "duplicateValues"}
 _SQLGLOT_DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "databricks": "databricks"}
@@ -85,7 +76,7 @@ def _rule_problems(
         yield Problem(path + ("metric",), f"{metric} applies to a property; move the rule under its property")
     elif not on_object and metric not in _PROPERTY_METRICS:
         yield Problem(path + ("metric",), f"{metric} applies to an object; move the rule to the object's quality")
-    for operator in _OPERATORS[:6]:
+    for operator in OPERATORS[:6]:
         value = rule.get(operator)
         if operator in rule and (isinstance(value, bool) or not isinstance(value, int | float)):
             yield Problem(path + (operator,), f"a {metric} rule compares numbers; got {value!r}")

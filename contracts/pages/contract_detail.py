@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.paginator import Paginator
 from django.urls import reverse
 
+from contracts.checks.evaluate import OPERATOR_WORDS
 from contracts.models import CheckRun, ContractVersion, DataContract, Violation
 from contracts.pages.contract_list import spec_tables
 from contracts.selectors import (
@@ -28,14 +29,6 @@ from incidents.models import Incident
 CHECKS_PER_PAGE = 20
 # Asking for a check is a responder's action on a source system, as a retry is: the same permission allows it.
 CHECK_PERMISSION = "contracts.check_datacontract"
-OPERATOR_WORDS = {
-    "mustBe": "=",
-    "mustNotBe": "≠",
-    "mustBeGreaterThan": ">",
-    "mustBeGreaterOrEqualTo": "≥",
-    "mustBeLessThan": "<",
-    "mustBeLessOrEqualTo": "≤",
-}
 
 
 @dataclass(frozen=True)

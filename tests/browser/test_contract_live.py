@@ -15,6 +15,7 @@ from contracts.services.checks import contract_check
 from contracts.warehouses.postgres import close_pools
 from incidents.models import Incident
 from tests.browser.conftest import assert_no_console_errors, shot
+from tests.contracts.check_world import pg_options, pg_warehouse
 from tests.contracts.factories import ORDERS_YAML, make_contract
 
 SCHEMA = "aims_contract_live"
@@ -26,21 +27,10 @@ pytestmark = [
 ]
 
 
-def _options() -> dict:
-    settings = connection.settings_dict
-    return {
-        "host": settings["HOST"] or "127.0.0.1",
-        "port": int(settings["PORT"] or 5432),
-        "dbname": settings["NAME"],
-        "user": settings["USER"],
-        "password": settings["PASSWORD"] or "",
-    }
-
-
 @pytest.fixture
 def warehouse_orders():
     """A committed table that breaks the contract: a negative amount and a repeated order id."""
-    with psycopg.connect(**_options(), autocommit=True) as conn:
+    with psycopg.connect(**pg_options(), autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
         conn.execute(f"CREATE TABLE {SCHEMA}.orders (order_id bigint NOT NULL, amount numeric, loaded_at timestamp)")
@@ -50,25 +40,12 @@ def warehouse_orders():
         )
     yield f"{SCHEMA}.orders"
     close_pools()
-    with psycopg.connect(**_options(), autocommit=True) as conn:
+    with psycopg.connect(**pg_options(), autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
 
 
 def _warehouse() -> Warehouse:
-    options = _options()
-    warehouse = Warehouse(
-        name="pg-live",
-        engine="postgres",
-        host=options["host"],
-        port=options["port"],
-        database=options["dbname"],
-        user=options["user"],
-        sslmode="disable",
-    )
-    warehouse.set_secret(options["password"])
-    warehouse.full_clean()
-    warehouse.save()
-    return warehouse
+    return pg_warehouse("pg-live")
 
 
 def _open_live(page: Page, path: str) -> Page:

@@ -56,7 +56,8 @@ class WarehouseTable:
         )
 
 
-def _pg_options() -> dict:
+def pg_options() -> dict:
+    """How to reach the test database's server, for a warehouse pointing at it and for writing its tables."""
     settings = django_connection.settings_dict
     return {
         "host": settings["HOST"] or "127.0.0.1",
@@ -67,9 +68,26 @@ def _pg_options() -> dict:
     }
 
 
+def pg_warehouse(name: str, **fields) -> Warehouse:
+    """A saved PostgreSQL warehouse on the test database's server (plain TCP on this machine)."""
+    options = pg_options()
+    given = {
+        "host": options["host"],
+        "port": options["port"],
+        "database": options["dbname"],
+        "user": options["user"],
+        "sslmode": "disable",
+    }
+    warehouse = Warehouse(name=name, engine="postgres", **(given | fields))
+    warehouse.set_secret(options["password"])
+    warehouse.full_clean()
+    warehouse.save()
+    return warehouse
+
+
 @contextmanager
 def postgres_table() -> Iterator[WarehouseTable]:
-    options = _pg_options()
+    options = pg_options()
 
     def execute(*statements: str, rows: list[list] | None = None) -> None:
         with psycopg.connect(**options, autocommit=True) as conn:
@@ -92,18 +110,7 @@ def postgres_table() -> Iterator[WarehouseTable]:
 
     state: dict = {}
     execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE", f"CREATE SCHEMA {PG_SCHEMA}")
-    warehouse = Warehouse(
-        name="pg-flow",
-        engine="postgres",
-        host=options["host"],
-        port=options["port"],
-        database=options["dbname"],
-        user=options["user"],
-        sslmode="disable",
-    )
-    warehouse.set_secret(options["password"])
-    warehouse.full_clean()
-    warehouse.save()
+    warehouse = pg_warehouse("pg-flow")
     try:
         yield WarehouseTable("postgres", f"{PG_SCHEMA}.orders", warehouse, create, insert)
     finally:

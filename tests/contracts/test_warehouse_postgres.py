@@ -9,6 +9,7 @@ from django.db import connection as django_connection
 from contracts.models import Warehouse
 from contracts.warehouses.base import ObservedColumn, TableNotFound, WarehouseError, warehouse_client
 from contracts.warehouses.postgres import close_pools
+from tests.contracts.check_world import pg_options, pg_warehouse
 
 pytestmark = [
     pytest.mark.django_db,
@@ -17,21 +18,10 @@ pytestmark = [
 SCHEMA = "aims_warehouse_test"
 
 
-def _options() -> dict:
-    settings = django_connection.settings_dict
-    return {
-        "host": settings["HOST"] or "127.0.0.1",
-        "port": int(settings["PORT"] or 5432),
-        "dbname": settings["NAME"],
-        "user": settings["USER"],
-        "password": settings["PASSWORD"] or "",
-    }
-
-
 @pytest.fixture
 def warehouse_schema():
     """A schema with one table, committed (the client's own connections must see it), dropped afterwards."""
-    with psycopg.connect(**_options(), autocommit=True) as conn:
+    with psycopg.connect(**pg_options(), autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
         conn.execute(
@@ -41,28 +31,12 @@ def warehouse_schema():
         conn.execute(f"INSERT INTO {SCHEMA}.orders VALUES (1, 12.50, 'A', NULL, '2025-03-14 10:00', now(), true)")
     yield SCHEMA
     close_pools()
-    with psycopg.connect(**_options(), autocommit=True) as conn:
+    with psycopg.connect(**pg_options(), autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
 
 
 def _warehouse(**fields) -> Warehouse:
-    options = _options()
-    warehouse = Warehouse(
-        **{
-            "name": "pg-test",
-            "engine": "postgres",
-            "host": options["host"],
-            "port": options["port"],
-            "database": options["dbname"],
-            "user": options["user"],
-            "sslmode": "disable",
-            **fields,
-        }
-    )
-    warehouse.set_secret(options["password"])
-    warehouse.full_clean()
-    warehouse.save()
-    return warehouse
+    return pg_warehouse("pg-test", **fields)
 
 
 def test_query_returns_python_values(warehouse_schema):
@@ -79,7 +53,7 @@ def test_query_insert_refused_read_only(warehouse_schema):
     with pytest.raises(WarehouseError, match="only read") as caught:
         client.query(f"INSERT INTO {warehouse_schema}.orders (order_id) VALUES (2)")
     assert caught.value.code == "25006"
-    with psycopg.connect(**_options()) as conn:
+    with psycopg.connect(**pg_options()) as conn:
         assert conn.execute(f"SELECT count(*) FROM {warehouse_schema}.orders").fetchone() == (1,)
 
 
