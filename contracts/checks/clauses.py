@@ -250,7 +250,7 @@ def _rule_clause(obj: SchemaObject, rule: QualityRule, prop: Property | None) ->
             validity = Validity(values=rule.valid_values, pattern=rule.pattern)
             return Clause(
                 measure=Measure.INVALID,
-                label=f"{subject} not {validity.describe()}",
+                label=f"{subject} is {validity.describe()}",
                 validity=validity,
                 **common,
                 **column,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
-from contracts.checks.clauses import Clause, Measure
+from contracts.checks.clauses import ZERO, Clause, Measure
 from contracts.odcs.model import Threshold
 
 MASK = "•••• (masked: classified column)"
@@ -120,7 +120,9 @@ def _message(clause: Clause, observed: float | int, count: int | None, rows: int
     if clause.measure in (Measure.SQL, Measure.ROW_COUNT):
         return f"{clause.label}: {_number(observed)}; must be {expected}"
     of = f" of {rows:,}" if rows is not None else ""
-    return f"{clause.label}: {_number(observed)}{of} rows break it; must be {expected}"
+    broken = f"{clause.label}: {_number(observed)}{of} rows break it"
+    # "none may" goes without saying for a promise of the contract; a rule with a tolerance says it
+    return broken if clause.threshold == ZERO else f"{broken} (allowed: {expected})"
 
 
 def _age(seconds: float) -> str:
