@@ -1,5 +1,6 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -7,7 +8,7 @@ from aimsweb.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from contracts.checks.partition import partition_filter_problem
 from contracts.models import CheckRun, ContractProducer, ContractVersion, DataContract, Violation, Warehouse
 from contracts.odcs.parse import ContractSpecError, parse_contract
-from contracts.services import contract_changes_against_active, contract_save
+from contracts.services import BreakingChangeNotConfirmed, contract_changes_against_active, contract_save
 from contracts.warehouses.dialect import dialect_for
 
 
@@ -112,6 +113,18 @@ class DataContractAdmin(admin.ModelAdmin):
             note=form.cleaned_data.get("reason", ""),
             confirm_breaking=form.cleaned_data.get("confirm_breaking", False),
         )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A version published by someone else between the form's check and the save can make this text breaking:
+        nothing is saved, and the editor is sent back to the form to look again."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except BreakingChangeNotConfirmed as exc:
+            listed = "; ".join(f"{change.path}: {change.kind.replace('_', ' ')}" for change in exc.changes)
+            messages.error(
+                request, f"Not saved: the active version changed meanwhile and this text breaks it ({listed})."
+            )
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(ContractVersion)

@@ -97,3 +97,20 @@ def test_contract_version_admin_page_shows_changes_and_note(admin_client_):
     page = response.content.decode()
     assert "schema[orders].properties[order_id].physicalType" in page and "type_narrowed" in page
     assert "agreed with finance" in page
+
+
+@pytest.mark.django_db
+def test_contract_admin_version_changed_meanwhile_refused_without_error(admin_client_, monkeypatch):
+    contract = _published()
+    url = f"/admin/contracts/datacontract/{contract.pk}/change/"
+    form = admin_post_data(admin_client_.get(url), yaml_text=NARROWED)
+    # Another publish lands between the form's check and the save: the form saw nothing breaking.
+    monkeypatch.setattr("contracts.admin.contract_changes_against_active", lambda **kwargs: [])
+
+    response = admin_client_.post(url, form, follow=True)
+
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("Not saved" in m and "order_id" in m for m in shown)
+    contract.refresh_from_db()
+    assert contract.active_version.number == 1 and contract.versions.count() == 1
