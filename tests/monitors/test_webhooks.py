@@ -119,31 +119,32 @@ def _signed(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> 
 @pytest.mark.parametrize(
     "headers",
     [
-        {"X-AIMS-Token": SECRET},
-        {"Authorization": _basic(SECRET)},
-        _signed(json.dumps(DBX_PAYLOAD).encode()),
+        lambda: {"X-AIMS-Token": SECRET},
+        lambda: {"Authorization": _basic(SECRET)},
+        lambda: _signed(json.dumps(DBX_PAYLOAD).encode()),  # signed when the test runs: the timestamp is checked
     ],
     ids=["token-header", "basic-auth", "hmac"],
 )
 def test_webhook_auth_methods_accepted(client, dbx, fake_clients, headers):
-    assert _post(client, "/hooks/databricks/dbx-prod/", json.dumps(DBX_PAYLOAD), **headers).status_code == 202
+    assert _post(client, "/hooks/databricks/dbx-prod/", json.dumps(DBX_PAYLOAD), **headers()).status_code == 202
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "headers",
     [
-        {},
-        {"X-AIMS-Token": SECRET[:-1]},
-        {"X-AIMS-Token": SECRET + "x"},
-        {"Authorization": _basic("wrong")},
-        {"Authorization": "Basic !!!notbase64"},
-        _signed(b"another body"),
-        _signed(json.dumps(DBX_PAYLOAD).encode(), secret="other-secret-123456"),
+        lambda: {},
+        lambda: {"X-AIMS-Token": SECRET[:-1]},
+        lambda: {"X-AIMS-Token": SECRET + "x"},
+        lambda: {"Authorization": _basic("wrong")},
+        lambda: {"Authorization": "Basic !!!notbase64"},
+        lambda: _signed(b"another body"),
+        lambda: _signed(json.dumps(DBX_PAYLOAD).encode(), secret="other-secret-123456"),
     ],
+    ids=["none", "token-short", "token-long", "basic-wrong", "basic-garbled", "hmac-other-body", "hmac-other-secret"],
 )
 def test_webhook_wrong_secret_401_nothing_stored(client, dbx, headers):
-    response = _post(client, "/hooks/databricks/dbx-prod/", json.dumps(DBX_PAYLOAD), **headers)
+    response = _post(client, "/hooks/databricks/dbx-prod/", json.dumps(DBX_PAYLOAD), **headers())
 
     assert response.status_code == 401
     assert response.json() == {"error": "missing or wrong webhook secret"}
