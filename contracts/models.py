@@ -9,7 +9,8 @@ from django.db import models
 
 from aimsweb.choices import Severity
 from aimsweb.models import TimeStampedModel
-from monitors.models import Connection, EnvOrStoredSecret, secret_variable_problem
+from monitors.models import Connection
+from monitors.secrets import EnvOrStoredSecret, secret_variable_problem
 
 # Where a PostgreSQL warehouse may be reached without TLS: this machine only, spelled plainly.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
