@@ -2,11 +2,14 @@
 pipeline name pattern), on the contract's own schedule, and when a Responder asks."""
 
 import fnmatch
+import time
 from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -20,9 +23,39 @@ def _queue(contract_id: int, trigger: str, run_id: int | None = None, requested_
     transaction.on_commit(partial(task, group="contract-checks"))
 
 
+# Connections that produce for some contract, read at most every PRODUCERS_TTL seconds: successes arrive with
+# every poll page and webhook, and most connections feed no contract. A producer saved in this process clears it at
+# once; another process sees it within the TTL.
+PRODUCERS_TTL = 30.0
+
+
+class _ProducingConnections:
+    read_at = -PRODUCERS_TTL
+    ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def get(cls) -> frozenset[int]:
+        now = time.monotonic()
+        if now - cls.read_at > PRODUCERS_TTL:
+            cls.ids = frozenset(ContractProducer.objects.values_list("connection_id", flat=True).distinct())
+            cls.read_at = now
+        return cls.ids
+
+    @classmethod
+    def forget(cls) -> None:
+        cls.read_at = -PRODUCERS_TTL
+
+
+@receiver([post_save, post_delete], sender=ContractProducer, dispatch_uid="contracts-producers-changed")
+def producers_changed(sender, **kwargs) -> None:
+    _ProducingConnections.forget()
+
+
 def producer_checks_queue(*, connection_id: int, external_run_ids: list[str]) -> int:
     """Queue a check of every enabled contract fed by one of these succeeded runs (once per contract, for the newest
-    run). Returns how many were queued; a connection that produces for no contract costs one query."""
+    run). Returns how many were queued; a connection that produces for no contract costs no query."""
+    if connection_id not in _ProducingConnections.get():
+        return 0
     producers = list(
         ContractProducer.objects.filter(
             connection_id=connection_id, contract__enabled=True, contract__active_version__isnull=False

@@ -143,3 +143,19 @@ def test_contract_check_command_prints_outcomes_and_exits_1_on_failure(capsys):
     assert exited.value.code == 1
     assert "failed   orders.status.status_valid" in out
     assert out.strip().splitlines()[-1].startswith("failed: 1 violation(s), 20 rows")
+
+
+def test_producer_checks_queue_costs_no_query_for_a_connection_without_producers(django_assert_num_queries):
+    from contracts.models import ContractProducer
+    from contracts.services.queueing import producer_checks_queue
+
+    run = _run(datetime.now(UTC))
+    producer_checks_queue(connection_id=run.connection_id, external_run_ids=["run-7"])  # reads who produces
+
+    with django_assert_num_queries(0):
+        assert producer_checks_queue(connection_id=run.connection_id, external_run_ids=["run-7"]) == 0
+
+    contract = DataContract.objects.create(name="fed", owner="x", yaml_text="")
+    ContractProducer.objects.create(contract=contract, connection=run.connection, pipeline_pattern="pl")
+    with django_assert_num_queries(2):  # a new producer counts at once: who produces, then the producers' contracts
+        producer_checks_queue(connection_id=run.connection_id, external_run_ids=["run-7"])
