@@ -58,7 +58,7 @@ RULES: dict[str, KindRule] = {
     "duration_seconds": KindRule("both", True, min_spike=0.8, min_drop=0.7),
     "runs_per_day": KindRule("both", True, min_spike=0.3, min_drop=0.3),
     # Staleness only grows; minimum margins per granularity are set in `_min_change`.
-    "freshness_lag_minutes": KindRule("spike", False, min_spike=40.0, min_drop=math.inf),
+    "freshness_lag_minutes": KindRule("spike", False, min_spike=90.0, min_drop=math.inf),
 }
 # Daily freshness is measured once a day: a missed load shows as half a day or more of extra lag.
 FRESHNESS_DAILY_MIN_MINUTES = 360.0
@@ -158,6 +158,9 @@ class _Run:
         self.seasons = _seasons(granularity)
         self.keys = {name: [season.key(t) for t in self.times] for name, season in self.seasons.items()}
         self.flagged = [False] * len(points)
+        # Flagged points and holiday-explained ones: never part of a later baseline.
+        self.untrained = [False] * len(points)
+        self._index = {t: i for i, t in enumerate(self.times)}
         # Fallback-only seasons are not candidates of their own.
         self.candidates = [name for name in self.seasons if not name.startswith("day_type")]
         self.errors: dict[str, list[float | None]] = {name: [None] * len(points) for name in self.candidates}
@@ -181,7 +184,7 @@ class _Run:
         return [self._score(i) for i in range(len(self.values))]
 
     def _score(self, i: int) -> Detection:
-        train = [j for j in range(max(0, i - WINDOW[self.granularity]), i) if not self.flagged[j]]
+        train = [j for j in range(max(0, i - WINDOW[self.granularity]), i) if not self.untrained[j]]
         if not train:
             return Detection(False, self.values[i], self.values[i], self.values[i], 0.0, "none", "learning")
         predictions = {name: self._predict(name, i, train) for name in self.candidates}
@@ -204,13 +207,19 @@ class _Run:
         if anomalous:
             # Flag only what every plausible reading agrees on: the other seasons that backtest nearly as well,
             # and the calendar's legitimate oddities.
-            alternatives = [predictions[name][0] for name in plausible] + self._alternatives(season, i, train)
-            anomalous = all(self._outside(self.y[i] - alt, spike, drop) for alt in alternatives)
+            readings = [predictions[name][0] for name in plausible] + self._dst_readings(season, i, train)
+            anomalous = all(self._outside(self.y[i] - alt, spike, drop) for alt in readings)
+        if anomalous:
+            holiday = self._holiday_readings(season, i, train)
+            anomalous = all(self._outside(self.y[i] - alt, spike, drop) for alt in holiday)
+            # A holiday's value is normal but unlike its weekday: it stays out of the baselines.
+            self.untrained[i] = not anomalous
         if self.rule.zero_is_anomalous and self.values[i] == 0 and self._back(expected) >= 1:
             anomalous = True
         state: State = "learning" if i < MIN_HISTORY[self.granularity] else "scored"
         anomalous = anomalous and state == "scored"
         self.flagged[i] = anomalous
+        self.untrained[i] = self.untrained[i] or anomalous or public_holiday(self.times[i].date())
         return Detection(
             anomalous=anomalous,
             expected=self._back(expected),
@@ -245,7 +254,7 @@ class _Run:
     def _month_end_members(self, i: int) -> list[int]:
         # Month ends come once a month: learn them from the whole history, not the training window.
         keys = self.keys["month_end"]
-        return [j for j in range(i) if keys[j] == ("month_end",) and not self.flagged[j]]
+        return [j for j in range(i) if keys[j] == ("month_end",) and not self.untrained[j]]
 
     def _predict(self, season: str, i: int, train: list[int]) -> tuple[float, float]:
         """Expected value of point i (bucket median plus the recent level offset) and the offset's limit."""
@@ -268,13 +277,15 @@ class _Run:
         return {key: statistics.median(values) for key, values in groups.items()}
 
     def _scale(self, season: str, i: int, train: list[int]) -> float:
-        """Robust spread (MAD) of the training points around their own bucket medians."""
+        """Robust spread of the training points around their bucket medians, from successive differences so that
+        a slow level change (trend, drift) does not widen the band."""
         _, used = self._bucket(season, i, train)
         medians = self._bucket_medians(used, train)
         residuals = [self.y[j] - medians[self.keys[used][j]] for j in train]
-        center = statistics.median(residuals)
-        mad = statistics.median(abs(r - center) for r in residuals)
-        return max(1.4826 * mad, MIN_SCALE[self.rule.relative])
+        steps = [b - a for a, b in zip(residuals, residuals[1:], strict=False)] or [0.0]
+        center = statistics.median(steps)
+        mad = statistics.median(abs(step - center) for step in steps)
+        return max(1.4826 * mad / math.sqrt(2), MIN_SCALE[self.rule.relative])
 
     def _choose_season(self, i: int) -> tuple[str, list[str]]:
         """The season with the lowest backtest error so far, and the others within PLAUSIBLE of it."""
@@ -301,22 +312,34 @@ class _Run:
             return False
         return season != "month_end" or not self._month_end_members(i)
 
-    def _alternatives(self, season: str, i: int, train: list[int]) -> list[float]:
-        """Expected values under the legitimate readings of a calendar oddity (holiday, DST week)."""
+    def _holiday_readings(self, season: str, i: int, train: list[int]) -> list[float]:
+        """Expected values if point i follows the business calendar: a public holiday behaves like a weekend day,
+        and a lag keeps growing through a holiday and the days after it until the next load."""
         day = self.times[i].date()
-        shifts: list[timedelta] = []
+        readings = []
         if public_holiday(day) and season in ("day_of_week", "month_end", "hour_of_week"):
-            # A public holiday behaves like a weekend day: compare with the coming Saturday and Sunday.
-            shifts += [timedelta(days=5 - day.weekday()), timedelta(days=6 - day.weekday())]
-        if self.granularity == "hour" and season != "none" and self._after_dst(day):
-            shifts += [timedelta(hours=-1), timedelta(hours=1)]
-        alternatives = []
-        for shift in shifts:
-            key = self.seasons[season].key(self.times[i] + shift)
+            weekend = [self.times[i] + timedelta(days=d - day.weekday()) for d in (5, 6)]
+            readings += self._shifted(season, weekend, train)
+        if not self.rule.relative and any(public_holiday(day - timedelta(days=d)) for d in range(4)):
+            earlier = self._index.get(self.times[i] - timedelta(days=1))
+            if earlier is not None:
+                readings.append(self.y[earlier] + 24 * 60)
+        return readings
+
+    def _dst_readings(self, season: str, i: int, train: list[int]) -> list[float]:
+        """Expected values one hour earlier or later in the weeks after a daylight-saving change."""
+        if self.granularity != "hour" or season == "none" or not self._after_dst(self.times[i].date()):
+            return []
+        return self._shifted(season, [self.times[i] + timedelta(hours=h) for h in (-1, 1)], train)
+
+    def _shifted(self, season: str, moments: list[datetime], train: list[int]) -> list[float]:
+        readings = []
+        for moment in moments:
+            key = self.seasons[season].key(moment)
             members = [j for j in train if self.keys[season][j] == key]
             if len(members) >= self.seasons[season].min_bucket:
-                alternatives.append(statistics.median(self.y[j] for j in members))
-        return alternatives
+                readings.append(statistics.median(self.y[j] for j in members))
+        return readings
 
     def _after_dst(self, day: date) -> bool:
         return any(timedelta(0) <= day - change <= timedelta(days=DST_TOLERANCE_DAYS) for change in self.dst_days)
