@@ -86,7 +86,7 @@ MIN_BUCKET = {
     "month_end": 1,
 }
 # Growth of about +0.5 %/day is normal; the level offset may follow it this far (log units per day of age).
-TREND_PER_DAY = 0.006
+TREND_PER_DAY = 0.005
 # Month-end close peaks at 2-3x on the last business day: with no month end learnt yet, a peak up to this is normal.
 MONTH_END_ALLOWANCE = math.log(3.5)
 DST_TOLERANCE_DAYS = 42
@@ -160,6 +160,8 @@ class _Run:
         self.flagged = [False] * len(points)
         # Flagged points and holiday-explained ones: never part of a later baseline.
         self.untrained = [False] * len(points)
+        # Holidays on which the lag grew (no load): the days after them may carry the lag on.
+        self.missed_holidays: set[date] = set()
         self._index = {t: i for i, t in enumerate(self.times)}
         # Fallback-only seasons are not candidates of their own.
         self.candidates = [name for name in self.seasons if not name.startswith("day_type")]
@@ -214,6 +216,8 @@ class _Run:
             anomalous = all(self._outside(self.y[i] - alt, spike, drop) for alt in holiday)
             # A holiday's value is normal but unlike its weekday: it stays out of the baselines.
             self.untrained[i] = not anomalous
+            if not anomalous and public_holiday(self.times[i].date()):
+                self.missed_holidays.add(self.times[i].date())
         if self.rule.zero_is_anomalous and self.values[i] == 0 and self._back(expected) >= 1:
             anomalous = True
         state: State = "learning" if i < MIN_HISTORY[self.granularity] else "scored"
@@ -320,7 +324,9 @@ class _Run:
         if public_holiday(day) and season in ("day_of_week", "month_end", "hour_of_week"):
             weekend = [self.times[i] + timedelta(days=d - day.weekday()) for d in (5, 6)]
             readings += self._shifted(season, weekend, train)
-        if not self.rule.relative and any(public_holiday(day - timedelta(days=d)) for d in range(4)):
+        if not self.rule.relative and (
+            public_holiday(day) or any(day - timedelta(days=d) in self.missed_holidays for d in range(1, 4))
+        ):
             earlier = self._index.get(self.times[i] - timedelta(days=1))
             if earlier is not None:
                 readings.append(self.y[earlier] + 24 * 60)
