@@ -19,7 +19,7 @@ def daily_volume(
     start: datetime = START,
 ) -> list[tuple[datetime, float]]:
     rng = random.Random(seed)
-    points = []
+    points: list[tuple[datetime, float]] = []
     for day in range(days):
         moment = start + timedelta(days=day)
         factor = weekend if moment.weekday() >= 5 else 1.0
