@@ -191,10 +191,10 @@ class _Run:
             return Detection(False, self.values[i], self.values[i], self.values[i], 0.0, "none", "learning")
         predictions = {name: self._predict(name, i, train) for name in self.candidates}
         if i >= BACKTEST_START[self.granularity]:
-            for name, (expected, _) in predictions.items():
+            for name, expected in predictions.items():
                 self.errors[name][i] = abs(self.y[i] - expected)
         season, plausible = self._choose_season(i)
-        expected, offset_limit = predictions[season]
+        expected = predictions[season]
         scale = self._scale(season, i, train)
         spike, drop = max(self.sigmas * scale, self.min_spike), max(self.sigmas * scale, self.min_drop)
         if self._month_end_unlearnt(season, i) and self.rule.relative:
@@ -209,7 +209,7 @@ class _Run:
         if anomalous:
             # Flag only what every plausible reading agrees on: the other seasons that backtest nearly as well,
             # and the calendar's legitimate oddities.
-            readings = [predictions[name][0] for name in plausible] + self._dst_readings(season, i, train)
+            readings = [predictions[name] for name in plausible] + self._dst_readings(season, i, train)
             anomalous = all(self._outside(self.y[i] - alt, spike, drop) for alt in readings)
         if anomalous:
             holiday = self._holiday_readings(season, i, train)
@@ -260,19 +260,19 @@ class _Run:
         keys = self.keys["month_end"]
         return [j for j in range(i) if keys[j] == ("month_end",) and not self.untrained[j]]
 
-    def _predict(self, season: str, i: int, train: list[int]) -> tuple[float, float]:
-        """Expected value of point i (bucket median plus the recent level offset) and the offset's limit."""
+    def _predict(self, season: str, i: int, train: list[int]) -> float:
+        """Expected value of point i: its bucket's median plus the recent level offset, within the trend allowance."""
         members, used = self._bucket(season, i, train)
         base = statistics.median(self.y[j] for j in members)
         if not self.rule.relative:
-            return base, 0.0
+            return base
         age_days = (i - statistics.median(members)) * self.bucket_hours / 24
         limit = TREND_PER_DAY * age_days
         medians = self._bucket_medians(used, train)
         recent = train[-RECENT[self.granularity] :]
         offsets = [self.y[j] - medians[self.keys[used][j]] for j in recent if self.keys[used][j] in medians]
         offset = statistics.median(offsets) if offsets else 0.0
-        return base + max(-limit, min(limit, offset)), limit
+        return base + max(-limit, min(limit, offset))
 
     def _bucket_medians(self, season: str, train: list[int]) -> dict[Key, float]:
         groups: dict[Key, list[float]] = defaultdict(list)
