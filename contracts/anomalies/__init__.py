@@ -1,0 +1,1 @@
+"""Anomaly detection on operations time series (table volume, freshness lag, run duration, runs per day)."""

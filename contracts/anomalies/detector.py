@@ -1,0 +1,351 @@
+"""A point-by-point anomaly detector for operations metrics: robust seasonal baselines, scored without peeking.
+
+Each point is judged against a baseline learnt only from the points before it that were not themselves flagged, so
+the value being scored never dilutes its own baseline and a sustained anomaly keeps being flagged while it lasts
+(the flaw users report in Elementary, see ../shared/reference/data-contracts.md sections 4.3 and 9). The season is
+chosen per series by a one-step-ahead backtest on the history so far.
+
+Values are compared in log space for counts and durations (changes are relative) and in minutes for freshness lag
+(staleness grows linearly, so its margins are absolute).
+"""
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from contracts.anomalies.calendar import dst_change_days, last_business_day, public_holiday
+
+Direction = Literal["both", "spike", "drop"]
+State = Literal["learning", "scored"]
+Key = tuple[int | str, ...]
+
+KINDS = ("volume_daily", "volume_hourly", "freshness_lag_minutes", "duration_seconds", "runs_per_day")
+GRANULARITIES = ("day", "hour")
+SENSITIVITIES = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class Detection:
+    anomalous: bool
+    expected: float
+    low: float
+    high: float
+    score: float
+    season: str
+    state: State
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """How one monitor kind is judged: which way a change matters and the smallest change worth an alert."""
+
+    direction: Direction
+    relative: bool  # compare ratios (log space) rather than differences
+    min_spike: float  # relative (0.3 = +30 %) or absolute (minutes) by `relative`
+    min_drop: float
+    zero_is_anomalous: bool = False
+
+
+RULES: dict[str, KindRule] = {
+    # Loads: drops of 30 % and more and 2x duplicates matter; a zero load is always an incident.
+    "volume_daily": KindRule("both", True, min_spike=0.3, min_drop=0.2, zero_is_anomalous=True),
+    "volume_hourly": KindRule("both", True, min_spike=0.4, min_drop=0.3, zero_is_anomalous=True),
+    # A run that "succeeds" in a tenth of its time processed nothing: only a collapse counts as a drop.
+    "duration_seconds": KindRule("both", True, min_spike=0.8, min_drop=0.7),
+    "runs_per_day": KindRule("both", True, min_spike=0.3, min_drop=0.3),
+    # Staleness only grows; minimum margins per granularity are set in `_min_change`.
+    "freshness_lag_minutes": KindRule("spike", False, min_spike=90.0, min_drop=math.inf),
+}
+# Daily freshness is measured once a day: a missed load shows as half a day or more of extra lag.
+FRESHNESS_DAILY_MIN_MINUTES = 360.0
+
+# Band width in robust standard deviations, and a factor on the minimum changes, per sensitivity.
+BAND_SIGMAS = {"low": 6.0, "medium": 4.5, "high": 3.5}
+CHANGE_FACTOR = {"low": 1.5, "medium": 1.0, "high": 0.75}
+
+# History before alerting and training window, in buckets (three weeks daily, one week hourly).
+MIN_HISTORY = {"day": 21, "hour": 168}
+WINDOW = {"day": 42, "hour": 672}
+BACKTEST = {"day": 28, "hour": 336}
+BACKTEST_START = {"day": 7, "hour": 48}
+RECENT = {"day": 7, "hour": 24}  # the recent stretch that sets the level offset
+# Fewest samples a season bucket needs before it is trusted; below, the parent season is used. A week-long cycle
+# has one sample a week, so hour of week and month end are trusted sooner than finer averages.
+# The weekday/weekend split is the fallback of the weekly seasons: it is usable from the first weekend on.
+MIN_BUCKET = {
+    "none": 1,
+    "hour_of_day": 3,
+    "day_type": 1,
+    "day_type_hour": 1,
+    "day_of_week": 2,
+    "hour_of_week": 1,
+    "month_end": 1,
+}
+# Growth of about +0.5 %/day is normal; the level offset may follow it this far (log units per day of age).
+TREND_PER_DAY = 0.005
+# Month-end close peaks at 2-3x on the last business day: with no month end learnt yet, a peak up to this is normal.
+MONTH_END_ALLOWANCE = math.log(3.5)
+DST_TOLERANCE_DAYS = 42
+# A more complex season must beat the simpler one by this share of backtest error to be chosen.
+SIMPLER_MARGIN = 0.05
+# A season whose backtest error is within this factor of the chosen one's is still a plausible reading.
+PLAUSIBLE = 1.5
+MIN_SCALE = {True: 0.01, False: 1.0}
+
+
+class DetectorInputError(ValueError):
+    """An unknown kind, granularity or sensitivity, or a value that is not a finite number."""
+
+
+def detect(
+    points: Sequence[tuple[datetime, float]], kind: str, granularity: str, sensitivity: str = "medium"
+) -> list[Detection]:
+    """One Detection per point, each computed from that point and the ones before it only."""
+    if kind not in RULES:
+        raise DetectorInputError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if granularity not in GRANULARITIES:
+        raise DetectorInputError(f"granularity {granularity!r} is not day or hour")
+    if sensitivity not in SENSITIVITIES:
+        raise DetectorInputError(f"sensitivity {sensitivity!r} is not low, medium or high")
+    for index, (_, value) in enumerate(points):
+        if not isinstance(value, int | float) or not math.isfinite(value) or (RULES[kind].relative and value < 0):
+            raise DetectorInputError(f"point {index}: value {value!r} is not a finite, non-negative number")
+    return _Run(points, RULES[kind], kind, granularity, sensitivity).detections()
+
+
+@dataclass(frozen=True)
+class _Season:
+    name: str
+    key: Callable[[datetime], Key]
+    parent: str | None
+
+    @property
+    def min_bucket(self) -> int:
+        return MIN_BUCKET[self.name]
+
+
+def _seasons(granularity: str) -> dict[str, _Season]:
+    if granularity == "day":
+        return {
+            "none": _Season("none", lambda t: (), None),
+            "day_type": _Season("day_type", lambda t: (t.weekday() >= 5,), "none"),
+            "day_of_week": _Season("day_of_week", lambda t: (t.weekday(),), "day_type"),
+            "month_end": _Season(
+                "month_end", lambda t: ("month_end",) if last_business_day(t.date()) else (t.weekday(),), "day_of_week"
+            ),
+        }
+    return {
+        "none": _Season("none", lambda t: (), None),
+        "hour_of_day": _Season("hour_of_day", lambda t: (t.hour,), "none"),
+        "hour_of_week": _Season("hour_of_week", lambda t: (t.weekday(), t.hour), "hour_of_day"),
+    }
+
+
+class _Run:
+    """The state of one series scored point by point (flags and backtest errors so far)."""
+
+    def __init__(
+        self, points: Sequence[tuple[datetime, float]], rule: KindRule, kind: str, granularity: str, sensitivity: str
+    ) -> None:
+        self.times = [t for t, _ in points]
+        self.values = [float(v) for _, v in points]
+        self.rule, self.granularity = rule, granularity
+        self.y = [math.log1p(v) if rule.relative else v for v in self.values]
+        self.seasons = _seasons(granularity)
+        self.keys = {name: [season.key(t) for t in self.times] for name, season in self.seasons.items()}
+        self.flagged = [False] * len(points)
+        # Flagged points and holiday-explained ones: never part of a later baseline.
+        self.untrained = [False] * len(points)
+        # Holidays on which the lag grew (no load): the days after them may carry the lag on.
+        self.missed_holidays: set[date] = set()
+        self._index = {t: i for i, t in enumerate(self.times)}
+        # Fallback-only seasons are not candidates of their own.
+        self.candidates = [name for name in self.seasons if not name.startswith("day_type")]
+        self.errors: dict[str, list[float | None]] = {name: [None] * len(points) for name in self.candidates}
+        self.sigmas = BAND_SIGMAS[sensitivity]
+        factor = CHANGE_FACTOR[sensitivity]
+        min_spike = FRESHNESS_DAILY_MIN_MINUTES if kind.startswith("freshness") and granularity == "day" else None
+        self.min_spike = self._margin(min_spike if min_spike is not None else rule.min_spike, factor, up=True)
+        self.min_drop = self._margin(rule.min_drop, factor, up=False)
+        self.bucket_hours = 24 if granularity == "day" else 1
+        self.dst_days = {d for year in {t.year for t in self.times} for d in dst_change_days(year)}
+
+    def _margin(self, change: float, factor: float, *, up: bool) -> float:
+        if math.isinf(change):
+            return math.inf
+        if not self.rule.relative:
+            return change * factor
+        change = min(change * factor, 0.95) if not up else change * factor
+        return math.log1p(change) if up else -math.log1p(-change)
+
+    def detections(self) -> list[Detection]:
+        return [self._score(i) for i in range(len(self.values))]
+
+    def _score(self, i: int) -> Detection:
+        train = [j for j in range(max(0, i - WINDOW[self.granularity]), i) if not self.untrained[j]]
+        if not train:
+            return Detection(False, self.values[i], self.values[i], self.values[i], 0.0, "none", "learning")
+        predictions = {name: self._predict(name, i, train) for name in self.candidates}
+        if i >= BACKTEST_START[self.granularity]:
+            for name, expected in predictions.items():
+                self.errors[name][i] = abs(self.y[i] - expected)
+        season, plausible = self._choose_season(i)
+        expected = predictions[season]
+        scale = self._scale(season, i, train)
+        spike, drop = max(self.sigmas * scale, self.min_spike), max(self.sigmas * scale, self.min_drop)
+        if self._month_end_unlearnt(season, i) and self.rule.relative:
+            spike = max(spike, MONTH_END_ALLOWANCE)
+        if not self.rule.relative:
+            # A lag's bucket can be bimodal (measured just before or just after a load): its highest recent
+            # value was normal, so only a lag beyond it counts.
+            members, _ = self._bucket(season, i, train)
+            spike = max(spike, max(self.y[j] for j in members) - expected)
+        score = (self.y[i] - expected) / scale
+        anomalous = self._outside(self.y[i] - expected, spike, drop)
+        if anomalous:
+            # Flag only what every plausible reading agrees on: the other seasons that backtest nearly as well,
+            # and the calendar's legitimate oddities.
+            readings = [predictions[name] for name in plausible] + self._dst_readings(season, i, train)
+            anomalous = all(self._outside(self.y[i] - alt, spike, drop) for alt in readings)
+        if anomalous:
+            holiday = self._holiday_readings(season, i, train)
+            anomalous = all(self._outside(self.y[i] - alt, spike, drop) for alt in holiday)
+            # A holiday's value is normal but unlike its weekday: it stays out of the baselines.
+            self.untrained[i] = not anomalous
+            if not anomalous and public_holiday(self.times[i].date()):
+                self.missed_holidays.add(self.times[i].date())
+        if self.rule.zero_is_anomalous and self.values[i] == 0 and self._back(expected) >= 1:
+            anomalous = True
+        state: State = "learning" if i < MIN_HISTORY[self.granularity] else "scored"
+        anomalous = anomalous and state == "scored"
+        self.flagged[i] = anomalous
+        self.untrained[i] = self.untrained[i] or anomalous or public_holiday(self.times[i].date())
+        return Detection(
+            anomalous=anomalous,
+            expected=self._back(expected),
+            low=self._back(expected - drop) if not math.isinf(drop) else 0.0,
+            high=self._back(expected + spike),
+            score=score,
+            season=season,
+            state=state,
+        )
+
+    def _outside(self, deviation: float, spike: float, drop: float) -> bool:
+        if deviation > spike and self.rule.direction in ("both", "spike"):
+            return True
+        return deviation < -drop and self.rule.direction in ("both", "drop")
+
+    def _back(self, y: float) -> float:
+        return math.expm1(y) if self.rule.relative else y
+
+    def _bucket(self, season: str, i: int, train: list[int]) -> tuple[list[int], str]:
+        """The training points of i's season bucket, falling back to the parent season when too few."""
+        name: str | None = season
+        while name is not None:
+            keys = self.keys[name]
+            members = self._month_end_members(i) if keys[i] == ("month_end",) else None
+            if members is None:
+                members = [j for j in train if keys[j] == keys[i]]
+            if len(members) >= self.seasons[name].min_bucket or self.seasons[name].parent is None:
+                return members or train, name
+            name = self.seasons[name].parent
+        raise AssertionError("the season chain ends with none")
+
+    def _month_end_members(self, i: int) -> list[int]:
+        # Month ends come once a month: learn them from the whole history, not the training window.
+        keys = self.keys["month_end"]
+        return [j for j in range(i) if keys[j] == ("month_end",) and not self.untrained[j]]
+
+    def _predict(self, season: str, i: int, train: list[int]) -> float:
+        """Expected value of point i: its bucket's median plus the recent level offset, within the trend allowance."""
+        members, used = self._bucket(season, i, train)
+        base = statistics.median(self.y[j] for j in members)
+        if not self.rule.relative:
+            return base
+        age_days = (i - statistics.median(members)) * self.bucket_hours / 24
+        limit = TREND_PER_DAY * age_days
+        medians = self._bucket_medians(used, train)
+        recent = train[-RECENT[self.granularity] :]
+        offsets = [self.y[j] - medians[self.keys[used][j]] for j in recent if self.keys[used][j] in medians]
+        offset = statistics.median(offsets) if offsets else 0.0
+        return base + max(-limit, min(limit, offset))
+
+    def _bucket_medians(self, season: str, train: list[int]) -> dict[Key, float]:
+        groups: dict[Key, list[float]] = defaultdict(list)
+        for j in train:
+            groups[self.keys[season][j]].append(self.y[j])
+        return {key: statistics.median(values) for key, values in groups.items()}
+
+    def _scale(self, season: str, i: int, train: list[int]) -> float:
+        """Robust spread of the training points around their bucket medians, from successive differences so that
+        a slow level change (trend, drift) does not widen the band."""
+        _, used = self._bucket(season, i, train)
+        medians = self._bucket_medians(used, train)
+        residuals = [self.y[j] - medians[self.keys[used][j]] for j in train]
+        steps = [b - a for a, b in zip(residuals, residuals[1:], strict=False)] or [0.0]
+        center = statistics.median(steps)
+        mad = statistics.median(abs(step - center) for step in steps)
+        return max(1.4826 * mad / math.sqrt(2), MIN_SCALE[self.rule.relative])
+
+    def _choose_season(self, i: int) -> tuple[str, list[str]]:
+        """The season with the lowest backtest error so far, and the others within PLAUSIBLE of it."""
+        names = list(self.candidates)
+        window = [
+            j
+            for j in range(max(0, i - BACKTEST[self.granularity]), i)
+            if not self.flagged[j] and all(self.errors[name][j] is not None for name in names)
+        ]
+        if not window:
+            return names[0], []
+        costs = {name: sum(self.errors[name][j] or 0.0 for j in window) for name in names}
+        chosen = names[0]
+        for name in names[1:]:
+            # Month end refines day of week: it only differs on last business days, so ties go to it.
+            margin = 0.0 if name == "month_end" else SIMPLER_MARGIN
+            if costs[name] < costs[chosen] * (1 - margin) or (margin == 0.0 and costs[name] <= costs[chosen]):
+                chosen = name
+        plausible = [name for name in names if name != chosen and costs[name] <= costs[chosen] * PLAUSIBLE]
+        return chosen, plausible
+
+    def _month_end_unlearnt(self, season: str, i: int) -> bool:
+        if self.granularity != "day" or not last_business_day(self.times[i].date()):
+            return False
+        return season != "month_end" or not self._month_end_members(i)
+
+    def _holiday_readings(self, season: str, i: int, train: list[int]) -> list[float]:
+        """Expected values if point i follows the business calendar: a public holiday behaves like a weekend day,
+        and a lag keeps growing through a holiday and the days after it until the next load."""
+        day = self.times[i].date()
+        readings = []
+        if public_holiday(day) and season in ("day_of_week", "month_end", "hour_of_week"):
+            weekend = [self.times[i] + timedelta(days=d - day.weekday()) for d in (5, 6)]
+            readings += self._shifted(season, weekend, train)
+        if not self.rule.relative and (
+            public_holiday(day) or any(day - timedelta(days=d) in self.missed_holidays for d in range(1, 4))
+        ):
+            earlier = self._index.get(self.times[i] - timedelta(days=1))
+            if earlier is not None:
+                readings.append(self.y[earlier] + 24 * 60)
+        return readings
+
+    def _dst_readings(self, season: str, i: int, train: list[int]) -> list[float]:
+        """Expected values one hour earlier or later in the weeks after a daylight-saving change."""
+        if self.granularity != "hour" or season == "none" or not self._after_dst(self.times[i].date()):
+            return []
+        return self._shifted(season, [self.times[i] + timedelta(hours=h) for h in (-1, 1)], train)
+
+    def _shifted(self, season: str, moments: list[datetime], train: list[int]) -> list[float]:
+        readings = []
+        for moment in moments:
+            key = self.seasons[season].key(moment)
+            members = [j for j in train if self.keys[season][j] == key]
+            if len(members) >= self.seasons[season].min_bucket:
+                readings.append(statistics.median(self.y[j] for j in members))
+        return readings
+
+    def _after_dst(self, day: date) -> bool:
+        return any(timedelta(0) <= day - change <= timedelta(days=DST_TOLERANCE_DAYS) for change in self.dst_days)
