@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "remediation",
     "incidents",
     "contracts",
+    "insights",
 ]
 
 MIDDLEWARE = [

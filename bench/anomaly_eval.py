@@ -15,10 +15,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from contracts.anomalies.detector import SENSITIVITIES, detect
-from contracts.anomalies.elementary import elementary_flags, seasonal_choice
-from contracts.anomalies.scoring import Figures, score
-from contracts.anomalies.series import Series, series_from_line
+from insights.anomalies.detector import SENSITIVITIES, detect
+from insights.anomalies.elementary import elementary_flags, seasonal_choice
+from insights.anomalies.scoring import Figures, score
+from insights.anomalies.series import Series, series_from_line
 
 DEV_CORPUS = Path("/work/shared/corpus/observability/anomalies_dev.jsonl")
 # Acceptance targets of issue 17, per kind: precision, recall, sustained recall (at least), false alarms (at most).

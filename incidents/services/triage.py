@@ -11,16 +11,18 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from aimsweb.batch import each_then_raise
+from aimsweb.batch import apply_each, each_then_raise
 from aimsweb.memo import memo_scope
 from aimsweb.redact import redact
 from incidents.models import FailureAnalysis, Incident, Occurrence
 from incidents.services.analysis import Verdict, failure_verdict, failure_verdict_store
-from incidents.services.occurrences import Change, OccurrenceReport, occurrence_intake
+from incidents.services.occurrences import Change, OccurrenceReport, fingerprint_of, occurrence_intake
 from incidents.services.retries import incident_retry_decide
 from monitors.models import PipelineRun
 from remediation import tasks as remediation_tasks
 from remediation.models import RetryAttempt
+
+GROUP_FIELDS = ("signature", "category")  # what of a verdict decides its incident (with the run's pipeline)
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,13 @@ class TriageReads:
 
 def run_group_key(run: PipelineRun, analysis: FailureAnalysis) -> str:
     """connection × pipeline × signature, or pipeline × error class when AIMS_INCIDENT_GROUPING is "category"."""
+    return _group_key(run, signature=analysis.signature, category=analysis.category)
+
+
+def _group_key(run: PipelineRun, *, signature: str, category: str) -> str:
     if settings.AIMS_INCIDENT_GROUPING == "category":
-        return f"category:{run.pipeline_id}:{analysis.category}"
-    return f"signature:{run.connection_id}:{run.pipeline_id}:{analysis.signature}"
+        return f"category:{run.pipeline_id}:{category}"
+    return f"signature:{run.connection_id}:{run.pipeline_id}:{signature}"
 
 
 def _title(run: PipelineRun, analysis: FailureAnalysis) -> str:
@@ -132,13 +138,18 @@ def _passed_over(run: PipelineRun, reads: TriageReads) -> bool:
 
 
 def failure_triage(
-    *, run_id: int | None = None, run: PipelineRun | None = None, reads: TriageReads | None = None
+    *,
+    run_id: int | None = None,
+    run: PipelineRun | None = None,
+    reads: TriageReads | None = None,
+    verdict: Verdict | None = None,
 ) -> Incident | None:
     """Analyse a failed run (by id, or loaded with its pipeline and connection), then in one transaction: count it
     in its incident (opening or reopening one), let the retry policy decide about a rerun — or, for a rerun that
     failed, leave it to the attempt it belongs to — and queue the page when the incident is new. Idempotent: a run
     already counted is left alone. A failure passed over (stale, or superseded by a later success) is analysed
-    only; returns None then. A batch passes what it has read for all its runs (TriageReads)."""
+    only; returns None then. A batch passes what it has read for all its runs (TriageReads), and the verdict when
+    it has decided already."""
     if run is None:
         assert run_id is not None  # a caller passes the run or its id
         run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
@@ -146,7 +157,7 @@ def failure_triage(
     analysis = reads.analyses.get(run.pk)
     if analysis is not None:
         return _triage(run, reads, analysis=analysis)
-    verdict = failure_verdict(run)
+    verdict = verdict or failure_verdict(run)
     try:
         return _triage(run, reads, verdict=verdict)
     except IntegrityError:
@@ -196,15 +207,45 @@ def _triage(
 def failures_triage(*, run_ids: list[int]) -> int:
     """Triage a batch of failed runs (see failure_triage); one that fails does not stop the others, and the first
     error is raised at the end so the task queue records it. Returns how many were triaged. The runs are read in
-    one query, and the policies, routes and maintenance windows once for the batch."""
+    one query, and the policies, routes and maintenance windows once for the batch. Every run is judged first,
+    then a failure that would open an incident goes before repeats of open ones: under a burst of repeats the new
+    problem is on the pages (and paging) first."""
     runs = PipelineRun.objects.select_related("pipeline", "connection").in_bulk(run_ids)
     reads = TriageReads.of(list(runs.values()))
+    verdicts: dict[int, Verdict] = {}
+
+    def judge(run_id: int) -> None:
+        run = runs.get(run_id)
+        if run is not None and run.pk not in reads.analyses:
+            verdicts[run_id] = failure_verdict(run)
 
     def triage(run_id: int) -> None:
         run = runs.get(run_id)
         if run is None:
             raise PipelineRun.DoesNotExist(f"run {run_id} no longer exists")
-        failure_triage(run=run, reads=reads)
+        failure_triage(run=run, reads=reads, verdict=verdicts.get(run_id))
 
     with memo_scope():
-        return each_then_raise(run_ids, triage)
+        apply_each(run_ids, judge, label="verdict for run")  # a run that failed here is judged again, and raises
+        return each_then_raise(_new_problems_first(run_ids, runs, verdicts), triage)
+
+
+def _new_problems_first(run_ids: list[int], runs: dict[int, PipelineRun], verdicts: dict[int, Verdict]) -> list[int]:
+    """The batch's runs reordered (one query): for each fingerprint with no open incident, its first run, then the
+    rest in their order. Runs without a fresh verdict (judged before, or failed to judge) keep their place behind."""
+    keys = {
+        run_id: fingerprint_of(_group_key(runs[run_id], **{name: verdict.fields[name] for name in GROUP_FIELDS}))
+        for run_id, verdict in verdicts.items()
+    }
+    open_keys = set(
+        Incident.objects.filter(fingerprint__in=set(keys.values()))
+        .exclude(status=Incident.Status.RESOLVED)
+        .values_list("fingerprint", flat=True)
+    )
+    first: dict[str, int] = {}
+    for run_id in run_ids:
+        key = keys.get(run_id)
+        if key is not None and key not in open_keys:
+            first.setdefault(key, run_id)
+    leading = set(first.values())
+    return [*first.values(), *(run_id for run_id in run_ids if run_id not in leading)]

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from bench.anomaly_eval import TARGETS, aims_results, elementary_results, load, meets_targets
-from contracts.anomalies.scoring import score
-from tests.contracts.anomaly_series import daily_volume, scaled
+from insights.anomalies.scoring import score
+from tests.insights.anomaly_series import daily_volume, scaled
 
 DEV_SERIES = Path("/work/shared/corpus/observability/anomalies_dev.jsonl")
 

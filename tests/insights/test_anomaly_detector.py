@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.anomalies.calendar import last_business_day
-from contracts.anomalies.detector import DetectorInputError, detect
-from contracts.anomalies.elementary import elementary_flags
-from tests.contracts.anomaly_series import daily_volume, hourly_volume, scaled
+from insights.anomalies.calendar import last_business_day
+from insights.anomalies.detector import DetectorInputError, detect
+from insights.anomalies.elementary import elementary_flags
+from tests.insights.anomaly_series import daily_volume, hourly_volume, scaled
 
 
 def _flags(points, kind="volume_daily", granularity="day", sensitivity="medium") -> list[int]:

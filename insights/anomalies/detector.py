@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from contracts.anomalies.calendar import dst_change_days, last_business_day, public_holiday
+from insights.anomalies.calendar import dst_change_days, last_business_day, public_holiday
 
 Direction = Literal["both", "spike", "drop"]
 State = Literal["learning", "scored"]

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.anomalies.elementary import elementary_scores
-from contracts.anomalies.scoring import score, sustained_tails
+from insights.anomalies.elementary import elementary_scores
+from insights.anomalies.scoring import score, sustained_tails
 
 
 def test_sustained_tails_second_and_later_buckets_of_runs_only():

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from contracts.anomalies.detector import SENSITIVITIES, DetectorInputError, detect
-from contracts.anomalies.series import SeriesLineError, series_from_line
+from insights.anomalies.detector import SENSITIVITIES, DetectorInputError, detect
+from insights.anomalies.series import SeriesLineError, series_from_line
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 import random
 from datetime import UTC, datetime, timedelta
 
-from contracts.anomalies.calendar import last_business_day
+from insights.anomalies.calendar import last_business_day
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 
