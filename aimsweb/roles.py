@@ -17,7 +17,7 @@ class Role(StrEnum):
     ADMIN = "Admin"
 
 
-DOMAIN_APPS = ("monitors", "remediation", "incidents", "contracts")
+DOMAIN_APPS = ("monitors", "remediation", "incidents", "contracts", "insights")
 
 RESPONDER_ACTIONS = (
     "incidents.acknowledge_incident",
@@ -28,6 +28,7 @@ RESPONDER_ACTIONS = (
     "incidents.link_ticket_incident",
     "monitors.retry_pipelinerun",
     "contracts.check_datacontract",
+    "insights.annotate_series",
 )
 
 # What an Admin edits in the admin; everything else the system writes, and people only read.
@@ -36,6 +37,7 @@ ADMIN_EDITS = {
     "remediation": ("retrypolicy",),
     "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
     "contracts": ("datacontract", "contractproducer", "warehouse"),
+    "insights": ("series",),
     "auth": ("user",),
 }
 ADMIN_READS = {"auth": ("group",), "django_q": ("task", "success", "failure", "schedule", "ormq")}

@@ -143,6 +143,9 @@ class CheckRun(TimeStampedModel):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     observed_schema = models.JSONField(default=dict, blank=True, help_text="Columns seen, per schema object.")
     results = models.JSONField(default=list, blank=True, help_text="Every clause's outcome.")
+    metrics = models.JSONField(
+        default=dict, blank=True, help_text="Per schema object: row count, freshness lag, null and distinct ratios."
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -10,8 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory, Severity
+from aimsweb.signals import send_on_commit
+from contracts import signals
 from contracts.checks.clauses import Clause, table_clauses
 from contracts.checks.evaluate import Outcome, Status
+from contracts.checks.metrics import table_metrics
 from contracts.checks.partition import partition_filter
 from contracts.checks.table import TableResult, table_check, worst
 from contracts.models import CheckRun, DataContract, Violation
@@ -171,10 +174,13 @@ def _finish(
         check.duration_ms = int((time.perf_counter() - clock) * 1000)
         check.observed_schema = {t.object: list(t.observed_schema) for t in tables if t.observed_schema}
         check.results = [_result(t.object, o) for t in tables for o in t.outcomes]
+        check.metrics = {t.object: metrics for t in tables if (metrics := table_metrics(t))}
         check.save()
         for table in tables:
             _report(check, contract, run, table)
         contract_changed_broadcast(contract_ids=[contract.pk])
+        if check.metrics:
+            send_on_commit(signals.check_measured, sender=signals.SENDER, check_run_id=check.pk)
     return CheckSummary(check.pk, check.status, len(violations), check.statements)
 
 

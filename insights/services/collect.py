@@ -1,0 +1,132 @@
+"""Where the points come from: each contract check's measurements of its tables, and each pipeline's runs summed
+per day (duration, runs, success rate, reruns) once the day is over."""
+
+import statistics
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from contracts.models import CheckRun, DataContract
+from insights.models import Series
+from insights.services.anomalies import series_verdict_report
+from insights.services.series import bucket_start, point_record, points_extend
+from monitors.models import Pipeline, PipelineRun
+
+# A contract checked at least this often is watched per hour; less often, per day.
+HOURLY_CHECK_MINUTES = 60
+# Days of runs summed when a pipeline's daily series is first built (the detector needs three weeks to learn).
+BACKFILL_DAYS = 42
+
+
+def table_series(contract: DataContract, table: str, metric: str, *, granularity: str) -> Series:
+    """The series of one table metric (`row_count`, `null_ratio:<column>`...), created on first use."""
+    name, _, column = metric.partition(":")
+    series, _ = Series.objects.get_or_create(
+        key=f"table:{contract.name}/{table}:{metric}",
+        defaults={
+            "subject": Series.Subject.TABLE,
+            "metric": name,
+            "contract": contract,
+            "table": table,
+            "column": column,
+            "granularity": granularity,
+        },
+    )
+    return series
+
+
+def check_points_record(*, check_run_id: int) -> int:
+    """Record a finished check's table measurements as points of their series (a bucket checked twice keeps the
+    latest value) and act on each verdict. Returns how many points were recorded."""
+    check = CheckRun.objects.select_related("contract", "triggered_by_run").get(pk=check_run_id)
+    contract = check.contract
+    by_run = check.trigger == CheckRun.Trigger.RUN or check.triggered_by_run_id is not None
+    hourly = not by_run and 0 < contract.check_every_minutes <= HOURLY_CHECK_MINUTES
+    granularity = Series.Granularity.HOUR if hourly else Series.Granularity.DAY
+    # A load is dated by its producing run; a scheduled check by when it ran.
+    moment = (check.triggered_by_run.started_at if check.triggered_by_run else None) or check.started_at
+    t = bucket_start(moment, granularity)
+    recorded = 0
+    for table, metrics in (check.metrics or {}).items():
+        for metric, value in metrics.items():
+            if metric.partition(":")[0] not in Series.Metric.values:
+                continue
+            series = table_series(contract, table, metric, granularity=granularity)
+            scored = point_record(
+                series=series, t=t, value=value, run_id=check.triggered_by_run_id, check_run_id=check.pk
+            )
+            series_verdict_report(scored, series=series)
+            recorded += 1
+    return recorded
+
+
+def pipeline_series(pipeline: Pipeline, metric: str) -> Series:
+    series, _ = Series.objects.get_or_create(
+        key=f"pipeline:{pipeline.pk}:{metric}",
+        defaults={"subject": Series.Subject.PIPELINE, "metric": metric, "pipeline": pipeline},
+    )
+    return series
+
+
+def day_metrics(runs: list[PipelineRun]) -> dict[str, float]:
+    """One day of a pipeline's runs as metrics: runs started, the median duration of its successful runs, the share
+    of finished runs that succeeded, and the reruns AIMS or a person started."""
+    finished = [r for r in runs if r.status in (PipelineRun.Status.SUCCEEDED, PipelineRun.Status.FAILED)]
+    originals = [r for r in runs if r.rerun_of_id is None]
+    metrics: dict[str, float] = {
+        Series.Metric.RUNS: float(len(originals)),
+        Series.Metric.RETRIES: float(len(runs) - len(originals)),
+    }
+    if finished:
+        succeeded = sum(r.status == PipelineRun.Status.SUCCEEDED for r in finished)
+        metrics[Series.Metric.SUCCESS_RATE] = round(succeeded / len(finished), 6)
+    durations = [r.duration_ms / 1000 for r in finished if r.status == PipelineRun.Status.SUCCEEDED and r.duration_ms]
+    if durations:
+        metrics[Series.Metric.DURATION] = round(statistics.median(durations), 3)
+    return metrics
+
+
+def pipeline_days_record(*, now: datetime | None = None, pipeline_ids: list[int] | None = None) -> int:
+    """Sum every pipeline's runs per finished day not yet recorded (up to BACKFILL_DAYS back) into its daily series,
+    scoring each point in order. Days before a pipeline's first run are not points. Returns points recorded."""
+    now = now or timezone.now()
+    today = bucket_start(now, Series.Granularity.DAY)
+    pipelines = Pipeline.objects.all() if pipeline_ids is None else Pipeline.objects.filter(pk__in=pipeline_ids)
+    recorded = 0
+    for pipeline in pipelines.order_by("pk"):
+        done = (
+            Series.objects.filter(pipeline=pipeline, metric=Series.Metric.RUNS)
+            .values_list("last_point_at", flat=True)
+            .first()
+        )
+        start = done + timedelta(days=1) if done else today - timedelta(days=BACKFILL_DAYS)
+        if start >= today:
+            continue
+        runs = list(
+            PipelineRun.objects.filter(pipeline=pipeline, started_at__gte=start, started_at__lt=today).only(
+                "started_at", "status", "duration_ms", "rerun_of_id"
+            )
+        )
+        first_run = (
+            PipelineRun.objects.filter(pipeline=pipeline)
+            .order_by("started_at")
+            .values_list("started_at", flat=True)
+            .first()
+        )
+        if first_run is None:
+            continue
+        by_day: dict[datetime, list[PipelineRun]] = defaultdict(list)
+        for run in runs:
+            by_day[bucket_start(run.started_at, Series.Granularity.DAY)].append(run)
+        values: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
+        day = max(start, bucket_start(first_run, Series.Granularity.DAY))
+        while day < today:
+            for metric, value in day_metrics(by_day.get(day, [])).items():
+                values[metric].append((day, value))
+            day += timedelta(days=1)
+        for metric, points in values.items():
+            series = pipeline_series(pipeline, metric)
+            series_verdict_report(points_extend(series=series, points=points), series=series)
+            recorded += len(points)
+    return recorded

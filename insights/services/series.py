@@ -1,0 +1,164 @@
+"""Recording metric points and scoring them: each point is judged from itself and the points before it (the
+detector), people's notes ("expected", "excluded") apply at once, and the verdict becomes an occurrence, kept open
+until the metric is back inside its band for the series' `recover_after` buckets."""
+
+import math
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from django.db import transaction
+
+from insights.anomalies.detector import RULES, Detection, KindRule, detect
+from insights.models import Point, Series, SeriesNote
+
+# Buckets of history scored with each new point: the detector's training window and season backtest, and more.
+HISTORY = {Series.Granularity.DAY: 120, Series.Granularity.HOUR: 24 * 7 * 6}
+# The detector's kind for each metric, by granularity (day, hour).
+KIND: dict[str, tuple[str, str]] = {
+    Series.Metric.ROW_COUNT: ("volume_daily", "volume_hourly"),
+    Series.Metric.ROWS_WRITTEN: ("volume_daily", "volume_hourly"),
+    Series.Metric.FRESHNESS_LAG: ("freshness_lag_minutes", "freshness_lag_minutes"),
+    Series.Metric.DURATION: ("duration_seconds", "duration_seconds"),
+    Series.Metric.RUNS: ("runs_per_day", "runs_per_day"),
+    Series.Metric.NULL_RATIO: ("ratio", "ratio"),
+    Series.Metric.DISTINCT_RATIO: ("ratio", "ratio"),
+    Series.Metric.SUCCESS_RATE: ("ratio", "ratio"),
+    Series.Metric.RETRIES: ("count", "count"),
+}
+# Metrics whose change matters one way only, unless the series says otherwise.
+DEFAULT_DIRECTION = {
+    Series.Metric.NULL_RATIO: "spike",
+    Series.Metric.SUCCESS_RATE: "drop",
+    Series.Metric.FRESHNESS_LAG: "spike",
+    Series.Metric.RETRIES: "spike",
+}
+
+
+def series_kind(series: Series) -> str:
+    day, hour = KIND[series.metric]
+    return day if series.granularity == Series.Granularity.DAY else hour
+
+
+def series_rule(series: Series) -> KindRule:
+    """The detector's rule for the kind, with the series' direction and minimum change."""
+    rule = RULES[series_kind(series)]
+    direction = series.direction or DEFAULT_DIRECTION.get(series.metric, rule.direction)
+    rule = replace(rule, direction=direction)
+    if series.min_change_percent is not None and rule.relative:
+        change = series.min_change_percent / 100
+        rule = replace(rule, min_spike=change, min_drop=min(change, 0.95))
+    return rule
+
+
+@dataclass(frozen=True)
+class Scored:
+    point: Point
+    detection: Detection
+
+
+def overrides_of(series: Series, times: list[datetime]) -> dict[int, str]:
+    """Point index -> "expected" / "excluded" from the series' notes (an exclusion wins over an expectation)."""
+    notes = list(SeriesNote.objects.filter(series=series, end__gte=times[0], start__lte=times[-1])) if times else []
+    found: dict[int, str] = {}
+    for note in sorted(notes, key=lambda n: n.kind == SeriesNote.Kind.EXCLUDED):
+        for index, moment in enumerate(times):
+            if note.start <= moment <= note.end:
+                found[index] = note.kind
+    return found
+
+
+def series_detect(series: Series, points: list[Point]) -> list[Detection]:
+    """The detector's verdicts on these points (in time order), with the series' rule and the people's notes."""
+    times = [p.t for p in points]
+    return detect(
+        [(p.t, p.value) for p in points],
+        series_kind(series),
+        series.granularity,
+        series.sensitivity,
+        overrides=overrides_of(series, times),
+        rule=series_rule(series),
+    )
+
+
+def _history(series: Series, until: datetime) -> list[Point]:
+    recent = Point.objects.filter(series=series, t__lte=until).order_by("-t")[: HISTORY[series.granularity]]
+    return list(reversed(recent))
+
+
+def _store(point: Point, detection: Detection) -> None:
+    point.state = detection.state
+    point.anomalous = detection.anomalous
+    point.expected, point.low, point.high = detection.expected, detection.low, detection.high
+    point.score = detection.score if math.isfinite(detection.score) else None
+    point.season = detection.season
+
+
+def point_record(
+    *, series: Series, t: datetime, value: float, run_id: int | None = None, check_run_id: int | None = None
+) -> Scored:
+    """Record (or correct) the value of a bucket and score it at once. Scoring happens in the caller's transaction;
+    what it means for incidents is left to the caller (see anomalies.series_verdict_report)."""
+    with transaction.atomic():
+        point, _ = Point.objects.update_or_create(
+            series=series, t=t, defaults={"value": float(value), "run_id": run_id, "check_run_id": check_run_id}
+        )
+        history = _history(series, t)
+        detection = series_detect(series, history)[-1]
+        _store(point, detection)
+        point.save()
+        if series.last_point_at is None or t >= series.last_point_at:
+            series.last_point_at = t
+            series.season = detection.season
+            series.save(update_fields=["last_point_at", "season", "updated_at"])
+    return Scored(point=point, detection=detection)
+
+
+def points_extend(*, series: Series, points: list[tuple[datetime, float]]) -> Scored:
+    """Record several buckets at once (a backfill, a day's summary after a pause), scored in one pass; returns the
+    latest one's verdict for the caller to act on."""
+    assert points, "points_extend needs at least one point"
+    with transaction.atomic():
+        for t, value in points:
+            Point.objects.update_or_create(series=series, t=t, defaults={"value": float(value)})
+        series_rescore(series, since=min(t for t, _ in points))
+        latest = Point.objects.filter(series=series).order_by("-t").first()
+        assert latest is not None
+        series.last_point_at, series.season = latest.t, latest.season
+        series.save(update_fields=["last_point_at", "season", "updated_at"])
+    detection = Detection(
+        anomalous=latest.anomalous,
+        expected=latest.expected if latest.expected is not None else latest.value,
+        low=latest.low if latest.low is not None else latest.value,
+        high=latest.high if latest.high is not None else latest.value,
+        score=latest.score or 0.0,
+        season=latest.season,
+        state="scored" if latest.state == Point.State.SCORED else "learning",
+    )
+    return Scored(point=latest, detection=detection)
+
+
+def series_rescore(series: Series, *, since: datetime) -> list[Point]:
+    """Score again every point from `since` on (after a note changed what the detector may learn from); returns
+    the points whose verdict changed."""
+    history = list(Point.objects.filter(series=series).order_by("t"))
+    first = next((i for i, p in enumerate(history) if p.t >= since), len(history))
+    start = max(0, first - HISTORY[series.granularity])
+    window = history[start:]
+    changed = []
+    for point, detection in zip(window, series_detect(series, window), strict=True):
+        if point.t < since:
+            continue
+        before = (point.anomalous, point.state)
+        _store(point, detection)
+        if before != (point.anomalous, point.state):
+            changed.append(point)
+        point.save(update_fields=["state", "anomalous", "expected", "low", "high", "score", "season"])
+    return changed
+
+
+def bucket_start(moment: datetime, granularity: str) -> datetime:
+    """The start (UTC) of the day or hour `moment` falls in."""
+    moment = moment.astimezone(UTC)
+    if granularity == Series.Granularity.DAY:
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment.replace(minute=0, second=0, microsecond=0)
