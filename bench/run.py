@@ -1,6 +1,7 @@
 """Run every benchmark (or those named), print a table, write var/bench/results.json.
 
-Usage: python -m bench.run [name ...]   (names: poll_ingest, webhook_ingest, ui_pages, live_push, contract_check);
+Usage: python -m bench.run [name ...]   (names: poll_ingest, webhook_ingest, ui_pages, live_push, contract_check,
+detect_series);
 `make bench` runs them on PostgreSQL (`make bench BENCH="ui_pages live_push"` runs some).
 """
 
@@ -9,7 +10,7 @@ import sys
 
 from bench.common import write_results
 
-BENCHMARKS = ["poll_ingest", "webhook_ingest", "ui_pages", "live_push", "contract_check"]
+BENCHMARKS = ["poll_ingest", "webhook_ingest", "ui_pages", "live_push", "contract_check", "detect_series"]
 
 
 def main(names: list[str]) -> None:
