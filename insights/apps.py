@@ -6,7 +6,4 @@ class InsightsConfig(AppConfig):
     verbose_name = "Anomalies and health"
 
     def ready(self) -> None:
-        from incidents.services import occurrence_source_register
-        from insights import schedules  # noqa: F401  (declares the schedules)
-
-        occurrence_source_register(name="missed_run", label="Missed run")
+        from insights import receivers, schedules  # noqa: F401  (connects the receivers, declares the schedules)

@@ -18,6 +18,7 @@ class Occurrence(TimeStampedModel):
         PIPELINE_RUN = "pipeline_run", "Pipeline run"
         CONTRACT_CHECK = "contract_check", "Contract check"
         ANOMALY = "anomaly", "Anomaly"
+        MISSED_RUN = "missed_run", "Missed run"
         API = "api", "API"
 
     source = models.CharField(max_length=20, help_text="Who reported it (a registered occurrence source).")

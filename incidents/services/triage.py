@@ -11,9 +11,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from aimsweb.batch import apply_each, each_then_raise
+from aimsweb.batch import each_then_raise
 from aimsweb.memo import memo_scope
 from aimsweb.redact import redact
+from incidents.analysis.signature import signature_of
 from incidents.models import FailureAnalysis, Incident, Occurrence
 from incidents.services.analysis import Verdict, failure_verdict, failure_verdict_store
 from incidents.services.occurrences import Change, OccurrenceReport, fingerprint_of, occurrence_intake
@@ -21,8 +22,6 @@ from incidents.services.retries import incident_retry_decide
 from monitors.models import PipelineRun
 from remediation import tasks as remediation_tasks
 from remediation.models import RetryAttempt
-
-GROUP_FIELDS = ("signature", "category")  # what of a verdict decides its incident (with the run's pipeline)
 
 
 @dataclass(frozen=True)
@@ -138,18 +137,13 @@ def _passed_over(run: PipelineRun, reads: TriageReads) -> bool:
 
 
 def failure_triage(
-    *,
-    run_id: int | None = None,
-    run: PipelineRun | None = None,
-    reads: TriageReads | None = None,
-    verdict: Verdict | None = None,
+    *, run_id: int | None = None, run: PipelineRun | None = None, reads: TriageReads | None = None
 ) -> Incident | None:
     """Analyse a failed run (by id, or loaded with its pipeline and connection), then in one transaction: count it
     in its incident (opening or reopening one), let the retry policy decide about a rerun — or, for a rerun that
     failed, leave it to the attempt it belongs to — and queue the page when the incident is new. Idempotent: a run
     already counted is left alone. A failure passed over (stale, or superseded by a later success) is analysed
-    only; returns None then. A batch passes what it has read for all its runs (TriageReads), and the verdict when
-    it has decided already."""
+    only; returns None then. A batch passes what it has read for all its runs (TriageReads)."""
     if run is None:
         assert run_id is not None  # a caller passes the run or its id
         run = PipelineRun.objects.select_related("pipeline", "connection").get(pk=run_id)
@@ -157,7 +151,7 @@ def failure_triage(
     analysis = reads.analyses.get(run.pk)
     if analysis is not None:
         return _triage(run, reads, analysis=analysis)
-    verdict = verdict or failure_verdict(run)
+    verdict = failure_verdict(run)
     try:
         return _triage(run, reads, verdict=verdict)
     except IntegrityError:
@@ -207,36 +201,34 @@ def _triage(
 def failures_triage(*, run_ids: list[int]) -> int:
     """Triage a batch of failed runs (see failure_triage); one that fails does not stop the others, and the first
     error is raised at the end so the task queue records it. Returns how many were triaged. The runs are read in
-    one query, and the policies, routes and maintenance windows once for the batch. Every run is judged first,
-    then a failure that would open an incident goes before repeats of open ones: under a burst of repeats the new
-    problem is on the pages (and paging) first."""
+    one query, and the policies, routes and maintenance windows once for the batch. A failure that would open an
+    incident goes before repeats of open ones: under a burst of repeats the new problem is on the pages (and
+    paging) first."""
     runs = PipelineRun.objects.select_related("pipeline", "connection").in_bulk(run_ids)
     reads = TriageReads.of(list(runs.values()))
-    verdicts: dict[int, Verdict] = {}
-
-    def judge(run_id: int) -> None:
-        run = runs.get(run_id)
-        if run is not None and run.pk not in reads.analyses:
-            verdicts[run_id] = failure_verdict(run)
 
     def triage(run_id: int) -> None:
         run = runs.get(run_id)
         if run is None:
             raise PipelineRun.DoesNotExist(f"run {run_id} no longer exists")
-        failure_triage(run=run, reads=reads, verdict=verdicts.get(run_id))
+        failure_triage(run=run, reads=reads)
 
     with memo_scope():
-        apply_each(run_ids, judge, label="verdict for run")  # a run that failed here is judged again, and raises
-        return each_then_raise(_new_problems_first(run_ids, runs, verdicts), triage)
+        return each_then_raise(_new_problems_first(run_ids, runs, reads), triage)
 
 
-def _new_problems_first(run_ids: list[int], runs: dict[int, PipelineRun], verdicts: dict[int, Verdict]) -> list[int]:
+def _new_problems_first(run_ids: list[int], runs: dict[int, PipelineRun], reads: TriageReads) -> list[int]:
     """The batch's runs reordered (one query): for each fingerprint with no open incident, its first run, then the
-    rest in their order. Runs without a fresh verdict (judged before, or failed to judge) keep their place behind."""
-    keys = {
-        run_id: fingerprint_of(_group_key(runs[run_id], **{name: verdict.fields[name] for name in GROUP_FIELDS}))
-        for run_id, verdict in verdicts.items()
-    }
+    rest in their order. The fingerprint is known before the analysis when incidents group by signature (the
+    signature is the error's normalised text); grouped by error class, the order stays as it came."""
+    if settings.AIMS_INCIDENT_GROUPING == "category":
+        return run_ids
+    keys = {}
+    for run_id in run_ids:
+        run = runs.get(run_id)
+        if run is not None and run.pk not in reads.analyses:
+            signature = signature_of(run.error_message, error_code=run.error_code).hash
+            keys[run_id] = fingerprint_of(_group_key(run, signature=signature, category=""))
     open_keys = set(
         Incident.objects.filter(fingerprint__in=set(keys.values()))
         .exclude(status=Incident.Status.RESOLVED)

@@ -14,7 +14,7 @@ from insights.models import Point, Series
 from insights.services.series import Scored
 
 EVIDENCE_POINTS = 30  # the stretch of the series an incident shows around its point
-METRIC_WORDS = {
+METRIC_WORDS: dict[str, str] = {
     Series.Metric.ROW_COUNT: "rows",
     Series.Metric.ROWS_WRITTEN: "rows written",
     Series.Metric.FRESHNESS_LAG: "freshness lag",

@@ -34,7 +34,7 @@ def learn_cadence(starts: list[datetime], *, now: datetime) -> Cadence | None:
     starts = sorted(s for s in starts if since <= s <= now)
     if len(starts) < 2:
         return None
-    weeks = min(LEARN_WEEKS, (now - starts[0]).days // 7)
+    weeks = min(LEARN_WEEKS, round((now - starts[0]) / timedelta(weeks=1)))
     if weeks < MIN_WEEKS:
         return None
     return _interval(starts, weeks) or _weekly(starts, weeks)

@@ -118,7 +118,8 @@ def pipeline_days_record(*, now: datetime | None = None, pipeline_ids: list[int]
             continue
         by_day: dict[datetime, list[PipelineRun]] = defaultdict(list)
         for run in runs:
-            by_day[bucket_start(run.started_at, Series.Granularity.DAY)].append(run)
+            if run.started_at is not None:
+                by_day[bucket_start(run.started_at, Series.Granularity.DAY)].append(run)
         values: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
         day = max(start, bucket_start(first_run, Series.Granularity.DAY))
         while day < today:

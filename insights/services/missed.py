@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from aimsweb.batch import apply_each
 from aimsweb.choices import ErrorCategory, Severity
+from incidents.models import Occurrence
 from incidents.services import OccurrenceReport, occurrence_intake, occurrences_recovered
 from insights.models import ExpectedSchedule
 from insights.services.cadence import learn_cadence
@@ -25,7 +26,6 @@ from monitors.schedule_times import expected_starts
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "missed_run"
 LOOKBACK = timedelta(hours=26)  # expected starts older than this are history, never alerted on
 PLATFORM_SOURCES = {
     "adf_trigger": ExpectedSchedule.Source.ADF_TRIGGER,
@@ -102,7 +102,8 @@ def cadences_learn(*, now: datetime | None = None) -> int:
         "pipeline_id", "started_at"
     )
     for pipeline_id, started_at in runs.iterator():
-        starts.setdefault(pipeline_id, []).append(started_at)
+        if started_at is not None:
+            starts.setdefault(pipeline_id, []).append(started_at)
     kept = 0
     for pipeline_id, moments in starts.items():
         cadence = None if pipeline_id in scheduled else learn_cadence(moments, now=now)
@@ -216,7 +217,7 @@ def _report(row: ExpectedSchedule, expected_at: datetime) -> bool:
     local = timezone.localtime(expected_at)
     intake = occurrence_intake(
         report=OccurrenceReport(
-            source=SOURCE,
+            source=Occurrence.Source.MISSED_RUN,
             group_key=group_key(pipeline.pk),
             dedup_key=f"missed_run:{pipeline.pk}:{expected_at.isoformat()}",
             title=f"{pipeline.name} did not run at {local:%H:%M} as {row.description}",

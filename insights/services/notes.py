@@ -6,7 +6,7 @@ which resolves when the latest point is no longer anomalous."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -50,7 +50,7 @@ def _problems(kind: str, start: datetime | None, end: datetime | None, note: str
 
 
 def series_note_add(
-    *, series_id: int, kind: str, start: datetime | None, end: datetime | None, note: str, user: AbstractBaseUser
+    *, series_id: int, kind: str, start: datetime | None, end: datetime | None, note: str, user: User
 ) -> NoteOutcome:
     """Apply a person's note to a series (see the module). Raises ValidationError naming the field."""
     note = note.strip()

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from django.db import transaction
 
 from insights.anomalies.detector import RULES, Detection, KindRule, detect
+from insights.anomalies.rules import Direction
 from insights.models import Point, Series, SeriesNote
 
 # Buckets of history scored with each new point: the detector's training window and season backtest, and more.
-HISTORY = {Series.Granularity.DAY: 120, Series.Granularity.HOUR: 24 * 7 * 6}
+HISTORY: dict[str, int] = {Series.Granularity.DAY: 120, Series.Granularity.HOUR: 24 * 7 * 6}
 # The detector's kind for each metric, by granularity (day, hour).
 KIND: dict[str, tuple[str, str]] = {
     Series.Metric.ROW_COUNT: ("volume_daily", "volume_hourly"),
@@ -25,8 +26,9 @@ KIND: dict[str, tuple[str, str]] = {
     Series.Metric.SUCCESS_RATE: ("ratio", "ratio"),
     Series.Metric.RETRIES: ("count", "count"),
 }
+DIRECTIONS: dict[str, Direction] = {"both": "both", "spike": "spike", "drop": "drop"}
 # Metrics whose change matters one way only, unless the series says otherwise.
-DEFAULT_DIRECTION = {
+DEFAULT_DIRECTION: dict[str, Direction] = {
     Series.Metric.NULL_RATIO: "spike",
     Series.Metric.SUCCESS_RATE: "drop",
     Series.Metric.FRESHNESS_LAG: "spike",
@@ -42,7 +44,7 @@ def series_kind(series: Series) -> str:
 def series_rule(series: Series) -> KindRule:
     """The detector's rule for the kind, with the series' direction and minimum change."""
     rule = RULES[series_kind(series)]
-    direction = series.direction or DEFAULT_DIRECTION.get(series.metric, rule.direction)
+    direction: Direction = DIRECTIONS.get(series.direction) or DEFAULT_DIRECTION.get(series.metric, rule.direction)
     rule = replace(rule, direction=direction)
     if series.min_change_percent is not None and rule.relative:
         change = series.min_change_percent / 100

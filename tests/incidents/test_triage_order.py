@@ -1,5 +1,5 @@
-"""A batch of failures judges every run first, then takes a failure that opens an incident before repeats of open
-ones, so a new problem is not queued behind a burst of repeats."""
+"""A batch of failures takes a failure that opens an incident before repeats of open ones, so a new problem is not
+queued behind a burst of repeats; a run that cannot be judged does not stop the rest of its batch."""
 
 import pytest
 
