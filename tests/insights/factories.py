@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from contracts.models import CheckRun, DataContract
 from incidents.models import Incident, Occurrence
+from incidents.services.occurrences import fingerprint_of
 from insights.models import Point, Series
-from insights.services.anomalies import evidence_of
+from insights.services.anomalies import evidence_of, group_key
 from monitors.models import Pipeline
 from tests.incidents.factories import make_incident
 from tests.monitors.factories import make_run
@@ -63,9 +64,15 @@ def make_check(contract: DataContract, *, table: str, failed: bool, fresh: bool 
 def make_anomaly_incident(series: Series, point: Point) -> Incident:
     """An open incident whose latest occurrence is the anomaly of `point`, with the evidence insights writes."""
     run = point.run or make_run(series.pipeline)
-    incident = make_incident(run, source=Occurrence.Source.ANOMALY, title=f"{series.key} below expected")
+    fingerprint = fingerprint_of(group_key(series))
+    incident = make_incident(
+        run, source=Occurrence.Source.ANOMALY, title=f"{series.key} below expected", fingerprint=fingerprint
+    )
     Occurrence.objects.filter(pk=incident.latest_occurrence_id).update(
-        source=Occurrence.Source.ANOMALY, subject=f"series:{series.pk}", evidence=evidence_of(series, point)
+        source=Occurrence.Source.ANOMALY,
+        subject=f"series:{series.pk}",
+        evidence=evidence_of(series, point),
+        fingerprint=fingerprint,
     )
     incident.refresh_from_db()
     return incident
