@@ -3,7 +3,7 @@ incidents, worst first; filtered by kind, band and a name search; and the dashbo
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -13,7 +13,15 @@ from django.utils import timezone
 from aimsweb.charts import sparkline
 from aimsweb.querystring import positive_int, query_string
 from incidents.models import Occurrence
-from insights.health import LABELS, TREND_DAYS, WEIGHTS, WINDOW_DAYS
+from insights.health import (
+    LABELS,
+    TREND_DAYS,
+    WEIGHTS,
+    WINDOW_DAYS,
+    Facts,
+    pipeline_components,
+    table_components,
+)
 from insights.models import Series
 from insights.selectors import (
     MISSED_RUN,
@@ -29,9 +37,11 @@ GOOD, FAIR = 90, 70  # a score at or above GOOD is good, at or above FAIR fair, 
 BANDS = {"poor": f"Poor (below {FAIR})", "fair": f"Fair ({FAIR} to {GOOD - 1})", "good": f"Good ({GOOD} or more)"}
 BAND_NAMES = {"poor": "Poor", "fair": "Fair", "good": "Good", "none": "No score"}
 TREND_WIDTH, TREND_HEIGHT = 112, 28
-# The components each kind is scored on (see insights.health), and how a table's "success" reads.
-PIPELINE_COMPONENTS = ("success", "retries", "recovery", "duration", "missed_runs", "contracts")
-TABLE_COMPONENTS = ("success", "contracts", "freshness")
+# The components each kind is scored on, as the formula computes them (it returns every one, None where it does not
+# apply), and how a table's "success" reads.
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+PIPELINE_COMPONENTS = tuple(pipeline_components(Facts(), start=_EPOCH, end=_EPOCH))
+TABLE_COMPONENTS = tuple(table_components(Facts(), start=_EPOCH, end=_EPOCH))
 TABLE_LABELS = {**LABELS, "success": "Row counts in their band"}
 
 

@@ -11,7 +11,7 @@ from incidents.models import Incident, Occurrence
 from incidents.services.occurrences import fingerprint_of
 from insights.models import Point, Series
 from insights.services.anomalies import evidence_of, group_key
-from monitors.models import Pipeline
+from monitors.models import Pipeline, PipelineRun
 from tests.incidents.factories import make_incident
 from tests.monitors.factories import make_run
 
@@ -96,3 +96,18 @@ def make_missed_run_incident(pipeline: Pipeline, *, expected_at: datetime) -> In
     )
     incident.refresh_from_db()
     return incident
+
+
+def add_runs(pipeline: Pipeline, outcomes: str, *, now: datetime, days: int = 6) -> None:
+    """One run six hours after the other from `days` ago, per letter: s(ucceeded), f(ailed), r(erun that
+    succeeded)."""
+    for index, letter in enumerate(outcomes):
+        started = now - timedelta(days=days) + timedelta(hours=6 * index)
+        make_run(
+            pipeline,
+            status=PipelineRun.Status.FAILED if letter == "f" else PipelineRun.Status.SUCCEEDED,
+            started_at=started,
+            ended_at=started + timedelta(minutes=5),
+            duration_ms=300_000,
+            rerun_of=PipelineRun.objects.filter(pipeline=pipeline).first() if letter == "r" else None,
+        )

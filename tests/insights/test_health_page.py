@@ -12,32 +12,22 @@ from django.utils import timezone
 from insights.health import health_score
 from insights.models import ExpectedSchedule, Series
 from insights.pages.health import health_page, score_band
-from monitors.models import PipelineRun
 from tests.contracts.factories import make_contract
 from tests.insights.factories import (
     add_points,
+    add_runs,
     make_anomaly_incident,
     make_check,
     make_missed_run_incident,
     make_series,
 )
-from tests.monitors.factories import make_pipeline, make_run
+from tests.monitors.factories import make_pipeline
 
 NOW = timezone.now()
 
 
-def runs(pipeline, outcomes: str, *, days: int = 6) -> None:
-    """One run a few hours apart per letter, the latest last: s(ucceeded), f(ailed), r(erun that succeeded)."""
-    for index, letter in enumerate(outcomes):
-        started = NOW - timedelta(days=days) + timedelta(hours=6 * index)
-        make_run(
-            pipeline,
-            status=PipelineRun.Status.FAILED if letter == "f" else PipelineRun.Status.SUCCEEDED,
-            started_at=started,
-            ended_at=started + timedelta(minutes=5),
-            duration_ms=300_000,
-            rerun_of=PipelineRun.objects.filter(pipeline=pipeline).first() if letter == "r" else None,
-        )
+def runs(pipeline, outcomes: str) -> None:
+    add_runs(pipeline, outcomes, now=NOW)
 
 
 def world():
