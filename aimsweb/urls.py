@@ -21,6 +21,7 @@ urlpatterns = [
     path("livez", livez, name="livez"),
     path("incidents/", include("incidents.urls")),
     path("contracts/", include("contracts.urls")),
+    path("health/", include("insights.urls")),
     path("hooks/", include("monitors.hooks_urls")),
     # One namespace for the pipeline pages (served by incidents: they count incidents) and the runs page.
     path("", include(([*pipeline_urls.urlpatterns, *monitors_urls.urlpatterns], monitors_urls.app_name))),

@@ -91,7 +91,9 @@ def pipeline_components(facts: Facts, *, start: datetime, end: datetime) -> dict
         "retries": 1 - sum(r.rerun for r in successes) / len(successes) if successes else None,
         "recovery": _recovery(finished),
         "duration": _stability(durations),
-        "missed_runs": 1 - len(missed) / (len(originals) + len(missed)) if facts.scheduled or missed else None,
+        "missed_runs": 1 - len(missed) / (len(originals) + len(missed))
+        if (facts.scheduled and originals) or missed
+        else None,
         **_check_components(facts.checks, start=start, end=end),
     }
 

@@ -2,11 +2,13 @@
 action; the page's view and its websocket consumer render from the same context."""
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.urls import reverse
 
+from aimsweb.charts import band_chart
 from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm
 from incidents.models import Incident, Occurrence
 from incidents.selectors import incident_detail
@@ -33,6 +35,8 @@ def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | N
         "detail": incident_detail(incident=incident),
         "retry_token": secrets.token_urlsafe(24),
         "contract_evidence": contract_check_evidence(incident),
+        "anomaly_evidence": anomaly_evidence(incident),
+        "missed_run_evidence": missed_run_evidence(incident),
     }
     bound = bound or {}
     for name, form_class in ACTION_FORMS.items():
@@ -76,3 +80,75 @@ def _samples(sample: Any) -> list[str]:
     """A broken rule's sample values ({"value", "rows"} each, masked at the source) as text."""
     items = sample if isinstance(sample, list) else []
     return [str(item.get("value")) if isinstance(item, dict) else str(item) for item in items]
+
+
+# The occurrence source the insights app (a higher layer) registers for missed runs.
+MISSED_RUN = "missed_run"
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _change(value: float | None, expected: float | None) -> str:
+    """How far the value is from what was expected, in words."""
+    if value is None or expected is None:
+        return ""
+    if expected:
+        percent = round((value - expected) / abs(expected) * 100)
+        return f"{abs(percent)} % {'above' if percent > 0 else 'below'} expected" if percent else "as expected"
+    return "above expected" if value > expected else "below expected" if value < expected else "as expected"
+
+
+def anomaly_evidence(incident: Incident) -> dict[str, Any] | None:
+    """For an incident an anomaly opened: its latest evidence (the series around the point and its band, the
+    season, the producing run) as a band chart and facts, with a link to the series' page by URL name (the insights
+    app sits above this one) and to the producing run's pipeline."""
+    occurrence = incident.latest_occurrence
+    if occurrence is None or occurrence.source != Occurrence.Source.ANOMALY:
+        return None
+    evidence = occurrence.evidence or {}
+    series_id = evidence.get("series_id")
+    value, expected = _number(evidence.get("value")), _number(evidence.get("expected"))
+    run = occurrence.run
+    points = evidence.get("points")
+    return {
+        "series_url": reverse("insights:series", args=[series_id]) if isinstance(series_id, int) else "",
+        "label": occurrence.subject_label,
+        "t": _moment(evidence.get("t")),
+        "value": value,
+        "expected": expected,
+        "low": _number(evidence.get("low")),
+        "high": _number(evidence.get("high")),
+        "change": _change(value, expected),
+        "season": evidence.get("season_words") or evidence.get("season") or "",
+        "producing_run": run.external_run_id if run else evidence.get("producing_run"),
+        "pipeline_url": reverse("monitors:pipeline-detail", args=[run.pipeline_id]) if run else "",
+        "chart": band_chart([p for p in points if isinstance(p, dict)] if isinstance(points, list) else []),
+    }
+
+
+def missed_run_evidence(incident: Incident) -> dict[str, Any] | None:
+    """For an incident a missed run opened: when the run was expected, by which schedule, and the tolerance."""
+    occurrence = incident.latest_occurrence
+    if occurrence is None or occurrence.source != MISSED_RUN:
+        return None
+    evidence = occurrence.evidence or {}
+    return {
+        "expected_at": _moment(evidence.get("expected_at")),
+        "schedule": evidence.get("schedule", ""),
+        "schedule_name": evidence.get("schedule_name", ""),
+        "cron": evidence.get("cron", ""),
+        "timezone": evidence.get("timezone", ""),
+        "tolerance_minutes": evidence.get("tolerance_minutes"),
+        "pipeline_url": reverse("monitors:pipeline-detail", args=[occurrence.pipeline_id])
+        if occurrence.pipeline_id
+        else "",
+    }
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
