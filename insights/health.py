@@ -15,9 +15,9 @@ with no known schedule has no missed-run share); with none, there is no score. C
 | contracts        | 10     | checks without a failed rule / checks                                      |
 | freshness        | 10     | checks whose freshness rules held / checks with a freshness rule           |
 
-Pipelines use the first six (contracts: the checks their runs triggered); tables use contracts and freshness, plus
-success as the share of their scored points the detector found normal. The trend is the same score computed for
-each of the last TREND_DAYS days, each over the WINDOW_DAYS before it."""
+Pipelines use all seven (contracts and freshness: the checks their runs triggered); tables use contracts and
+freshness, plus success as the share of their scored points the detector found normal. The trend is the same score
+computed for each of the last TREND_DAYS days, each over the WINDOW_DAYS before it."""
 
 import statistics
 from dataclasses import dataclass, field

@@ -16,7 +16,7 @@ from insights.services.anomalies import group_key
 from monitors.models import Pipeline, PipelineRun
 
 # The occurrence source of missed runs (insights.services.missed reports them; registered in insights.apps).
-MISSED_RUN = "missed_run"
+MISSED_RUN = Occurrence.Source.MISSED_RUN
 # A check that ran to the end says something about the data; one that errored or still runs says nothing.
 COMPLETED_CHECKS = (CheckRun.Status.PASSED, CheckRun.Status.WARNING, CheckRun.Status.FAILED)
 FINISHED_RUNS: dict[str, bool] = {PipelineRun.Status.SUCCEEDED: True, PipelineRun.Status.FAILED: False}

@@ -11,8 +11,6 @@ from insights.models import Series, SeriesNote
 from tests.insights.factories import add_points, make_anomaly_incident, make_missed_run_incident, make_series
 from tests.monitors.factories import make_pipeline
 
-XFAIL_OVERRIDES = pytest.mark.xfail(reason="detector overrides land with the detect branch", strict=False)
-
 
 @pytest.fixture
 def series(db) -> Series:
@@ -110,7 +108,6 @@ def test_series_note_missing_start_named_by_service(series, responder_client):
     assert "Give the first bucket" in response.content.decode()
 
 
-@XFAIL_OVERRIDES
 def test_series_note_saved_redirects_with_message_and_listed(series, responder_client):
     response = responder_client.post(f"/health/series/{series.pk}/notes/", note_post(series), follow=True)
 
@@ -121,7 +118,6 @@ def test_series_note_saved_redirects_with_message_and_listed(series, responder_c
     assert note.kind == "expected" and note.created_by.get_username() == "rory"
 
 
-@XFAIL_OVERRIDES
 def test_series_note_marking_the_anomaly_expected_resolves_its_incident(series, responder_client):
     incident = make_anomaly_incident(series, series.points.order_by("-t").first())
     Series.objects.filter(pk=series.pk).update(state=Series.State.ANOMALOUS)
