@@ -311,7 +311,8 @@ async def list_triggers(request: Request, world: World, factory: FactorySpec, _:
     end = start + world.adf_page_size
     body: dict[str, Any] = {"value": triggers[start:end]}
     if end < len(triggers):
-        body["nextLink"] = str(request.url.include_query_params(**{"$skipToken": str(end)}))
+        # ARM writes `$skipToken` with its dollar as it is.
+        body["nextLink"] = str(request.url.replace(query=f"api-version={API_VERSION}&$skipToken={end}"))
     return body
 
 
