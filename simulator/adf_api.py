@@ -1,4 +1,5 @@
-"""Azure Data Factory (ARM control plane, api-version 2018-06-01): pipeline runs, activity runs, createRun, cancel.
+"""Azure Data Factory (ARM control plane, api-version 2018-06-01): pipeline runs, activity runs, createRun, cancel,
+pipelines and triggers.
 
 ARM paths are case-insensitive, so one catch-all route dispatches with case-insensitive regexes. The JSON bodies are
 shaped in `simulator.adf_shapes`.
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from simulator.adf_shapes import activity_run_json, pipeline_run_json
 from simulator.model import AdfRun, FactorySpec, adf_run_state
+from simulator.schedule_shapes import factory_triggers
 from simulator.timefmt import parse_iso
 from simulator.web import (
     bearer_token,
@@ -43,6 +45,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, bool]] = [
     ("POST", re.compile(r"^/pipelineruns/([^/]+)/cancel/?$", re.I), "adf.cancelPipelineRun", True),
     ("POST", re.compile(r"^/pipelines/([^/]+)/createRun/?$", re.I), "adf.createRun", True),
     ("GET", re.compile(r"^/pipelines/?$", re.I), "adf.listPipelines", False),
+    ("GET", re.compile(r"^/triggers/?$", re.I), "adf.listTriggers", False),
+    ("GET", re.compile(r"^/triggers/([^/]+)/?$", re.I), "adf.getTrigger", False),
 ]
 PIPELINE_OPERANDS = {"PipelineName", "Status", "RunStart", "RunEnd", "RunGroupId", "LatestOnly"}
 ACTIVITY_OPERANDS = {"ActivityName", "ActivityType", "Status", "ActivityRunStart", "ActivityRunEnd"}
@@ -296,6 +300,31 @@ async def list_pipelines(request: Request, world: World, factory: FactorySpec, _
     return {"value": value}
 
 
+async def list_triggers(request: Request, world: World, factory: FactorySpec, _: tuple[str, ...]) -> Any:
+    """A page of the factory's triggers; `nextLink` carries the offset (a world's triggers never change)."""
+    with world.lock:
+        triggers = factory_triggers(factory)
+    raw = request.query_params.get("$skipToken") or "0"
+    if not raw.isdigit():
+        raise bad_request(f"Invalid $skipToken {raw!r}.")
+    start = int(raw)
+    end = start + world.adf_page_size
+    body: dict[str, Any] = {"value": triggers[start:end]}
+    if end < len(triggers):
+        # ARM writes `$skipToken` with its dollar as it is.
+        body["nextLink"] = str(request.url.replace(query=f"api-version={API_VERSION}&$skipToken={end}"))
+    return body
+
+
+async def get_trigger(request: Request, world: World, factory: FactorySpec, groups: tuple[str, ...]) -> Any:
+    with world.lock:
+        triggers = factory_triggers(factory)
+    for trigger in triggers:
+        if str(trigger["name"]).casefold() == groups[0].casefold():
+            return trigger
+    raise SimError(404, "NotFound", f"Trigger '{groups[0]}' not found in factory '{factory.name}'.")
+
+
 _HANDLERS = {
     "adf.queryPipelineRuns": query_pipeline_runs,
     "adf.getPipelineRun": get_pipeline_run,
@@ -303,6 +332,8 @@ _HANDLERS = {
     "adf.cancelPipelineRun": cancel_run,
     "adf.createRun": create_run,
     "adf.listPipelines": list_pipelines,
+    "adf.listTriggers": list_triggers,
+    "adf.getTrigger": get_trigger,
 }
 
 

@@ -157,6 +157,16 @@ async def fail(request: Request, world: World) -> dict[str, Any]:
 
 
 @_admin
+async def skip(request: Request, world: World) -> dict[str, Any]:
+    body = await _body(request)
+    source = str(body.get("source"))
+    name = body.get("pipeline") if source == "adf" else body.get("job")
+    if not name:
+        raise ValueError("give 'pipeline' (source adf) or 'job' (source databricks)")
+    return world.skip_scheduled(source, str(name), body.get("runs", 1))
+
+
+@_admin
 async def notify(request: Request, world: World) -> dict[str, Any]:
     if request.method == "POST":
         return {"notify": world.set_notify(await _body(request))}
@@ -289,6 +299,7 @@ def routes() -> list[Route]:
         Route("/_sim/faults", faults, methods=["GET", "POST"]),
         Route("/_sim/stats", stats, methods=["GET"]),
         Route("/_sim/fail", fail, methods=["POST"]),
+        Route("/_sim/skip", skip, methods=["POST"]),
         Route("/_sim/notify", notify, methods=["GET", "POST"]),
         Route("/_sim/notifications", notifications, methods=["GET"]),
         Route("/_sim/scenario", scenario, methods=["GET"]),

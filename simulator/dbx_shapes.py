@@ -7,6 +7,7 @@ from typing import Any
 
 from simulator.dbx_paging import run_array_page
 from simulator.model import DbxRun, DbxSegment, DbxState, DbxTaskRun, JobSpec, segment_state, task_state
+from simulator.schedule_shapes import job_schedule
 from simulator.timefmt import to_ms
 from simulator.traces import build_error_trace
 
@@ -173,13 +174,9 @@ def run_output_json(tr: DbxTaskRun, t: int, s: int) -> dict[str, Any]:
 
 def job_json(job: JobSpec, expand: bool) -> dict[str, Any]:
     settings: dict[str, Any] = {"name": job.name, "format": "MULTI_TASK", "max_concurrent_runs": 1}
-    if job.interval_us > 0:
-        minutes = max(1, job.interval_us // 60_000_000)
-        settings["schedule"] = {
-            "quartz_cron_expression": f"0 0/{minutes} * * * ?",
-            "timezone_id": "UTC",
-            "pause_status": "UNPAUSED",
-        }
+    schedule = job_schedule(job)
+    if schedule is not None:
+        settings["schedule"] = schedule
     if expand:
         settings["tasks"] = [
             {

@@ -23,6 +23,8 @@ class FactorySpec:
     resource_group: str
     name: str
     pipelines: dict[str, PipelineSpec] = field(default_factory=dict)  # keyed by casefolded name
+    # Trigger resources served as they are and never fired (event triggers, stopped leftovers): scenario data.
+    extra_triggers: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def arm_id(self) -> str:
@@ -48,6 +50,10 @@ class PipelineSpec:
     cancel_rate: float
     corpus: tuple[CorpusRow, ...]
     parameters: dict[str, str]
+    trigger: str = "schedule"  # the kind of ADF trigger that starts its scheduled runs: schedule | tumbling_window
+    paused: bool = False  # trigger Stopped: no scheduled runs
+    anchor_us: int = 0  # the schedule's first start (simulator.world.schedule); later ones are every interval_us
+    timezone: str = "UTC"  # the trigger's time zone, as the scenario names it (IANA)
 
 
 @dataclass(slots=True)
@@ -71,6 +77,9 @@ class JobSpec:
     failure_rate: float
     cancel_rate: float
     corpus: tuple[CorpusRow, ...]
+    paused: bool = False  # schedule PAUSED: no scheduled runs
+    anchor_us: int = 0  # the schedule's first start (simulator.world.schedule); later ones are every interval_us
+    timezone: str = "UTC"  # the schedule's timezone_id
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from simulator.adf_callback import CALLBACK_DEFAULTS
 from simulator.alert_shapes import ALERT_SHAPES
+from simulator.scenario_triggers import LEGACY_TRIGGERS
 from simulator.scenario_warehouse import (
     normalize_loads,
     normalize_problems,
@@ -74,7 +75,13 @@ SCHEDULE_DEFAULTS: dict[str, Any] = {
     "cancel_rate": 0.02,
     "queue_seconds": [0, 5],
     "corpus_ids": None,
+    # The schedule as the platform shows it: paused (ADF trigger Stopped, Databricks PAUSED: no scheduled runs), its
+    # time zone (Windows name for ADF, IANA for Databricks) and, for ADF, the trigger type starting the runs.
+    "paused": False,
+    "timezone": "UTC",
+    "trigger": "schedule",
 }
+TRIGGER_KINDS = ("schedule", "tumbling_window")
 
 
 def _pipeline(name: str, activities: list[str], **kw: Any) -> dict[str, Any]:
@@ -97,10 +104,15 @@ DEFAULT_SCENARIO: dict[str, Any] = {
             "factory_name": "adf-sim",
             "pipelines": [
                 _pipeline("pl_daily_orders", ["Copy orders", "Run transform notebook", "Publish"], failure_rate=0.3),
-                _pipeline("pl_customers_sync", ["Lookup watermark", "Copy customers", "Merge customers"]),
+                _pipeline(
+                    "pl_customers_sync",
+                    ["Lookup watermark", "Copy customers", "Merge customers"],
+                    timezone="W. Europe Standard Time",
+                ),
                 _pipeline("pl_inventory_snapshot", ["Copy inventory", "Run aggregate notebook"], interval_seconds=600),
                 _pipeline("pl_finance_export", ["Run export notebook", "Copy to SFTP", "Notify finance"]),
             ],
+            "extra_triggers": LEGACY_TRIGGERS,
         },
         {
             "subscription_id": DEFAULT_SUBSCRIPTION,
@@ -112,7 +124,12 @@ DEFAULT_SCENARIO: dict[str, Any] = {
                 ),
                 _pipeline("pl_marketing_attribution", ["Lookup campaigns", "Run attribution notebook", "Publish"]),
                 _pipeline("pl_ml_features", ["Copy events", "Run feature notebook", "Publish features"]),
-                _pipeline("pl_gdpr_purge", ["Lookup requests", "Run purge notebook"], interval_seconds=900),
+                _pipeline(
+                    "pl_gdpr_purge",
+                    ["Lookup requests", "Run purge notebook"],
+                    interval_seconds=900,
+                    trigger="tumbling_window",
+                ),
             ],
         },
     ],
@@ -123,8 +140,15 @@ DEFAULT_SCENARIO: dict[str, Any] = {
             "jobs": [
                 _job("orders_daily", ["ingest_orders", "transform_orders", "publish"], failure_rate=0.3),
                 _job("customer_360", ["ingest_crm", "dedupe_customers", "build_profiles"]),
-                _job("clickstream_sessions", ["ingest_events", "sessionize"], interval_seconds=180),
+                _job(
+                    "clickstream_sessions",
+                    ["ingest_events", "sessionize"],
+                    interval_seconds=180,
+                    timezone="Europe/Amsterdam",
+                ),
                 _job("ml_training", ["prepare_features", "train_model", "register_model"], interval_seconds=900),
+                # Paused (and so left out of the history): its schedule is shown, nothing runs.
+                _job("legacy_reconcile", ["reconcile_ledgers"], interval_seconds=86400, paused=True),
             ],
         }
     ],
@@ -298,6 +322,9 @@ def _normalize_schedule(item: dict[str, Any], steps_key: str, what: str) -> dict
     if lo <= 0 or hi < lo:
         raise ValueError(f"{what} {out['name']!r}: duration_seconds must be [min, max] with 0 < min <= max")
     out["interval_seconds"] = float(out["interval_seconds"] or 0)
+    if out["trigger"] not in TRIGGER_KINDS:
+        raise ValueError(f"{what} {out['name']!r}: trigger must be one of {list(TRIGGER_KINDS)}")
+    out["paused"] = bool(out["paused"])
     return out
 
 
@@ -320,6 +347,11 @@ def normalize_scenario(raw: dict[str, Any]) -> dict[str, Any]:
         if not factory.get("factory_name"):
             raise ValueError("every factory needs a factory_name")
         factory["pipelines"] = [_normalize_schedule(p, "activities", "pipeline") for p in factory.get("pipelines", [])]
+        extra = factory.get("extra_triggers") or []
+        if not all(isinstance(t, dict) and t.get("name") and isinstance(t.get("properties"), dict) for t in extra):
+            raise ValueError(
+                f"factory {factory['factory_name']!r}: every extra_triggers item needs name and properties"
+            )
         factories.append(factory)
     scenario["factories"] = factories
     workspaces = []

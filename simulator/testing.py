@@ -146,6 +146,11 @@ class SimulatorHandle:
         key = "pipeline" if source == "adf" else "job"
         return self.call("POST", "/_sim/fail", {"source": source, key: name, **kw})
 
+    def skip_runs(self, source: str, name: str, runs: int = 1) -> dict[str, Any]:
+        """The next `runs` scheduled runs of the pipeline (adf) or job (databricks) do not start at all."""
+        key = "pipeline" if source == "adf" else "job"
+        return self.call("POST", "/_sim/skip", {"source": source, key: name, "runs": runs})
+
     def set_notify(self, **config: Any) -> dict[str, Any]:
         return self.call("POST", "/_sim/notify", config)["notify"]
 

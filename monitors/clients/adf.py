@@ -20,6 +20,7 @@ from monitors.clients.adf_errors import WRAPPER_ACTIVITY_TYPES, activity_failure
 from monitors.clients.base import (
     ConnectionCheck,
     FailureDetail,
+    PlatformSchedule,
     RerunRequest,
     RerunStarted,
     RerunState,
@@ -29,6 +30,7 @@ from monitors.clients.base import (
     SourceError,
     retry_after_seconds,
 )
+from monitors.clients.platform_schedules import adf_trigger_schedules
 from monitors.models import Connection, PipelineRun, RerunMode
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
@@ -236,6 +238,14 @@ class AdfClient(SourceClient):
             return None
         newest = max(unknown, key=lambda member: member.started_at or member.updated_at or since)
         return RerunStarted(rerun_id=newest.external_run_id, run_id=newest.external_run_id)
+
+    def schedules(self) -> list[PlatformSchedule]:
+        """The schedule of every pipeline a time trigger of the factory starts (triggers/list, every page)."""
+        return [schedule for trigger in self._call(self._triggers) for schedule in adf_trigger_schedules(trigger)]
+
+    def _triggers(self, resource_group: str, factory_name: str) -> list[dict[str, Any]]:
+        # The pager fetches each page while it is iterated, so the whole walk runs inside _call's error wrapping.
+        return [trigger.as_dict() for trigger in self._client.triggers.list_by_factory(resource_group, factory_name)]
 
     def check(self) -> ConnectionCheck:
         started = time.perf_counter()

@@ -4,7 +4,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from math import ceil
@@ -119,6 +119,24 @@ class ConnectionCheck:
     latency_ms: int
 
 
+@dataclass(frozen=True)
+class PlatformSchedule:
+    """When the platform itself is set to start a pipeline or job: one ADF trigger's recurrence for one of its
+    pipelines, or a Databricks job's schedule. Expected start times: monitors.schedule_times.expected_starts."""
+
+    pipeline_external_id: str  # as AIMS stores Pipeline.external_id: the ADF pipeline name, the Databricks job id
+    pipeline_name: str
+    source: str  # "adf_trigger" | "databricks_job"
+    name: str  # the trigger's name, or the job's
+    active: bool  # False when the trigger is Stopped or the schedule PAUSED
+    cron: str | None  # 5-field cron in `timezone`
+    every: timedelta | None  # a fixed interval from `anchor`, when the schedule is one
+    anchor: datetime | None  # a recurrence's startTime (aware): nothing is expected before it
+    timezone: str  # IANA name
+    note: str = ""  # what AIMS could not read exactly (an unknown zone, a schedule no cron can say)
+    ends: datetime | None = None  # a recurrence's endTime: nothing is expected from it on
+
+
 class SourceClient(Protocol):
     """Everything AIMS calls on a pipeline platform's client (monitors.clients.client_for returns one). The ADF and
     Databricks clients subclass it, so mypy checks that they implement all of it; test fakes match it by shape."""
@@ -148,6 +166,9 @@ class SourceClient(Protocol):
 
     def find_rerun(self, request: RerunRequest, *, known: set[str]) -> RerunStarted | None:
         """A rerun of this run the platform has that is none of `known` (one a worker started before it died)."""
+
+    def schedules(self) -> list[PlatformSchedule]:
+        """The platform's own time schedules of its pipelines or jobs (event triggers have none)."""
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:

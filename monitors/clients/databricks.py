@@ -21,6 +21,7 @@ from aimsweb.terminal import strip_terminal_escapes
 from monitors.clients.base import (
     ConnectionCheck,
     FailureDetail,
+    PlatformSchedule,
     RerunRequest,
     RerunStarted,
     RerunState,
@@ -30,10 +31,12 @@ from monitors.clients.base import (
     SourceError,
 )
 from monitors.clients.databricks_sdk import RetryDeclined, declined_error, http_status, workspace_client
+from monitors.clients.platform_schedules import databricks_job_schedule
 from monitors.models import Connection, PipelineRun, RerunMode
 
 API = "/api/2.2/jobs"
 PAGE_SIZE = 25
+JOBS_PAGE_SIZE = 100  # jobs/list's maximum
 # Arrays runs/get (API 2.2) pages by 100, each later page carrying the next slice of every one of them.
 PAGED_ARRAYS = {
     "tasks": "run_id",
@@ -326,6 +329,22 @@ class DatabricksClient(SourceClient):
             error_trace=output.get("error_trace") or "",
             raw={"task": task, "output": output},
         )
+
+    def schedules(self) -> list[PlatformSchedule]:
+        """The Quartz schedule of every job that has one (jobs/list, every page; paused ones too, inactive)."""
+        query: dict[str, Any] = {"limit": JOBS_PAGE_SIZE, "expand_tasks": "false"}
+        schedules: list[PlatformSchedule] = []
+        tokens: set[str] = set()
+        while True:
+            page = self._get("list", query)
+            schedules += [found for job in page.get("jobs") or [] if (found := databricks_job_schedule(job))]
+            token = page.get("next_page_token") if page.get("has_more") else None
+            if not token:
+                return schedules
+            if token in tokens:
+                raise DatabricksClientError("Databricks jobs/list handed out a page token twice")
+            tokens.add(token)
+            query = {**query, "page_token": token}
 
     def check(self) -> ConnectionCheck:
         started = time.perf_counter()

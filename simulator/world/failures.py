@@ -1,5 +1,6 @@
 """/_sim/fail: a run of a named pipeline or job that has just failed (with a chosen or drawn corpus error, step
-and Databricks variant), notified like any other failure unless asked not to."""
+and Databricks variant), notified like any other failure unless asked not to. /_sim/skip: scheduled runs that never
+start."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.corpus import CorpusRow, row_by_id
 from simulator.model import AdfRun, DbxRun, JobSpec, PipelineSpec
+from simulator.timefmt import iso7
 from simulator.world.build import make_adf_run, make_dbx_run
 from simulator.world.errors import SimError
 from simulator.world.notifications import notify_adf_failure, notify_dbx_failure
+from simulator.world.schedule import skip_scheduled_runs
 
 if TYPE_CHECKING:
     from simulator.world.state import World
@@ -90,6 +93,28 @@ def inject_failure(
                 "notified": sent,
             }
         raise SimError(400, "BadRequest", "source must be 'adf' or 'databricks'")
+
+
+def skip_scheduled(world: World, source: str, name: str, runs: int) -> dict[str, Any]:
+    """The next `runs` scheduled runs of `name` do not start: the schedule moves on and creates nothing."""
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise SimError(400, "BadRequest", "runs must be a whole number >= 1")
+    with world.lock:
+        now = world.tick()
+        if source == "adf":
+            spec: PipelineSpec | JobSpec = _pipeline_by_name(world, name)
+        elif source == "databricks":
+            spec = _job_by_name(world, name)
+        else:
+            raise SimError(400, "BadRequest", "source must be 'adf' or 'databricks'")
+        sched = skip_scheduled_runs(world, spec, runs)
+        return {
+            "source": source,
+            "name": spec.name,
+            "skip": sched.skip,
+            "next_due": iso7(sched.next_us),
+            "now": iso7(now),
+        }
 
 
 def _shift_adf_end(run: AdfRun, now: int) -> None:

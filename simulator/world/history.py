@@ -21,8 +21,9 @@ def generate_history(world: World, history: dict[str, Any]) -> None:
     """`adf_runs` and `databricks_runs` past runs of randomly chosen pipelines and jobs."""
     span = int(float(history.get("span_seconds") or 86400) * US_PER_S)
     active_share = float(history.get("active_share", 0.02))
-    pipelines = [p for f in world.factories.values() for p in f.pipelines.values()]
-    jobs = [j for w in world.workspaces.values() for j in w.jobs.values()]
+    # Paused schedules are left out, so pausing one (or adding a paused one) leaves the others' history as it was.
+    pipelines = [p for f in world.factories.values() for p in f.pipelines.values() if not p.paused]
+    jobs = [j for w in world.workspaces.values() for j in w.jobs.values() if not j.paused]
     sources: list[tuple[str, list[Any], int, Callable[[Any], int], Callable[..., Any]]] = [
         ("adf", pipelines, int(history.get("adf_runs") or 0), lambda p: len(p.activities), make_adf_run),
         ("databricks", jobs, int(history.get("databricks_runs") or 0), lambda j: len(j.tasks), make_dbx_run),

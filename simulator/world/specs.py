@@ -34,6 +34,7 @@ def build_specs(world: World, sc: dict[str, Any]) -> None:
     """Fill the world's factories and workspaces (and their empty run lists) from a loaded scenario."""
     for f in sc["factories"]:
         factory = FactorySpec(f["subscription_id"], f["resource_group"], f["factory_name"])
+        factory.extra_triggers = [dict(t) for t in f.get("extra_triggers") or []]
         for p in f["pipelines"]:
             acts = [(a, activity_type(a)) if isinstance(a, str) else (a["name"], a["type"]) for a in p["activities"]]
             factory.pipelines[p["name"].casefold()] = PipelineSpec(
@@ -47,6 +48,9 @@ def build_specs(world: World, sc: dict[str, Any]) -> None:
                 cancel_rate=float(p["cancel_rate"]),
                 corpus=rows_for("adf", p.get("corpus_ids")),
                 parameters={k: str(v) for k, v in (p.get("parameters") or {}).items()},
+                trigger=p["trigger"],
+                paused=p["paused"],
+                timezone=p["timezone"],
             )
         world.factories[factory.key] = factory
         world.adf_by_factory[factory.key] = []
@@ -68,6 +72,8 @@ def build_specs(world: World, sc: dict[str, Any]) -> None:
                 failure_rate=float(j["failure_rate"]),
                 cancel_rate=float(j["cancel_rate"]),
                 corpus=rows_for("databricks", j.get("corpus_ids")),
+                paused=j["paused"],
+                timezone=j["timezone"],
             )
         world.workspaces[ws.token] = ws
         world.dbx_by_workspace[ws.token] = []

@@ -298,6 +298,10 @@ class World:
     ) -> dict[str, Any]:
         return failures.inject_failure(self, source, name, corpus_id, notify, step, variant)
 
+    def skip_scheduled(self, source: str, name: str, runs: int = 1) -> dict[str, Any]:
+        """The next `runs` scheduled runs of a pipeline (adf) or job (databricks, name or id) do not start."""
+        return failures.skip_scheduled(self, source, name, runs)
+
     def truth(self, source: str, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
         return truth.truth(self, source, offset, limit)
 

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from monitors.clients.base import (
     ConnectionCheck,
     FailureDetail,
+    PlatformSchedule,
     RerunRequest,
     RerunStarted,
     RerunState,
@@ -40,6 +41,7 @@ class FakeSourceClient:
     calls: ClassVar[list[tuple[str, Any]]] = []
     tracks_start_time = False
     rerun_status: ClassVar[str] = PipelineRun.Status.RUNNING
+    platform_schedules: ClassVar[list[PlatformSchedule]] = []
 
     def __init__(self, connection, *, timeout: float):
         self.connection = connection
@@ -100,3 +102,7 @@ class FakeSourceClient:
     def find_rerun(self, request: RerunRequest, *, known: set[str]) -> RerunStarted | None:
         self.calls.append(("find_rerun", request.idempotency_key))
         return None
+
+    def schedules(self) -> list[PlatformSchedule]:
+        self.calls.append(("schedules", None))
+        return list(self.platform_schedules)
