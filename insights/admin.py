@@ -17,7 +17,16 @@ class SeriesAdmin(admin.ModelAdmin):
         (None, {"fields": ["key", "subject", "metric", "pipeline", "contract", "table", "column", "granularity"]}),
         (
             "How it is watched",
-            {"fields": ["enabled", "sensitivity", "direction", "min_change_percent", "recover_after"]},
+            {
+                "fields": [
+                    "enabled",
+                    "sensitivity",
+                    "direction",
+                    "min_change_percent",
+                    "min_change_absolute",
+                    "recover_after",
+                ]
+            },
         ),
         ("What the detector last said", {"fields": ["state", "season", "in_band_streak", "last_point_at"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),

@@ -1,6 +1,7 @@
 """Metrics as time series, what the detector said about each point, and what people told it (audited)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from aimsweb.models import TimeStampedModel
@@ -61,7 +62,16 @@ class Series(TimeStampedModel):
     sensitivity = models.CharField(max_length=6, choices=Sensitivity.choices, default=Sensitivity.MEDIUM)
     direction = models.CharField(max_length=5, choices=Direction.choices, default=Direction.DEFAULT, blank=True)
     min_change_percent = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Smallest relative change worth an alert (blank: the metric's default)."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(1000)],
+        help_text="Smallest relative change worth an alert, in % (blank: the metric's default).",
+    )
+    min_change_absolute = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Smallest change worth an alert in the metric's own unit (rows, minutes, a ratio; blank: none).",
     )
     recover_after = models.PositiveSmallIntegerField(
         default=3, help_text="Buckets back inside the band before an anomaly's incident resolves."

@@ -135,14 +135,14 @@ def series_verdict_report(scored: Scored, *, series: Series) -> None:
         locked = Series.objects.select_for_update().get(pk=series.pk)
         if detection.state == "learning":
             locked.state, locked.in_band_streak = Series.State.LEARNING, 0
-        elif detection.anomalous:
+        elif point.anomalous:
             locked.state, locked.in_band_streak = Series.State.ANOMALOUS, 0
         else:
             locked.in_band_streak += 1
             if locked.state != Series.State.ANOMALOUS or locked.in_band_streak >= locked.recover_after:
                 locked.state = Series.State.NORMAL
         locked.save(update_fields=["state", "in_band_streak", "updated_at"])
-        if detection.anomalous and locked.enabled:
+        if point.anomalous and locked.enabled:
             occurrence_intake(report=anomaly_report(locked, point))
         elif locked.state == Series.State.NORMAL and detection.state != "learning":
             occurrences_recovered(

@@ -6,6 +6,7 @@ ExpectedSchedule rows; a pipeline with an active platform schedule is judged by 
 cadence, if it has a regular one."""
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -68,7 +69,6 @@ def platform_schedules_refresh(*, connection_id: int, now: datetime | None = Non
 
 def _platform_fields(schedule: PlatformSchedule, now: datetime) -> dict:
     every = int(schedule.every.total_seconds()) if schedule.every else None
-    interval = timedelta(seconds=every) if every else timedelta(days=1)
     return {
         "active": schedule.active,
         "cron": schedule.cron or "",
@@ -76,9 +76,19 @@ def _platform_fields(schedule: PlatformSchedule, now: datetime) -> dict:
         "anchor": schedule.anchor,
         "timezone": schedule.timezone or "UTC",
         "description": _platform_words(schedule)[:300],
-        "tolerance_minutes": max(10, min(60, int(interval.total_seconds() / 60 / 10))),
+        "tolerance_minutes": tolerance_minutes(schedule, now=now),
         "seen_at": now,
     }
+
+
+def tolerance_minutes(schedule: PlatformSchedule, *, now: datetime) -> int:
+    """How late a start may be before it counts as missed: half the shortest gap between expected starts (so one
+    missed start is reported before the next is due), at least 2 and at most 60 minutes. A Databricks cron drops
+    Quartz's seconds and the platforms start runs a little late: 2 minutes cover both."""
+    starts = expected_starts(replace(schedule, active=True), start=now, end=now + timedelta(days=8))
+    gaps = [(b - a).total_seconds() / 60 for a, b in zip(starts, starts[1:], strict=False)]
+    shortest = min(gaps) if gaps else 24 * 60
+    return int(max(2, min(60, shortest // 2)))
 
 
 def _platform_words(schedule: PlatformSchedule) -> str:

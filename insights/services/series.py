@@ -49,7 +49,16 @@ def series_rule(series: Series) -> KindRule:
     if series.min_change_percent is not None and rule.relative:
         change = series.min_change_percent / 100
         rule = replace(rule, min_spike=change, min_drop=min(change, 0.95))
+    if series.min_change_absolute is not None and not rule.relative:
+        rule = replace(rule, min_spike=series.min_change_absolute, min_drop=series.min_change_absolute)
     return rule
+
+
+def _too_small(series: Series, value: float, detection: Detection) -> bool:
+    """A change under the series' absolute minimum is no anomaly, whatever the band (the detector judges counts by
+    ratio: a drop from 12 rows to 3 is large to it and may not matter to anyone)."""
+    minimum = series.min_change_absolute
+    return minimum is not None and abs(value - detection.expected) < minimum
 
 
 @dataclass(frozen=True)
@@ -87,9 +96,9 @@ def _history(series: Series, until: datetime) -> list[Point]:
     return list(reversed(recent))
 
 
-def _store(point: Point, detection: Detection) -> None:
+def _store(point: Point, detection: Detection, series: Series) -> None:
     point.state = detection.state
-    point.anomalous = detection.anomalous
+    point.anomalous = detection.anomalous and not _too_small(series, point.value, detection)
     point.expected, point.low, point.high = detection.expected, detection.low, detection.high
     point.score = detection.score if math.isfinite(detection.score) else None
     point.season = detection.season
@@ -106,7 +115,7 @@ def point_record(
         )
         history = _history(series, t)
         detection = series_detect(series, history)[-1]
-        _store(point, detection)
+        _store(point, detection, series)
         point.save()
         if series.last_point_at is None or t >= series.last_point_at:
             series.last_point_at = t
@@ -151,7 +160,7 @@ def series_rescore(series: Series, *, since: datetime) -> list[Point]:
         if point.t < since:
             continue
         before = (point.anomalous, point.state)
-        _store(point, detection)
+        _store(point, detection, series)
         if before != (point.anomalous, point.state):
             changed.append(point)
         point.save(update_fields=["state", "anomalous", "expected", "low", "high", "score", "season"])

@@ -126,3 +126,15 @@ def test_pipeline_days_sum_runs_per_finished_day_once():
     assert set(durations.points.values_list("value", flat=True)) == {600.0}
     assert recorded == 3 * 4  # runs, reruns, success rate, duration per day
     assert pipeline_days_record(now=now, pipeline_ids=[pipeline.pk]) == 0  # those days are done
+
+
+def test_direction_and_minimum_changes_per_series_decide_what_pages():
+    drops_only = _series(direction=Series.Direction.DROP)
+    assert not _feed(drops_only, NORMAL + [1900])[-1].anomalous  # slower is not what this series watches
+
+    small = _series(min_change_absolute=2000.0)  # seconds: a 20-minute regression is not worth a page here
+    assert not _feed(small, NORMAL + [1900])[-1].anomalous
+    big = _series(min_change_percent=500)  # only six times slower pages
+    assert not _feed(big, NORMAL + [1900])[-1].anomalous
+    assert _feed(big, [4500], start=START + timedelta(days=36))[-1].anomalous
+    assert not Incident.objects.exclude(pipeline=big.pipeline).exists()
