@@ -1,6 +1,7 @@
 """Where the points come from: each contract check's measurements of its tables, and each pipeline's runs summed
 per day (duration, runs, success rate, reruns) once the day is over."""
 
+import logging
 import statistics
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -11,7 +12,10 @@ from contracts.models import CheckRun, DataContract
 from insights.models import Series
 from insights.services.anomalies import series_verdict_report
 from insights.services.series import bucket_start, point_record, points_extend
+from monitors.clients import SourceError, client_for
 from monitors.models import Pipeline, PipelineRun
+
+logger = logging.getLogger(__name__)
 
 # A contract checked at least this often is watched per hour; less often, per day.
 HOURLY_CHECK_MINUTES = 60
@@ -39,7 +43,7 @@ def table_series(contract: DataContract, table: str, metric: str, *, granularity
 def check_points_record(*, check_run_id: int) -> int:
     """Record a finished check's table measurements as points of their series (a bucket checked twice keeps the
     latest value) and act on each verdict. Returns how many points were recorded."""
-    check = CheckRun.objects.select_related("contract", "triggered_by_run").get(pk=check_run_id)
+    check = CheckRun.objects.select_related("contract", "triggered_by_run__connection").get(pk=check_run_id)
     contract = check.contract
     by_run = check.trigger == CheckRun.Trigger.RUN or check.triggered_by_run_id is not None
     hourly = not by_run and 0 < contract.check_every_minutes <= HOURLY_CHECK_MINUTES
@@ -47,8 +51,13 @@ def check_points_record(*, check_run_id: int) -> int:
     # A load is dated by its producing run; a scheduled check by when it ran.
     moment = (check.triggered_by_run.started_at if check.triggered_by_run else None) or check.started_at
     t = bucket_start(moment, granularity)
+    measured = dict(check.metrics or {})
+    written = _rows_written(check.triggered_by_run) if len(measured) == 1 else None
+    if written is not None:
+        table = next(iter(measured))
+        measured[table] = {**measured[table], Series.Metric.ROWS_WRITTEN: float(written)}
     recorded = 0
-    for table, metrics in (check.metrics or {}).items():
+    for table, metrics in measured.items():
         for metric, value in metrics.items():
             if metric.partition(":")[0] not in Series.Metric.values:
                 continue
@@ -59,6 +68,19 @@ def check_points_record(*, check_run_id: int) -> int:
             series_verdict_report(scored, series=series)
             recorded += 1
     return recorded
+
+
+def _rows_written(run: PipelineRun | None) -> int | None:
+    """What the producing run reports it wrote (ADF Copy activities), for a contract of one table: with several, the
+    run's rows cannot be told apart by table. A platform that cannot be asked now costs the point, nothing else."""
+    if run is None or run.started_at is None:
+        return None
+    try:
+        client = client_for(run.connection)
+        return client.rows_written(run.external_run_id, started_at=run.started_at, ended_at=run.ended_at)
+    except SourceError as exc:
+        logger.warning("rows written by run %s not read: %s", run.external_run_id, exc)
+        return None
 
 
 def pipeline_series(pipeline: Pipeline, metric: str) -> Series:

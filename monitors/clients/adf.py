@@ -239,6 +239,33 @@ class AdfClient(SourceClient):
         newest = max(unknown, key=lambda member: member.started_at or member.updated_at or since)
         return RerunStarted(rerun_id=newest.external_run_id, run_id=newest.external_run_id)
 
+    def rows_written(self, external_run_id: str, *, started_at: datetime, ended_at: datetime | None) -> int | None:
+        """Rows the run's succeeded Copy activities wrote (their output's `rowsCopied`), None when it has none."""
+        start, end = started_at - timedelta(hours=1), (ended_at or started_at) + timedelta(days=1)
+        copied: list[int] = []
+        token = None
+        while True:
+            response = self._call(
+                self._client.activity_runs.query_by_pipeline_run,
+                external_run_id,
+                RunFilterParameters(
+                    last_updated_after=start,
+                    last_updated_before=end,
+                    continuation_token=token,
+                    filters=[
+                        RunQueryFilter(operand="ActivityType", operator="Equals", values_property=["Copy"]),
+                        RunQueryFilter(operand="Status", operator="Equals", values_property=["Succeeded"]),
+                    ],
+                ),
+            )
+            for activity in response.value or []:
+                rows = (activity.output or {}).get("rowsCopied") if isinstance(activity.output, dict) else None
+                if isinstance(rows, int) and not isinstance(rows, bool):
+                    copied.append(rows)
+            token = response.continuation_token
+            if not token:
+                return sum(copied) if copied else None
+
     def schedules(self) -> list[PlatformSchedule]:
         """The schedule of every pipeline a time trigger of the factory starts (triggers/list, every page)."""
         return [schedule for trigger in self._call(self._triggers) for schedule in adf_trigger_schedules(trigger)]

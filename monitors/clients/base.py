@@ -158,6 +158,9 @@ class SourceClient(Protocol):
 
     def failure_detail(self, run_raw: dict[str, Any], external_run_id: str) -> FailureDetail: ...
 
+    def rows_written(self, external_run_id: str, *, started_at: datetime, ended_at: datetime | None) -> int | None:
+        """Rows a succeeded run wrote, where the platform reports it (ADF Copy activities); None otherwise."""
+
     def check(self) -> ConnectionCheck: ...
 
     def start_rerun(self, request: RerunRequest) -> RerunStarted: ...

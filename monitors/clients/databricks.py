@@ -330,6 +330,10 @@ class DatabricksClient(SourceClient):
             raw={"task": task, "output": output},
         )
 
+    def rows_written(self, external_run_id: str, *, started_at: datetime, ended_at: datetime | None) -> int | None:
+        """The Jobs API does not report rows written (a Delta table's history does, per table, not per run)."""
+        return None
+
     def schedules(self) -> list[PlatformSchedule]:
         """The Quartz schedule of every job that has one (jobs/list, every page; paused ones too, inactive)."""
         query: dict[str, Any] = {"limit": JOBS_PAGE_SIZE, "expand_tasks": "false"}

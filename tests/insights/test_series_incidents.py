@@ -6,14 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts.models import CheckRun
 from incidents.models import Incident, IncidentEvent
 from insights.models import Point, Series, SeriesNote
 from insights.services.anomalies import series_verdict_report
-from insights.services.collect import pipeline_days_record
+from insights.services.collect import check_points_record, pipeline_days_record
 from insights.services.notes import series_note_add
 from insights.services.series import point_record
 from monitors.models import PipelineRun
+from tests.contracts.factories import make_contract
+from tests.insights.factories import make_check
 from tests.monitors.factories import make_pipeline, make_run
+from tests.monitors.fakes import FakeSourceClient
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -138,3 +142,21 @@ def test_direction_and_minimum_changes_per_series_decide_what_pages():
     assert not _feed(big, NORMAL + [1900])[-1].anomalous
     assert _feed(big, [4500], start=START + timedelta(days=36))[-1].anomalous
     assert not Incident.objects.exclude(pipeline=big.pipeline).exists()
+
+
+def test_a_check_of_a_producing_run_records_what_the_platform_says_it_wrote(settings):
+    settings.MONITOR_CLIENTS = dict.fromkeys(("adf", "databricks"), "tests.monitors.fakes.FakeSourceClient")
+    FakeSourceClient.written = {"run-w": 1234}
+    contract = make_contract()
+    run = make_run(status=PipelineRun.Status.SUCCEEDED, external_run_id="run-w")
+    check = make_check(contract, table="orders", failed=False, fresh=None, at=run.started_at)
+    CheckRun.objects.filter(pk=check.pk).update(
+        trigger=CheckRun.Trigger.RUN, triggered_by_run=run, metrics={"orders": {"row_count": 1200.0}}
+    )
+
+    assert check_points_record(check_run_id=check.pk) == 2
+
+    written = Point.objects.get(series__metric=Series.Metric.ROWS_WRITTEN)
+    assert (written.value, written.run, written.series.table) == (1234.0, run, "orders")
+    FakeSourceClient.written = {}
+    assert check_points_record(check_run_id=check.pk) == 1  # the platform says nothing: the rows alone

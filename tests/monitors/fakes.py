@@ -42,6 +42,7 @@ class FakeSourceClient:
     tracks_start_time = False
     rerun_status: ClassVar[str] = PipelineRun.Status.RUNNING
     platform_schedules: ClassVar[list[PlatformSchedule]] = []
+    written: ClassVar[dict[str, int]] = {}
 
     def __init__(self, connection, *, timeout: float):
         self.connection = connection
@@ -102,6 +103,9 @@ class FakeSourceClient:
     def find_rerun(self, request: RerunRequest, *, known: set[str]) -> RerunStarted | None:
         self.calls.append(("find_rerun", request.idempotency_key))
         return None
+
+    def rows_written(self, external_run_id: str, *, started_at: datetime, ended_at: datetime | None) -> int | None:
+        return self.written.get(external_run_id)
 
     def schedules(self) -> list[PlatformSchedule]:
         self.calls.append(("schedules", None))
