@@ -158,8 +158,21 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "aims-silences-tick",
         "aims-webhooks-tick",
         "aims-contracts-tick",
+        "aims-insights-missed-runs",
     }
-    assert set(schedules) == {f"monitor-poll-{fast.pk}", f"monitor-poll-{slow.pk}", *ticks, "aims-retention-prune"}
+    insights = {
+        "aims-insights-platform-schedules": ("insights.tasks.platform_schedules_refresh_task", 15),
+        "aims-insights-pipeline-days": ("insights.tasks.pipeline_days_record_task", 15),
+        "aims-insights-cadences": ("insights.tasks.cadences_learn_task", 60),
+    }
+    assert set(schedules) == {
+        f"monitor-poll-{fast.pk}",
+        f"monitor-poll-{slow.pk}",
+        *ticks,
+        *insights,
+        "aims-retention-prune",
+    }
+    assert {name: (schedules[name].func, schedules[name].minutes) for name in insights} == insights
     assert schedules["aims-retention-prune"].func == "monitors.tasks.records_prune_task"
     assert schedules["aims-retention-prune"].minutes == 24 * 60
     assert {schedules[name].func for name in ticks} == {
@@ -168,6 +181,7 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "incidents.tasks.silences_end_task",
         "monitors.tasks.webhooks_tick_task",
         "contracts.tasks.contracts_due_check_task",
+        "insights.tasks.missed_runs_check_task",
     }
     assert all(schedules[name].minutes == 1 for name in ticks)
     assert schedules[f"monitor-poll-{slow.pk}"].minutes == 3
@@ -182,5 +196,6 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         f"monitor-poll-{slow.pk}",
         f"monitor-poll-{off.pk}",
         *ticks,
+        *insights,
         "aims-retention-prune",
     }
