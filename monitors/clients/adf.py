@@ -173,8 +173,25 @@ class AdfClient(SourceClient):
 
     def failure_detail(self, run_raw: dict[str, Any], external_run_id: str) -> FailureDetail:
         record = _record(run_raw)
-        start = (record.started_at or record.updated_at or datetime.now().astimezone()) - timedelta(hours=1)
-        end = (record.ended_at or record.updated_at or datetime.now().astimezone()) + timedelta(days=1)
+        activities = self._activity_runs(
+            external_run_id,
+            since=record.started_at or record.updated_at,
+            until=record.ended_at or record.updated_at,
+            filters={"Status": "Failed"},
+        )
+        return _failure_from_activities(activities, run_message=record.message)
+
+    def _activity_runs(
+        self, external_run_id: str, *, since: datetime | None, until: datetime | None, filters: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """The run's activity runs matching `filters` (operand: value), every page; the window (updated between an
+        hour before the run started and a day after it ended) only bounds the platform's search."""
+        now = datetime.now().astimezone()
+        start, end = (since or now) - timedelta(hours=1), (until or now) + timedelta(days=1)
+        conditions = [
+            RunQueryFilter(operand=operand, operator="Equals", values_property=[value])
+            for operand, value in filters.items()
+        ]
         activities: list[dict[str, Any]] = []
         token = None
         while True:
@@ -182,17 +199,13 @@ class AdfClient(SourceClient):
                 self._client.activity_runs.query_by_pipeline_run,
                 external_run_id,
                 RunFilterParameters(
-                    last_updated_after=start,
-                    last_updated_before=end,
-                    continuation_token=token,
-                    filters=[RunQueryFilter(operand="Status", operator="Equals", values_property=["Failed"])],
+                    last_updated_after=start, last_updated_before=end, continuation_token=token, filters=conditions
                 ),
             )
             activities.extend(activity.as_dict() for activity in response.value or [])
             token = response.continuation_token
             if not token:
-                break
-        return _failure_from_activities(activities, run_message=record.message)
+                return activities
 
     def start_rerun(self, request: RerunRequest) -> RerunStarted:
         """A recovery run in the failed run's group: from the failed activity (recover) or every activity (full);
@@ -241,30 +254,13 @@ class AdfClient(SourceClient):
 
     def rows_written(self, external_run_id: str, *, started_at: datetime, ended_at: datetime | None) -> int | None:
         """Rows the run's succeeded Copy activities wrote (their output's `rowsCopied`), None when it has none."""
-        start, end = started_at - timedelta(hours=1), (ended_at or started_at) + timedelta(days=1)
-        copied: list[int] = []
-        token = None
-        while True:
-            response = self._call(
-                self._client.activity_runs.query_by_pipeline_run,
-                external_run_id,
-                RunFilterParameters(
-                    last_updated_after=start,
-                    last_updated_before=end,
-                    continuation_token=token,
-                    filters=[
-                        RunQueryFilter(operand="ActivityType", operator="Equals", values_property=["Copy"]),
-                        RunQueryFilter(operand="Status", operator="Equals", values_property=["Succeeded"]),
-                    ],
-                ),
-            )
-            for activity in response.value or []:
-                rows = (activity.output or {}).get("rowsCopied") if isinstance(activity.output, dict) else None
-                if isinstance(rows, int) and not isinstance(rows, bool):
-                    copied.append(rows)
-            token = response.continuation_token
-            if not token:
-                return sum(copied) if copied else None
+        copies = self._activity_runs(
+            external_run_id, since=started_at, until=ended_at, filters={"ActivityType": "Copy", "Status": "Succeeded"}
+        )
+        outputs = [activity.get("output") for activity in copies]
+        rows = [output.get("rowsCopied") for output in outputs if isinstance(output, dict)]
+        counted = [n for n in rows if isinstance(n, int) and not isinstance(n, bool)]
+        return sum(counted) if counted else None
 
     def schedules(self) -> list[PlatformSchedule]:
         """The schedule of every pipeline a time trigger of the factory starts (triggers/list, every page)."""

@@ -14,7 +14,7 @@ from django.db import connection as django_connection
 from contracts.models import DataContract, Warehouse
 from contracts.services import contract_save
 from contracts.warehouses.postgres import close_pools
-from monitors.models import Connection
+from monitors.models import Connection, Pipeline, PipelineRun
 from simulator.testing import run_simulator
 
 PG_SCHEMA = "aims_check_flow"
@@ -246,3 +246,27 @@ slaProperties:
     unit: h
     element: orders.placed_at
 """
+
+
+def producing_run(
+    *, connection_name: str = "adf-flow", pipeline: str = "pl_load_orders", run_id: str = "run-42", started_at=None
+) -> PipelineRun:
+    """A succeeded run of an ADF pipeline (on a connection of its own) that feeds a contract's table."""
+    connection = Connection.objects.create(
+        name=connection_name,
+        kind="adf",
+        auth_method=Connection.AuthMethod.STATIC_TOKEN,
+        is_simulator=True,
+        subscription_id="s",
+        resource_group="r",
+        factory_name="f",
+    )
+    started = started_at or datetime.now(UTC) - timedelta(minutes=5)
+    return PipelineRun.objects.create(
+        connection=connection,
+        pipeline=Pipeline.objects.create(connection=connection, external_id=pipeline, name=pipeline),
+        external_run_id=run_id,
+        status=PipelineRun.Status.SUCCEEDED,
+        started_at=started,
+        ended_at=started + timedelta(minutes=5),
+    )

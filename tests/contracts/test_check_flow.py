@@ -13,8 +13,16 @@ from contracts.models import CheckRun, ContractProducer, Violation
 from contracts.services.checks import contract_check
 from incidents.models import Incident, Notification, NotificationChannel, NotificationRoute
 from monitors import signals as monitors_signals
-from monitors.models import Connection, Pipeline, PipelineRun
-from tests.contracts.check_world import COLUMNS, TYPES, contract_yaml, databricks_table, good_rows, postgres_table
+from monitors.models import Connection, PipelineRun
+from tests.contracts.check_world import (
+    COLUMNS,
+    TYPES,
+    contract_yaml,
+    databricks_table,
+    good_rows,
+    postgres_table,
+    producing_run,
+)
 
 pytestmark = pytest.mark.django_db
 ENGINES = [
@@ -196,25 +204,8 @@ def test_contract_check_retyped_column_is_schema_violation(world):
 
 
 def _producer(world) -> tuple[Connection, PipelineRun]:
-    connection = Connection.objects.create(
-        name="adf-flow",
-        kind="adf",
-        auth_method=Connection.AuthMethod.STATIC_TOKEN,
-        is_simulator=True,
-        subscription_id="s",
-        resource_group="r",
-        factory_name="f",
-    )
-    pipeline = Pipeline.objects.create(connection=connection, external_id="pl_load_orders", name="pl_load_orders")
-    run = PipelineRun.objects.create(
-        connection=connection,
-        pipeline=pipeline,
-        external_run_id="run-42",
-        status=PipelineRun.Status.SUCCEEDED,
-        started_at=datetime.now(UTC) - timedelta(minutes=5),
-        ended_at=datetime.now(UTC),
-    )
-    return connection, run
+    run = producing_run()
+    return run.connection, run
 
 
 def test_producing_run_success_checks_opens_one_incident_and_clean_check_resolves(

@@ -10,8 +10,8 @@ from contracts.checks.partition import partition_filter, partition_filter_proble
 from contracts.models import CheckRun, DataContract, Warehouse
 from contracts.services.checks import CheckNotPossible, contract_check
 from contracts.services.queueing import contracts_due_queue
-from monitors.models import Connection, Pipeline, PipelineRun
-from tests.contracts.check_world import TYPES, contract_yaml, databricks_table, good_rows
+from monitors.models import PipelineRun
+from tests.contracts.check_world import TYPES, contract_yaml, databricks_table, good_rows, producing_run
 
 pytestmark = pytest.mark.django_db
 
@@ -45,19 +45,7 @@ def test_partition_filter_naming_the_run_without_one_reads_whole_table():
 
 
 def _run(started_at: datetime) -> PipelineRun:
-    connection = Connection.objects.create(
-        name="adf-scope",
-        kind="adf",
-        auth_method=Connection.AuthMethod.STATIC_TOKEN,
-        is_simulator=True,
-        subscription_id="s",
-        resource_group="r",
-        factory_name="f",
-    )
-    pipeline = Pipeline.objects.create(connection=connection, external_id="pl", name="pl")
-    return PipelineRun.objects.create(
-        connection=connection, pipeline=pipeline, external_run_id="run-7", status="succeeded", started_at=started_at
-    )
+    return producing_run(connection_name="adf-scope", pipeline="pl", run_id="run-7", started_at=started_at)
 
 
 def test_contract_check_scoped_to_run_partition_ignores_other_days():

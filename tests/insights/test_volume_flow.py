@@ -11,8 +11,8 @@ from contracts.models import CheckRun, ContractProducer
 from incidents.models import Incident
 from insights.models import Point, Series
 from monitors import signals as monitors_signals
-from monitors.models import Connection, Pipeline, PipelineRun
-from tests.contracts.check_world import databricks_table, good_rows
+from monitors.models import PipelineRun
+from tests.contracts.check_world import databricks_table, good_rows, producing_run
 
 pytestmark = pytest.mark.django_db
 
@@ -57,33 +57,12 @@ def _history(contract, *, until: datetime) -> Series:
     return series
 
 
-def _producing_run(started_at: datetime) -> tuple[Connection, PipelineRun]:
-    connection = Connection.objects.create(
-        name="adf-volume",
-        kind="adf",
-        auth_method=Connection.AuthMethod.STATIC_TOKEN,
-        is_simulator=True,
-        subscription_id="s",
-        resource_group="r",
-        factory_name="f",
-    )
-    pipeline = Pipeline.objects.create(connection=connection, external_id="pl_load_orders", name="pl_load_orders")
-    run = PipelineRun.objects.create(
-        connection=connection,
-        pipeline=pipeline,
-        external_run_id="run-load",
-        status=PipelineRun.Status.SUCCEEDED,
-        started_at=started_at,
-        ended_at=started_at + timedelta(minutes=12),
-    )
-    return connection, run
-
-
 def _load_and_succeed(world, day: datetime, rows: int, capture) -> PipelineRun:
     world.load(good_rows(rows))
     contract = world.contract(CONTRACT.format(table=world.table), name="orders-volume")
     _history(contract, until=day)
-    connection, run = _producing_run(day + timedelta(hours=2))
+    run = producing_run(connection_name="adf-volume", run_id="run-load", started_at=day + timedelta(hours=2))
+    connection = run.connection
     ContractProducer.objects.create(contract=contract, connection=connection, pipeline_pattern="pl_load_*")
     with capture(execute=True):
         monitors_signals.runs_succeeded.send(
