@@ -6,6 +6,7 @@ Only regular habits are learnt: a weekday counts when the pipeline started on it
 weeks looked at, within LEARN_SPREAD_MINUTES of the same time of day; an interval counts when at least 90 % of the
 gaps between starts are within 10 % of their median. Anything less regular is not expected at all (no alerts)."""
 
+import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ LEARN_SHARE = 0.8
 LEARN_SPREAD_MINUTES = 45
 MAX_DAILY_INTERVAL = timedelta(hours=6)  # intervals up to this are learnt as intervals, longer ones per weekday
 REGULAR_SHARE = 0.9
+RECENT_STARTS = 200  # latest starts an interval is learnt from (two days of a 15-minute pipeline)
+MIN_RECENT = 20
 REGULAR_SLACK = 0.1
 
 
@@ -28,16 +31,26 @@ class Cadence:
     tolerance: timedelta
 
 
-def learn_cadence(starts: list[datetime], *, now: datetime) -> Cadence | None:
-    """The cadence these run starts (UTC, any order; reruns left out by the caller) follow, or None."""
+def learn_cadence(first_of_day: list[datetime], recent: list[datetime], *, now: datetime) -> Cadence | None:
+    """The cadence a pipeline's runs follow, or None: `first_of_day` is its first start (UTC) of each day it ran in
+    the last LEARN_WEEKS weeks, `recent` its latest starts (up to RECENT_STARTS); reruns left out by the caller."""
     since = now - timedelta(weeks=LEARN_WEEKS)
-    starts = sorted(s for s in starts if since <= s <= now)
-    if len(starts) < 2:
+    first_of_day = sorted(s for s in first_of_day if since <= s <= now)
+    if not first_of_day:
         return None
-    weeks = min(LEARN_WEEKS, round((now - starts[0]) / timedelta(weeks=1)))
+    weeks = min(LEARN_WEEKS, round((now - first_of_day[0]) / timedelta(weeks=1)))
     if weeks < MIN_WEEKS:
         return None
-    return _interval(starts, weeks) or _weekly(starts, weeks)
+    recent = sorted(s for s in recent if s <= now)
+    return (_interval(recent, weeks) if len(recent) >= MIN_RECENT else None) or _weekly(first_of_day, weeks)
+
+
+def first_starts_by_day(starts: list[datetime]) -> list[datetime]:
+    """The first of these starts on each day (UTC)."""
+    first: dict[datetime, datetime] = {}
+    for start in sorted(starts):
+        first.setdefault(start.replace(hour=0, minute=0, second=0, microsecond=0), start)
+    return list(first.values())
 
 
 def _interval(starts: list[datetime], weeks: int) -> Cadence | None:
@@ -49,10 +62,13 @@ def _interval(starts: list[datetime], weeks: int) -> Cadence | None:
     if regular < REGULAR_SHARE * len(gaps):
         return None
     minutes = max(1, round(median / 60))
-    if 60 % minutes == 0:
-        cron = f"*/{minutes} * * * *"
+    # The phase of the starts in the interval (a 15-minute pipeline at :05, :20...), from the latest ones.
+    phase = _phase_minutes(starts, minutes)
+    if minutes < 60 and 60 % minutes == 0:
+        cron = f"{phase}-59/{minutes} * * * *" if phase else f"*/{minutes} * * * *"
     elif minutes % 60 == 0 and 24 % (minutes // 60) == 0:
-        cron = f"0 */{minutes // 60} * * *"
+        hours, (hour, minute) = minutes // 60, divmod(phase, 60)
+        cron = f"{minute} {hour}-23/{hours} * * *" if hour else f"{minute} */{hours} * * *"
     else:
         return None  # an interval cron cannot state (e.g. every 7 minutes): not expected
     return Cadence(
@@ -63,14 +79,19 @@ def _interval(starts: list[datetime], weeks: int) -> Cadence | None:
     )
 
 
-def _weekly(starts: list[datetime], weeks: int) -> Cadence | None:
-    first_of_day: dict[datetime, datetime] = {}
-    for start in starts:
-        day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        first_of_day.setdefault(day, start)
+def _phase_minutes(starts: list[datetime], minutes: int) -> int:
+    """Where in each interval the starts fall (a 15-minute pipeline at :05, :20...), in whole minutes: the circular
+    mean, so starts a few seconds either side of the boundary agree on it."""
+    period = minutes * 60
+    angles = [2 * math.pi * ((s.hour * 3600 + s.minute * 60 + s.second) % period) / period for s in starts]
+    mean = math.atan2(sum(map(math.sin, angles)), sum(map(math.cos, angles)))
+    return round((mean % (2 * math.pi)) / (2 * math.pi) * minutes) % minutes
+
+
+def _weekly(first_of_day: list[datetime], weeks: int) -> Cadence | None:
     learnt: dict[int, list[int]] = {}
     for weekday in range(7):
-        minutes = [s.hour * 60 + s.minute for d, s in first_of_day.items() if d.weekday() == weekday]
+        minutes = [s.hour * 60 + s.minute for s in first_of_day if s.weekday() == weekday]
         if len(minutes) < LEARN_SHARE * weeks:
             continue
         center = statistics.median(minutes)

@@ -5,6 +5,7 @@ import logging
 import statistics
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 HOURLY_CHECK_MINUTES = 60
 # Days of runs summed when a pipeline's daily series is first built (the detector needs three weeks to learn).
 BACKFILL_DAYS = 42
+# Pipelines summed per call: a first backfill of many pipelines is spread over several ticks.
+PIPELINES_PER_TICK = 20
 
 
 def table_series(contract: DataContract, table: str, metric: str, *, granularity: str) -> Series:
@@ -91,7 +94,17 @@ def pipeline_series(pipeline: Pipeline, metric: str) -> Series:
     return series
 
 
-def day_metrics(runs: list[PipelineRun]) -> dict[str, float]:
+class RunRow(NamedTuple):
+    started_at: datetime
+    status: str
+    duration_ms: int | None
+    rerun_of_id: int | None
+
+
+RUN_FIELDS = RunRow._fields
+
+
+def day_metrics(runs: list[RunRow]) -> dict[str, float]:
     """One day of a pipeline's runs as metrics: runs started, the median duration of its successful runs, the share
     of finished runs that succeeded, and the reruns AIMS or a person started."""
     finished = [r for r in runs if r.status in (PipelineRun.Status.SUCCEEDED, PipelineRun.Status.FAILED)]
@@ -110,46 +123,59 @@ def day_metrics(runs: list[PipelineRun]) -> dict[str, float]:
 
 
 def pipeline_days_record(*, now: datetime | None = None, pipeline_ids: list[int] | None = None) -> int:
-    """Sum every pipeline's runs per finished day not yet recorded (up to BACKFILL_DAYS back) into its daily series,
-    scoring each point in order. Days before a pipeline's first run are not points. Returns points recorded."""
+    """Sum the runs of pipelines whose finished days are not yet recorded (up to BACKFILL_DAYS back, the least
+    recently recorded first, at most PIPELINES_PER_TICK pipelines with runs a call) into their daily series, each
+    series scored in one pass. Days before a pipeline's first run are not points. Returns points recorded."""
     now = now or timezone.now()
     today = bucket_start(now, Series.Granularity.DAY)
+    recorded_until = dict(
+        Series.objects.filter(subject=Series.Subject.PIPELINE, metric=Series.Metric.RUNS).values_list(
+            "pipeline_id", "last_point_at"
+        )
+    )
     pipelines = Pipeline.objects.all() if pipeline_ids is None else Pipeline.objects.filter(pk__in=pipeline_ids)
-    recorded = 0
-    for pipeline in pipelines.order_by("pk"):
-        done = (
-            Series.objects.filter(pipeline=pipeline, metric=Series.Metric.RUNS)
-            .values_list("last_point_at", flat=True)
-            .first()
-        )
-        start = done + timedelta(days=1) if done else today - timedelta(days=BACKFILL_DAYS)
-        if start >= today:
-            continue
-        runs = list(
-            PipelineRun.objects.filter(pipeline=pipeline, started_at__gte=start, started_at__lt=today).only(
-                "started_at", "status", "duration_ms", "rerun_of_id"
-            )
-        )
-        first_run = (
-            PipelineRun.objects.filter(pipeline=pipeline)
-            .order_by("started_at")
-            .values_list("started_at", flat=True)
-            .first()
-        )
-        if first_run is None:
-            continue
-        by_day: dict[datetime, list[PipelineRun]] = defaultdict(list)
-        for run in runs:
-            if run.started_at is not None:
-                by_day[bucket_start(run.started_at, Series.Granularity.DAY)].append(run)
-        values: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
-        day = max(start, bucket_start(first_run, Series.Granularity.DAY))
-        while day < today:
-            for metric, value in day_metrics(by_day.get(day, [])).items():
-                values[metric].append((day, value))
-            day += timedelta(days=1)
-        for metric, points in values.items():
-            series = pipeline_series(pipeline, metric)
-            series_verdict_report(points_extend(series=series, points=points), series=series)
-            recorded += len(points)
+    oldest = today - timedelta(days=BACKFILL_DAYS + 1)
+    due = [
+        pk
+        for pk in pipelines.order_by("pk").values_list("pk", flat=True)
+        if (recorded_until.get(pk) or oldest) + timedelta(days=1) < today
+    ]
+    due.sort(key=lambda pk: recorded_until.get(pk) or oldest)
+    recorded = done = 0
+    for pipeline_id in due:
+        if done >= PIPELINES_PER_TICK:
+            break
+        last = recorded_until.get(pipeline_id)
+        start = last + timedelta(days=1) if last else today - timedelta(days=BACKFILL_DAYS)
+        points = _pipeline_days(pipeline_id, start=start, today=today)
+        if points is not None:
+            done += 1
+            recorded += points
     return recorded
+
+
+def _pipeline_days(pipeline_id: int, *, start: datetime, today: datetime) -> int | None:
+    """Record one pipeline's days from `start` to yesterday; None when it has no run in that stretch or before."""
+    runs = [
+        RunRow(*row)
+        for row in PipelineRun.objects.filter(
+            pipeline_id=pipeline_id, started_at__gte=start, started_at__lt=today
+        ).values_list(*RUN_FIELDS)
+    ]
+    ran_before = PipelineRun.objects.filter(pipeline_id=pipeline_id, started_at__lt=start).exists()
+    if not runs and not ran_before:
+        return None
+    by_day: dict[datetime, list[RunRow]] = defaultdict(list)
+    for run in runs:
+        by_day[bucket_start(run.started_at, Series.Granularity.DAY)].append(run)
+    values: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
+    day = start if ran_before else min(by_day)
+    while day < today:
+        for metric, value in day_metrics(by_day.get(day, [])).items():
+            values[metric].append((day, value))
+        day += timedelta(days=1)
+    pipeline = Pipeline.objects.get(pk=pipeline_id)
+    for metric, points in values.items():
+        series = pipeline_series(pipeline, metric)
+        series_verdict_report(points_extend(series=series, points=points), series=series)
+    return sum(len(points) for points in values.values())

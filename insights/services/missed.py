@@ -6,11 +6,13 @@ ExpectedSchedule rows; a pipeline with an active platform schedule is judged by 
 cadence, if it has a regular one."""
 
 import logging
+from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Min
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from aimsweb.batch import apply_each
@@ -18,7 +20,7 @@ from aimsweb.choices import ErrorCategory, Severity
 from incidents.models import Occurrence
 from incidents.services import OccurrenceReport, occurrence_intake, occurrences_recovered
 from insights.models import ExpectedSchedule
-from insights.services.cadence import learn_cadence
+from insights.services.cadence import LEARN_WEEKS, RECENT_STARTS, learn_cadence
 from monitors.clients import client_for
 from monitors.clients.base import PlatformSchedule
 from monitors.maintenance import maintenance_window_active
@@ -106,17 +108,29 @@ def cadences_learn(*, now: datetime | None = None) -> int:
         .exclude(source=ExpectedSchedule.Source.LEARNED)
         .values_list("pipeline_id", flat=True)
     )
-    since = now - timedelta(weeks=6)
-    starts: dict[int, list[datetime]] = {}
-    runs = PipelineRun.objects.filter(started_at__gte=since, rerun_of__isnull=True).values_list(
-        "pipeline_id", "started_at"
-    )
-    for pipeline_id, started_at in runs.iterator():
-        if started_at is not None:
-            starts.setdefault(pipeline_id, []).append(started_at)
+    since = now - timedelta(weeks=LEARN_WEEKS)
+    originals = PipelineRun.objects.filter(started_at__gte=since, started_at__lte=now, rerun_of__isnull=True)
+    # One row per pipeline and day (its first start), however many runs a day: bounded by pipelines x 42.
+    first_of_day: dict[int, list[datetime]] = defaultdict(list)
+    runs: dict[int, int] = defaultdict(int)
+    days = originals.annotate(day=TruncDate("started_at", tzinfo=UTC)).values("pipeline_id", "day")
+    for pipeline_id, first, count in days.annotate(first=Min("started_at"), runs=Count("pk")).values_list(
+        "pipeline_id", "first", "runs"
+    ):
+        first_of_day[pipeline_id].append(first)
+        runs[pipeline_id] += count
     kept = 0
-    for pipeline_id, moments in starts.items():
-        cadence = None if pipeline_id in scheduled else learn_cadence(moments, now=now)
+    for pipeline_id, moments in first_of_day.items():
+        if pipeline_id in scheduled:
+            cadence = None
+        else:
+            # Several runs a day: maybe an interval, learnt from the latest starts (one bounded read).
+            several = runs[pipeline_id] >= 2 * len(moments)
+            recent = (
+                originals.filter(pipeline_id=pipeline_id).order_by("-started_at").values_list("started_at", flat=True)
+            )
+            latest = [s for s in recent[:RECENT_STARTS] if s is not None] if several else []
+            cadence = learn_cadence(moments, latest, now=now)
         if cadence is None:
             ExpectedSchedule.objects.filter(pipeline_id=pipeline_id, source=ExpectedSchedule.Source.LEARNED).delete()
             continue
@@ -137,7 +151,7 @@ def cadences_learn(*, now: datetime | None = None) -> int:
         )
         kept += 1
     ExpectedSchedule.objects.filter(source=ExpectedSchedule.Source.LEARNED).exclude(
-        pipeline_id__in=starts.keys()
+        pipeline_id__in=first_of_day.keys()
     ).delete()
     return kept
 

@@ -129,8 +129,12 @@ def points_extend(*, series: Series, points: list[tuple[datetime, float]]) -> Sc
     latest one's verdict for the caller to act on."""
     assert points, "points_extend needs at least one point"
     with transaction.atomic():
-        for t, value in points:
-            Point.objects.update_or_create(series=series, t=t, defaults={"value": float(value)})
+        Point.objects.bulk_create(
+            [Point(series=series, t=t, value=float(value)) for t, value in points],
+            update_conflicts=True,
+            unique_fields=["series", "t"],
+            update_fields=["value"],
+        )
         series_rescore(series, since=min(t for t, _ in points))
         latest = Point.objects.filter(series=series).order_by("-t").first()
         assert latest is not None
@@ -151,19 +155,18 @@ def points_extend(*, series: Series, points: list[tuple[datetime, float]]) -> Sc
 def series_rescore(series: Series, *, since: datetime) -> list[Point]:
     """Score again every point from `since` on (after a note changed what the detector may learn from); returns
     the points whose verdict changed."""
-    history = list(Point.objects.filter(series=series).order_by("t"))
-    first = next((i for i, p in enumerate(history) if p.t >= since), len(history))
-    start = max(0, first - HISTORY[series.granularity])
-    window = history[start:]
-    changed = []
+    earlier = Point.objects.filter(series=series, t__lt=since).order_by("-t")[: HISTORY[series.granularity]]
+    window = [*reversed(earlier), *Point.objects.filter(series=series, t__gte=since).order_by("t")]
+    changed, scored = [], []
     for point, detection in zip(window, series_detect(series, window), strict=True):
         if point.t < since:
             continue
         before = (point.anomalous, point.state)
         _store(point, detection, series)
+        scored.append(point)
         if before != (point.anomalous, point.state):
             changed.append(point)
-        point.save(update_fields=["state", "anomalous", "expected", "low", "high", "score", "season"])
+    Point.objects.bulk_update(scored, ["state", "anomalous", "expected", "low", "high", "score", "season"], 500)
     return changed
 
 
