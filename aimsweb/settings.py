@@ -306,6 +306,8 @@ AIMS_WEBHOOK_RETENTION_DAYS = env.int("AIMS_WEBHOOK_RETENTION_DAYS", default=30)
 AIMS_REJECTED_RETENTION_DAYS = env.int("AIMS_REJECTED_RETENTION_DAYS", default=7)
 AIMS_TASK_RESULT_RETENTION_DAYS = env.int("AIMS_TASK_RESULT_RETENTION_DAYS", default=14)
 AIMS_PRUNE_BATCH = env.int("AIMS_PRUNE_BATCH", default=1000)
+# Metric points (insights) older than this are deleted daily: the detector reads six weeks, health two.
+AIMS_POINT_RETENTION_DAYS = env.int("AIMS_POINT_RETENTION_DAYS", default=400)
 
 # --- Failure analysis ----------------------------------------------------------------------------------------
 # An LLM is used when a model is named; otherwise the offline classifier decides alone. Any OpenAI-compatible

@@ -27,3 +27,7 @@ def platform_schedules_refresh_task() -> int:
 
 def cadences_learn_task() -> int:
     return missed.cadences_learn()
+
+
+def points_prune_task() -> int:
+    return collect.points_prune()

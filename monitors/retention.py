@@ -38,13 +38,14 @@ def records_prune(*, now: datetime | None = None, batch: int | None = None) -> P
     )
     results = Task.objects.filter(stopped__lt=now - timedelta(days=settings.AIMS_TASK_RESULT_RETENTION_DAYS))
     return PruneResult(
-        deliveries=_delete_in_batches(finished, batch),
-        rejected=_delete_in_batches(rejected, batch),
-        task_results=_delete_in_batches(results, batch),
+        deliveries=delete_in_batches(finished, batch),
+        rejected=delete_in_batches(rejected, batch),
+        task_results=delete_in_batches(results, batch),
     )
 
 
-def _delete_in_batches(rows: QuerySet[Model], batch: int) -> int:
+def delete_in_batches(rows: QuerySet[Model], batch: int) -> int:
+    """Delete these rows `batch` at a time (one short statement each); returns how many went."""
     deleted = 0
     while ids := list(rows.values_list("pk", flat=True)[:batch]):
         rows.model._default_manager.filter(pk__in=ids).delete()

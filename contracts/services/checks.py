@@ -177,7 +177,7 @@ def _finish(
         check.metrics = {t.object: metrics for t in tables if (metrics := table_metrics(t))}
         check.save()
         for table in tables:
-            _report(check, contract, run, table)
+            _report(check, contract, run, table, violations)
         contract_changed_broadcast(contract_ids=[contract.pk])
         if check.metrics:
             send_on_commit(signals.check_measured, sender=signals.SENDER, check_run_id=check.pk)
@@ -245,9 +245,15 @@ def group_key(contract: DataContract, obj: str) -> str:
     return f"contract_check:{contract.name}:{obj}"
 
 
-def _report(check: CheckRun, contract: DataContract, run: PipelineRun | None, table: TableResult) -> None:
-    """An occurrence for a table with failed rules or schema changes; a recovery for a table checked clean."""
-    failing = [v for v in check.violations.all() if v.object == table.object and v.status == Violation.Status.FAILED]
+def _report(
+    check: CheckRun, contract: DataContract, run: PipelineRun | None, table: TableResult, violations: list[Violation]
+) -> None:
+    """An occurrence for a table with failed rules or schema changes (from the check's violations, as written); a
+    recovery for a table checked clean."""
+    failing = sorted(
+        (v for v in violations if v.object == table.object and v.status == Violation.Status.FAILED),
+        key=lambda v: v.rule,  # the order a reader of the check's violations sees
+    )
     subject = f"contract:{contract.name}/{table.object}"
     label = f"{contract.name} / {table.object}"
     if not failing:

@@ -7,14 +7,16 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from django.conf import settings
 from django.utils import timezone
 
 from contracts.models import CheckRun, DataContract
-from insights.models import Series
+from insights.models import Point, Series
 from insights.services.anomalies import series_verdict_report
 from insights.services.series import bucket_start, point_record, points_extend
 from monitors.clients import SourceError, client_for
 from monitors.models import Pipeline, PipelineRun
+from monitors.retention import delete_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -179,3 +181,11 @@ def _pipeline_days(pipeline_id: int, *, start: datetime, today: datetime) -> int
         series = pipeline_series(pipeline, metric)
         series_verdict_report(points_extend(series=series, points=points), series=series)
     return sum(len(points) for points in values.values())
+
+
+def points_prune(*, now: datetime | None = None) -> int:
+    """Delete metric points older than AIMS_POINT_RETENTION_DAYS (never those a series' last year of health or
+    detection reads, with the default), AIMS_PRUNE_BATCH rows per statement. Returns how many went."""
+    now = now or timezone.now()
+    old = Point.objects.filter(t__lt=now - timedelta(days=settings.AIMS_POINT_RETENTION_DAYS))
+    return delete_in_batches(old, settings.AIMS_PRUNE_BATCH)

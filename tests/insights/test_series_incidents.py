@@ -10,7 +10,7 @@ from contracts.models import CheckRun
 from incidents.models import Incident, IncidentEvent
 from insights.models import Point, Series, SeriesNote
 from insights.services.anomalies import series_verdict_report
-from insights.services.collect import check_points_record, pipeline_days_record
+from insights.services.collect import check_points_record, pipeline_days_record, points_prune
 from insights.services.notes import series_note_add
 from insights.services.series import point_record
 from monitors.models import PipelineRun
@@ -160,3 +160,13 @@ def test_a_check_of_a_producing_run_records_what_the_platform_says_it_wrote(sett
     assert (written.value, written.run, written.series.table) == (1234.0, run, "orders")
     FakeSourceClient.written = {}
     assert check_points_record(check_run_id=check.pk) == 1  # the platform says nothing: the rows alone
+
+
+def test_points_older_than_the_retention_go_in_batches(settings):
+    settings.AIMS_POINT_RETENTION_DAYS, settings.AIMS_PRUNE_BATCH = 30, 2
+    series = _series()
+    now = START + timedelta(days=45)
+    Point.objects.bulk_create(Point(series=series, t=START + timedelta(days=n), value=1.0) for n in range(45))
+
+    assert points_prune(now=now) == 15
+    assert Point.objects.filter(series=series).earliest("t").t == now - timedelta(days=30)

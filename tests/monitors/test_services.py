@@ -164,6 +164,7 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "aims-insights-platform-schedules": ("insights.tasks.platform_schedules_refresh_task", 15),
         "aims-insights-pipeline-days": ("insights.tasks.pipeline_days_record_task", 15),
         "aims-insights-cadences": ("insights.tasks.cadences_learn_task", 60),
+        "aims-insights-points-prune": ("insights.tasks.points_prune_task", 24 * 60),
     }
     assert set(schedules) == {
         f"monitor-poll-{fast.pk}",
