@@ -239,6 +239,11 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Leases measured against the task timeout: how long one poll may hold its monitor before another may start, and
+# how long a worker holds a batch of webhook deliveries (a worker that dies lets go of it then).
+POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 60)
+AIMS_WEBHOOK_CLAIM_SECONDS = env.int("AIMS_WEBHOOK_CLAIM_SECONDS", default=Q_CLUSTER["timeout"] + 60)
+
 # Live updates are sent by task workers as well as by the web server, so the layer must cross processes.
 # Embedded default: the Redis that `make run` starts on a socket under var/run. "memory://" selects the in-process
 # layer (tests, or a single process that never pushes from workers).
@@ -267,92 +272,8 @@ AIMS_ENCRYPTION_KEYS = env.list("AIMS_ENCRYPTION_KEYS", default=[]) or [
     base64.urlsafe_b64encode(hashlib.sha256(f"aims-encryption:{SECRET_KEY}".encode()).digest()).decode()
 ]
 
-# --- Pipeline sources ------------------------------------------------------------------------------------------
-MONITOR_CLIENTS = {
-    "adf": "monitors.clients.adf.AdfClient",
-    "databricks": "monitors.clients.databricks.DatabricksClient",
-}
-# Per-call timeout towards ADF and Databricks, and how often one call is tried before a poll gives up on it.
-SOURCE_TIMEOUT_SECONDS = env.float("SOURCE_TIMEOUT_SECONDS", default=30.0)
-SOURCE_MAX_ATTEMPTS = env.int("SOURCE_MAX_ATTEMPTS", default=6)
-SOURCE_BACKOFF_MAX_SECONDS = env.float("SOURCE_BACKOFF_MAX_SECONDS", default=60.0)
-# All the pauses of one call's retries together (Retry-After included): a platform asking for more gets a
-# "throttled, retry after N s" error at once, and the poll or lookup moves on (monitors.clients.base).
-AIMS_SOURCE_RETRY_BUDGET_SECONDS = env.float("AIMS_SOURCE_RETRY_BUDGET_SECONDS", default=10.0)
-# How far back a monitor's first poll reads; how far ahead of our clock a platform's may be; how long one poll may
-# hold its monitor before another may start.
-POLL_INITIAL_LOOKBACK_HOURS = env.int("POLL_INITIAL_LOOKBACK_HOURS", default=24)
-POLL_FUTURE_TOLERANCE_HOURS = env.int("POLL_FUTURE_TOLERANCE_HOURS", default=24 * 30)
-POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 60)
-# An Azure Monitor alert's lookup re-reads this much before the newest failure an earlier lookup of the pipeline
-# saw, for runs the service lists late (monitors.services.alert_lookup_start). Every failure in it is read again
-# (a pipeline failing often re-reads many), and a run listed later still is found by the next poll.
-AIMS_ALERT_LOOKUP_OVERLAP_SECONDS = env.int("AIMS_ALERT_LOOKUP_OVERLAP_SECONDS", default=10)
-# Webhook deliveries are processed in batches of up to this many, each held by its worker for this long (a worker
-# that dies lets go of its batch then).
-AIMS_WEBHOOK_BATCH = env.int("AIMS_WEBHOOK_BATCH", default=50)
-# At most this many drains of webhook deliveries run at once (each takes what arrived while it worked).
-AIMS_WEBHOOK_DRAINS = env.int("AIMS_WEBHOOK_DRAINS", default=2)
-AIMS_WEBHOOK_CLAIM_SECONDS = env.int("AIMS_WEBHOOK_CLAIM_SECONDS", default=Q_CLUSTER["timeout"] + 60)
-
-# --- Web server limits, access log, retention (webhook intake hardening) ---------------------------------------
-# The web server (aimsweb/webserver.py) refuses a request body over this many bytes while it arrives (413), and a
-# request whose headers and body have not all arrived this many seconds after its first line (408).
-AIMS_HTTP_MAX_BODY_BYTES = env.int("AIMS_HTTP_MAX_BODY_BYTES", default=1024 * 1024)
-AIMS_HTTP_REQUEST_TIMEOUT_SECONDS = env.float("AIMS_HTTP_REQUEST_TIMEOUT_SECONDS", default=30.0)
-# Finished webhook deliveries, rejected ones and django-q2 task results are deleted once older than this (a daily
-# schedule, or `manage.py prune`), this many rows per statement.
-AIMS_WEBHOOK_RETENTION_DAYS = env.int("AIMS_WEBHOOK_RETENTION_DAYS", default=30)
-AIMS_REJECTED_RETENTION_DAYS = env.int("AIMS_REJECTED_RETENTION_DAYS", default=7)
-AIMS_TASK_RESULT_RETENTION_DAYS = env.int("AIMS_TASK_RESULT_RETENTION_DAYS", default=14)
-AIMS_PRUNE_BATCH = env.int("AIMS_PRUNE_BATCH", default=1000)
-# Metric points (insights) older than this are deleted daily: the detector reads six weeks, health two.
-AIMS_POINT_RETENTION_DAYS = env.int("AIMS_POINT_RETENTION_DAYS", default=400)
-
-# --- Failure analysis ----------------------------------------------------------------------------------------
-# An LLM is used when a model is named; otherwise the offline classifier decides alone. Any OpenAI-compatible
-# server works (OpenAI, Azure OpenAI's /openai/v1/ endpoint, a local one). The key never leaves this process except
-# to that server.
-AIMS_LLM_MODEL = env.str("AIMS_LLM_MODEL", default="")
-AIMS_LLM_BASE_URL = env.str("AIMS_LLM_BASE_URL", default="")
-AIMS_LLM_API_KEY = env.str("AIMS_LLM_API_KEY", default="")
-AIMS_LLM_TIMEOUT_SECONDS = env.float("AIMS_LLM_TIMEOUT_SECONDS", default=20.0)
-# Answers less confident than this are not used (the offline classifier stands in, recorded as such).
-AIMS_LLM_MIN_CONFIDENCE = env.int("AIMS_LLM_MIN_CONFIDENCE", default=60)
-# Prices in USD per million tokens, for the cost kept with each analysis.
-AIMS_LLM_PRICE_INPUT_PER_MTOK = env.float("AIMS_LLM_PRICE_INPUT_PER_MTOK", default=0.0)
-AIMS_LLM_PRICE_OUTPUT_PER_MTOK = env.float("AIMS_LLM_PRICE_OUTPUT_PER_MTOK", default=0.0)
-# At most one LLM call per error signature within this window; later failures reuse that analysis.
-AIMS_LLM_CACHE_HOURS = env.int("AIMS_LLM_CACHE_HOURS", default=24)
-# Retries of a signature needed before its outcomes change the verdict.
-AIMS_LEARNING_MIN_RETRIES = env.int("AIMS_LEARNING_MIN_RETRIES", default=5)
-
-# --- Incidents, remediation, notifications ---------------------------------------------------------------------
-# What makes two failures the same incident: "signature" (connection x pipeline x error signature) or "category"
-# (pipeline x error class, coarser).
-AIMS_INCIDENT_GROUPING = env.str("AIMS_INCIDENT_GROUPING", default="signature")
-if AIMS_INCIDENT_GROUPING not in {"signature", "category"}:
-    raise ImproperlyConfigured("AIMS_INCIDENT_GROUPING must be 'signature' or 'category'")
-# Failures that ended longer ago than this when AIMS first sees them (a first poll reading history, say) are analysed
-# but open no incident and are not rerun; nor are failures a later successful run of the pipeline has superseded.
-AIMS_TRIAGE_MAX_AGE_HOURS = env.int("AIMS_TRIAGE_MAX_AGE_HOURS", default=24)
-# A failure this soon after its incident was resolved reopens it; later ones open a new incident.
-AIMS_INCIDENT_REOPEN_MINUTES = env.int("AIMS_INCIDENT_REOPEN_MINUTES", default=60)
-# A rerun claimed by a worker that has not reported back after this long is reconciled with the platform (the
-# worker died): adopted if the platform has it, else started once. Longer than one platform call can take.
-AIMS_RETRY_CLAIM_LEASE_SECONDS = env.int(
-    "AIMS_RETRY_CLAIM_LEASE_SECONDS", default=int(SOURCE_TIMEOUT_SECONDS * SOURCE_MAX_ATTEMPTS) + 60
-)
-NOTIFICATION_SENDERS = {
-    "teams": "incidents.notify.teams.TeamsSender",
-    "slack": "incidents.notify.slack.SlackSender",
-    "email": "incidents.notify.email.EmailSender",
-    "webhook": "incidents.notify.webhook.WebhookSender",
-}
-# Per-request timeout towards Teams, Slack and webhook receivers; failed deliveries are tried this many times in
-# all, with growing delays.
-AIMS_NOTIFY_TIMEOUT_SECONDS = env.float("AIMS_NOTIFY_TIMEOUT_SECONDS", default=10.0)
-AIMS_NOTIFY_MAX_ATTEMPTS = env.int("AIMS_NOTIFY_MAX_ATTEMPTS", default=6)
+# --- AIMS's own: sources, intake, retention, analysis, incidents, notifications (aimsweb/settings_product.py) --
+from aimsweb.settings_product import *  # noqa: E402, F403
 
 # --- Auth ------------------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

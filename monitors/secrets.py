@@ -38,7 +38,7 @@ def settings_variable_names() -> frozenset[str]:
     such as AIMS_DEMO_PASSWORD_<ROLE>): found by reading their source, so a new setting is covered without a list
     to keep in step."""
     names: set[str] = set(SERVER_SECRET_VARIABLES)
-    for module in {"aimsweb.settings", settings.SETTINGS_MODULE}:
+    for module in {"aimsweb.settings", "aimsweb.settings_product", settings.SETTINGS_MODULE}:
         spec = importlib.util.find_spec(module)
         if spec and spec.origin:
             names.update(SETTINGS_VARIABLE.findall(Path(spec.origin).read_text()))
