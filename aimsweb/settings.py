@@ -127,6 +127,9 @@ INSTALLED_APPS = [
     "incidents",
     "contracts",
     "insights",
+    "webhooks",
+    "tickets",
+    "api",
 ]
 
 MIDDLEWARE = [

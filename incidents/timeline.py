@@ -127,6 +127,40 @@ def _ticket_linked(params: Params, note: str, at: datetime) -> str:
     return f"Linked {params.get('system', '')} {params.get('key', '')}."
 
 
+def _updated(params: Params, note: str, at: datetime) -> str:
+    """changes: {field: [before, after]} for the title, severity or assignee set by a person or an API key."""
+    changes = params.get("changes") or {}
+    parts = [f"{field} from {before!s} to {after!s}" for field, (before, after) in sorted(changes.items())]
+    return _with_note("Changed " + "; ".join(parts) if parts else "Updated", note)
+
+
+def _merged(params: Params, note: str, at: datetime) -> str:
+    """into (the incident this one was merged into) or sources (the incidents merged into this one)."""
+    if params.get("into"):
+        return _with_note(f"Merged into incident #{params['into']}", note)
+    sources = ", ".join(f"#{pk}" for pk in params.get("sources", []))
+    return _with_note(f"Incidents {sources} merged into this one", note)
+
+
+def _ticket_opened(params: Params, note: str, at: datetime) -> str:
+    """system, key, url, route (the ticket route's name)."""
+    return f"Opened {params.get('system', '')} {params.get('key', '')} (route {params.get('route', '')})."
+
+
+def _ticket_changed(params: Params, note: str, at: datetime) -> str:
+    """system, key, status (the ticket's new status) and what AIMS did about it, `action` (or none)."""
+    sentence = f"{params.get('system', '')} {params.get('key', '')} is now {params.get('status', '')}"
+    if params.get("action"):
+        sentence += f"; {params['action']}"
+    return _with_note(sentence, note)
+
+
+def _ticket_sync_failed(params: Params, note: str, at: datetime) -> str:
+    """system, key (blank before the ticket exists), error, attempts."""
+    target = f"{params.get('system', '')} {params.get('key', '')}".strip()
+    return f"Could not sync {target} after {params.get('attempts', '?')} attempt(s): {params.get('error', '')}"
+
+
 def _retry_scheduled(params: Params, note: str, at: datetime) -> str:
     """attempt_number, max_attempts (null unless a policy's), policy (name or null), delay_seconds, platform,
     mode."""
@@ -212,6 +246,11 @@ WORDS: dict[str, Callable[[Params, str, datetime], str]] = {
     "assigned": _assigned,
     "commented": lambda params, note, at: note,
     "ticket_linked": _ticket_linked,
+    "ticket_opened": _ticket_opened,
+    "ticket_changed": _ticket_changed,
+    "ticket_sync_failed": _ticket_sync_failed,
+    "updated": _updated,
+    "merged": _merged,
     "retry_scheduled": _retry_scheduled,
     "retry_started": _retry_started,
     "retry_succeeded": _retry_succeeded,

@@ -189,12 +189,18 @@ class IncidentEvent(TimeStampedModel):
         ESCALATED = "escalated", "Escalated"
         SUPPRESSED = "suppressed", "Suppressed"
         UNSILENCED = "unsilenced", "Silence ended"
+        UPDATED = "updated", "Updated"
+        MERGED = "merged", "Merged"
+        TICKET_OPENED = "ticket_opened", "Ticket opened"
+        TICKET_CHANGED = "ticket_changed", "Ticket changed"
+        TICKET_SYNC_FAILED = "ticket_sync_failed", "Ticket sync failed"
 
     class ActorType(models.TextChoices):
         USER = "user", "User"
         API_KEY = "api_key", "API key"
         SYSTEM = "system", "System"
         RETRY_ENGINE = "retry_engine", "Retry engine"
+        TICKET = "ticket", "Ticket system"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -237,7 +243,14 @@ class IncidentEvent(TimeStampedModel):
 
 
 class TicketLink(TimeStampedModel):
-    """An issue in an external ticketing system that tracks an incident."""
+    """An issue in an external ticketing system that tracks an incident: linked by hand, or opened and kept in step
+    by a ticket route (the `tickets` app writes the sync fields)."""
+
+    class SyncState(models.TextChoices):
+        MANUAL = "manual", "Linked by hand"
+        PENDING = "pending", "Waiting to sync"
+        SYNCED = "synced", "In sync"
+        FAILED = "failed", "Sync failing"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tickets")
     system = models.CharField(max_length=50, help_text="e.g. Jira, ServiceNow, GitHub.")
@@ -245,12 +258,18 @@ class TicketLink(TimeStampedModel):
     url = models.URLField(max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_by_label = models.CharField(max_length=150, blank=True, help_text="API key name, when not a user.")
+    external_id = models.CharField(max_length=100, blank=True, help_text="The system's own id (a ServiceNow sys_id).")
+    remote_status = models.CharField(max_length=100, blank=True, help_text="The ticket's status, as last read.")
+    sync_state = models.CharField(max_length=10, choices=SyncState.choices, default=SyncState.MANUAL)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, help_text="Why the last sync failed (redacted).")
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["incident", "system", "key"], name="ticket_unique_per_incident"),
         ]
+        indexes = [models.Index(fields=["system", "key"], name="ticket_system_key_idx")]
 
     def __str__(self) -> str:
         return f"{self.system} {self.key}"

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 
 from aimsweb.redact import redact, redact_values
+from incidents import signals
 from incidents.models import Incident, IncidentEvent
 from incidents.realtime import incidents_changed_broadcast
 
@@ -32,9 +33,10 @@ def incident_event_add(
 ) -> IncidentEvent:
     """Append one entry to the incident's timeline, as its kind and parameters (see incidents.timeline for each
     kind's) plus what a person wrote, and announce the change after commit. Both are redacted: parameters quote
-    platform errors and receivers' answers that Viewers see."""
+    platform errors and receivers' answers that Viewers see. The layers above write their outbox rows for it in this
+    same transaction (incidents.signals.incident_event_recorded)."""
     incidents_changed_broadcast(incident_ids=[incident.pk])
-    return IncidentEvent.objects.create(
+    event = IncidentEvent.objects.create(
         incident=incident,
         kind=kind,
         actor_type=actor.type,
@@ -43,3 +45,5 @@ def incident_event_add(
         note=redact(note),
         params=redact_values(params or {}),
     )
+    signals.incident_event_recorded.send(sender=signals.SENDER, event=event, incident=incident)
+    return event
