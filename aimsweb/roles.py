@@ -38,6 +38,7 @@ ADMIN_EDITS = {
     "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
     "contracts": ("datacontract", "contractproducer", "warehouse"),
     "insights": ("series",),
+    "api": ("apikey",),
     "auth": ("user",),
 }
 ADMIN_READS = {"auth": ("group",), "django_q": ("task", "success", "failure", "schedule", "ormq")}
