@@ -78,6 +78,9 @@ def endpoint(name: str, write: bool = False) -> Callable[[Handler], Callable[[Re
                     401, ["You are not authenticated. Authentication required to perform this operation."]
                 )
 
+            # Read the body now: a `slow` fault answers after the client gave up, and the write must still apply.
+            await request.body()
+
             async def handle() -> Response:
                 try:
                     with world.lock:

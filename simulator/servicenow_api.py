@@ -65,6 +65,9 @@ def endpoint(name: str, write: bool = False) -> Callable[[Handler], Callable[[Re
             if not authenticated(request):
                 return snow_error(401, "User Not Authenticated", "Required to provide Auth information")
 
+            # Read the body now: a `slow` fault answers after the client gave up, and the write must still apply.
+            await request.body()
+
             async def handle() -> Response:
                 try:
                     status, body, headers = await handler(request, world, world.servicenow)
