@@ -112,7 +112,7 @@ def issue_json(issue: JiraIssue, base: str, fields: list[str] | None = None) -> 
     """GET issue / search result. `fields` None: all fields; [] (search default): none, only id and key."""
     everything = issue_fields(issue, base)
     wanted = everything if fields is None else {k: v for k, v in everything.items() if k in fields}
-    body = {"id": issue.id, "key": issue.key, "self": f"{base}/rest/api/3/issue/{issue.id}"}
+    body: dict[str, Any] = {"id": issue.id, "key": issue.key, "self": f"{base}/rest/api/3/issue/{issue.id}"}
     if wanted or fields is None:
         body["fields"] = wanted
     return body

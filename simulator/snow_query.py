@@ -31,8 +31,12 @@ class EncodedQuery:
     def apply(self, rows: list[Row]) -> list[Row]:
         found = [row for row in rows if all(p(row) for p in self.predicates)]
         for name, descending in reversed(self.order):
-            found.sort(key=lambda row, n=name: _sort_key(row.get(n, "")), reverse=descending)
+            found.sort(key=_column_key(name), reverse=descending)
         return found
+
+
+def _column_key(name: str) -> Callable[[Row], tuple[int, float, str]]:
+    return lambda row: _sort_key(row.get(name, ""))
 
 
 def _sort_key(value: str) -> tuple[int, float, str]:

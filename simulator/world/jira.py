@@ -20,12 +20,15 @@ from simulator.jira_shapes import JiraComment, JiraIssue, webhook_body
 from simulator.jira_workflows import (
     API_ACCOUNT_ID,
     INITIAL_STATUS,
+    PRIORITIES,
     PROJECTS,
     RESOLUTIONS,
+    SUMMARY_MAX,
     Transition,
     adf_text,
     create_errors,
     is_adf_doc,
+    labels_errors,
 )
 from simulator.timefmt import iso7
 
@@ -175,6 +178,14 @@ class JiraSite:
 
     def person_edit(self, world: World, issue: JiraIssue, fields: dict[str, Any], person: str) -> None:
         """A person edits summary, labels or priority in the UI."""
+        errors = labels_errors(fields.get("labels")) if "labels" in fields else {}
+        if "priority" in fields and fields["priority"] not in PRIORITIES:
+            errors["priority"] = f"priority must be one of {list(PRIORITIES)}"
+        summary = fields.get("summary", "x")
+        if not isinstance(summary, str) or not summary.strip() or len(summary) > SUMMARY_MAX:
+            errors["summary"] = f"summary must be 1..{SUMMARY_MAX} characters"
+        if errors:
+            raise JiraError(400, errors=errors)
         items = []
         for name in ("summary", "labels", "priority"):
             if name not in fields:
@@ -217,7 +228,7 @@ class JiraSite:
         old_resolution = issue.resolution
         issue.status = new_status.name
         issue.resolution = (resolution or "Done") if new_status.category == "done" else None
-        items = [
+        items: list[dict[str, str | None]] = [
             {
                 "field": "status",
                 "fieldtype": "jira",
@@ -259,7 +270,9 @@ class JiraSite:
 
     def _emit(self, world: World, event: str, issue: JiraIssue, actor: str, **extra: Any) -> None:
         for hook in self.webhooks.values():
-            if event not in hook.events or (hook.jql and issue not in self.search(hook.jql)):
+            if event not in hook.events or (
+                hook.jql and not all(p(issue.jql_view()) for p in parse_jql(hook.jql).predicates)
+            ):
                 continue
             payload = webhook_body(event, issue, self.base_url, actor=actor, now_us=world.now_us(), **extra)
             raw = json.dumps(payload, separators=(",", ":")).encode()

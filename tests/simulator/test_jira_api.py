@@ -362,3 +362,13 @@ def test_jira_faults_seeded_same_sequence_twice(sim):
     first = run()
     assert first == run() and {200, 500, 429} <= set(first) | {200}
     assert set(first) != {200}
+
+
+@pytest.mark.parametrize("edit", [{"priority": "Urgent!"}, {"labels": ["a b"]}, {"summary": ""}, {}])
+def test_jira_person_edit_invalid_is_400_and_issue_still_readable(sim, edit):
+    _create(sim)
+    with pytest.raises(SimulatorError) as err:
+        sim.jira_edit("OPS-1", **edit)
+    assert err.value.status == 400
+    assert _issue(sim, "OPS-1")["fields"]["priority"]["name"] == "Medium"
+    assert [w["what"] for w in sim.jira_truth()[0]["writes"]] == ["create"]
