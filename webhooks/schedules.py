@@ -4,5 +4,5 @@ old delivered messages once a day."""
 from aimsweb.schedules import schedule_declare
 from webhooks import tasks
 
-schedule_declare(name="aims-webhooks-deliver", func=tasks.messages_deliver_task)
-schedule_declare(name="aims-webhooks-prune", func=tasks.messages_prune_task, minutes=24 * 60)
+schedule_declare(name="aims-outbound-webhooks-deliver", func=tasks.messages_deliver_task)
+schedule_declare(name="aims-outbound-webhooks-prune", func=tasks.messages_prune_task, minutes=24 * 60)

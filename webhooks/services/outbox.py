@@ -25,9 +25,9 @@ def _clipped_values(value: Any) -> Any:
     if isinstance(value, str):
         return _clip(value, MAX_PARAM_CHARS)
     if isinstance(value, list):
-        return [_clipped_values(item) for item in value[:50]]
+        return [_clipped_values(item) for item in value[:20]]
     if isinstance(value, dict):
-        return {key: _clipped_values(item) for key, item in list(value.items())[:50]}
+        return {key: _clipped_values(item) for key, item in list(value.items())[:20]}
     return value
 
 
@@ -71,7 +71,9 @@ def event_payload(*, event: IncidentEvent, incident: Incident, event_type: str) 
     if len(body_text(payload).encode()) > MAX_BODY_BYTES:
         event_data["params"] = _clipped_values(event.params)
     if len(body_text(payload).encode()) > MAX_BODY_BYTES:
-        event_data["params"] = {"clipped": True}
+        # Numbers, flags and ids stay; every text and list goes.
+        scalars = {key: value for key, value in event.params.items() if isinstance(value, int | float | bool)}
+        event_data["params"] = {**scalars, "clipped": True}
     return payload
 
 
