@@ -45,9 +45,7 @@ def _secret_page(request, endpoint: Endpoint, secret: str, why: str) -> Template
         "endpoint_url": reverse("admin:webhooks_endpoint_change", args=[endpoint.pk]),
         "title": f"Signing secret of {endpoint.name}",
     }
-    response = TemplateResponse(request, "webhooks/secret_shown.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return TemplateResponse(request, "webhooks/secret_shown.html", context)  # the admin marks it no-store
 
 
 @admin.register(Endpoint)

@@ -1,6 +1,7 @@
 """A subscriber's receiver on 127.0.0.1 for tests: it answers with the status it is set to (503 while "down",
 Retry-After and Location when given), and records every request; `delivered` keeps the first copy of each
-webhook-id that was answered 2xx, as a receiver de-duplicating on it would."""
+webhook-id that was answered 2xx, as a receiver de-duplicating on it would. Status 0 stands for a receiver that
+is not there: the connection is closed without an answer."""
 
 import threading
 from collections.abc import Iterator
@@ -49,6 +50,9 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     receiver.delivered[headers.get("webhook-id", "")] = received
             extra, answer = dict(receiver.extra_headers), receiver.answer_body
+        if status == 0:
+            self.close_connection = True
+            return
         self.send_response(status)
         for name, value in extra.items():
             self.send_header(name, value)
