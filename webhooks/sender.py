@@ -9,7 +9,7 @@ import requests
 from standardwebhooks import Webhook
 
 from aimsweb.outbound import OutboundPolicy, OutboundRefused, check_url, origin_of
-from aimsweb.redact import redact
+from aimsweb.redact import MASK, redact
 from incidents.notify.http import status_text
 from incidents.notify.webhook import aims_signature
 
@@ -62,6 +62,14 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(tz=UTC)).total_seconds())
 
 
+def _without(secrets: list[str], text: str) -> str:
+    """`text` with the endpoint's own secrets masked, whole or without their prefix (a receiver may echo them; the
+    general redaction cannot know every base64 spelling)."""
+    for secret in secrets:
+        text = text.replace(secret, MASK).replace(secret.removeprefix("whsec_"), MASK)
+    return text
+
+
 def signed_post(
     session: requests.Session, policy: OutboundPolicy, *, url: str, msg_id: str, body: bytes, secrets: list[str],
     timeout: float,
@@ -73,7 +81,7 @@ def signed_post(
 
     def outcome(status: int | None, error: str, excerpt: str = "", retry_after: float | None = None) -> SendOutcome:
         elapsed = int((time.monotonic() - started) * 1000)
-        return SendOutcome(status, redact(error), redact(excerpt), retry_after, elapsed)
+        return SendOutcome(status, redact(error), _without(secrets, redact(excerpt)), retry_after, elapsed)
 
     headers = signed_headers(msg_id=msg_id, body=body, secrets=secrets, sent_at=int(time.time()))
     try:

@@ -142,6 +142,7 @@ def messages_deliver(*, now: datetime | None = None, limit: int | None = None) -
     limit = limit or settings.AIMS_OUTBOUND_WEBHOOK_BATCH
     policy = OutboundPolicy.for_channels()
     counts: Counter[str] = Counter()
+    gone: set[int] = set()  # endpoints that answered 410 in this run: the rest of their claimed messages wait
     claimed = 0
     with guarded_session(policy) as session:
         # Each claim takes the head of every incident's queue; after a success the next one is the new head.
@@ -149,6 +150,9 @@ def messages_deliver(*, now: datetime | None = None, limit: int | None = None) -
             claimed += len(ids)
             for message in Message.objects.filter(pk__in=ids).select_related("endpoint").order_by("id"):
                 endpoint: Endpoint = message.endpoint
+                if endpoint.pk in gone:
+                    Message.objects.filter(pk=message.pk).update(next_attempt_at=now)
+                    continue
                 outcome = signed_post(
                     session,
                     policy,
@@ -158,7 +162,10 @@ def messages_deliver(*, now: datetime | None = None, limit: int | None = None) -
                     secrets=signing_secrets(endpoint, now=timezone.now()),
                     timeout=settings.AIMS_OUTBOUND_WEBHOOK_TIMEOUT_SECONDS,
                 )
-                counts[_outcome_record(message=message, outcome=outcome, now=now)] += 1
+                result = _outcome_record(message=message, outcome=outcome, now=now)
+                counts[result] += 1
+                if result == "disabled":
+                    gone.add(endpoint.pk)
     return DeliveryCounts(**counts)
 
 
