@@ -39,9 +39,14 @@ ADMIN_EDITS = {
     "contracts": ("datacontract", "contractproducer", "warehouse"),
     "insights": ("series",),
     "api": ("apikey",),
+    "webhooks": ("endpoint",),
     "auth": ("user",),
 }
-ADMIN_READS = {"auth": ("group",), "django_q": ("task", "success", "failure", "schedule", "ormq")}
+ADMIN_READS = {
+    "auth": ("group",),
+    "django_q": ("task", "success", "failure", "schedule", "ormq"),
+    "webhooks": ("message", "attempt"),
+}
 
 
 def _permission_filter(role: Role) -> Q:
