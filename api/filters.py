@@ -1,10 +1,11 @@
-"""The incident list's filters, as query parameters (django-filter; invalid values are a 400 naming the parameter)."""
+"""The lists' filters, as query parameters (django-filter; invalid values are a 400 naming the parameter)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from aimsweb.choices import ErrorCategory, Severity
-from incidents.models import Incident
+from incidents.models import Incident, IncidentEvent, TicketLink
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -36,3 +37,28 @@ class IncidentFilterSet(django_filters.FilterSet):
             return queryset.none()
         linked = Q(tickets__system__iexact=system, tickets__key__iexact=key)
         return queryset.filter(pk__in=Incident.objects.filter(linked).values("pk"))
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number (the default NumberFilter takes decimals)."""
+
+    field_class = forms.IntegerField
+
+
+class IncidentEventFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=IncidentEvent.Kind.choices, help_text="Repeat for several.")
+
+    class Meta:
+        model = IncidentEvent
+        fields: list[str] = []
+
+
+class TicketLinkFilterSet(django_filters.FilterSet):
+    system = django_filters.CharFilter(field_name="system", lookup_expr="iexact", help_text="e.g. Jira.")
+    key = django_filters.CharFilter(field_name="key", lookup_expr="iexact", help_text="e.g. OPS-12.")
+    sync_state = django_filters.MultipleChoiceFilter(choices=TicketLink.SyncState.choices)
+    incident = IdFilter(field_name="incident_id", help_text="An incident's id.")
+
+    class Meta:
+        model = TicketLink
+        fields: list[str] = []
