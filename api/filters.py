@@ -3,17 +3,29 @@
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 
 from aimsweb.choices import ErrorCategory, Severity
+from api.serializers.fields import MAX_ID
 from incidents.models import Incident, IncidentEvent, TicketLink
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number a key can hold (the default NumberFilter takes decimals, and any size)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class IncidentFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices, help_text="Repeat for several.")
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     category = django_filters.MultipleChoiceFilter(choices=ErrorCategory.choices)
-    connection = django_filters.NumberFilter(field_name="connection_id", help_text="A connection's id.")
-    pipeline = django_filters.NumberFilter(field_name="pipeline_id", help_text="A pipeline's id.")
+    connection = IdFilter(field_name="connection_id", help_text="A connection's id.")
+    pipeline = IdFilter(field_name="pipeline_id", help_text="A pipeline's id.")
     assignee = django_filters.CharFilter(method="_assignee", help_text="A username, or `none` for unassigned.")
     opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
     opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
@@ -37,12 +49,6 @@ class IncidentFilterSet(django_filters.FilterSet):
             return queryset.none()
         linked = Q(tickets__system__iexact=system, tickets__key__iexact=key)
         return queryset.filter(pk__in=Incident.objects.filter(linked).values("pk"))
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A row id: a whole number (the default NumberFilter takes decimals)."""
-
-    field_class = forms.IntegerField
 
 
 class IncidentEventFilterSet(django_filters.FilterSet):

@@ -20,18 +20,18 @@ router.register("tickets", TicketLinkViewSet, basename="ticket")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("v1/incidents/<int:id>/timeline", IncidentTimelineView.as_view(), name="incident-timeline"),
-    path("v1/incidents/<int:id>/runs", IncidentRunsView.as_view(), name="incident-runs"),
+    path("v1/incidents/<int:incident_id>/timeline", IncidentTimelineView.as_view(), name="incident-timeline"),
+    path("v1/incidents/<int:incident_id>/runs", IncidentRunsView.as_view(), name="incident-runs"),
     path(
-        "v1/incidents/<int:id>/runs/<int:run_id>/retry",
+        "v1/incidents/<int:incident_id>/runs/<int:run_id>/retry",
         IncidentRunRetryView.as_view(),
         name="incident-run-retry",
     ),
-    path("v1/incidents/<int:id>/analyses", IncidentAnalysesView.as_view(), name="incident-analyses"),
-    path("v1/incidents/<int:id>/attempts", IncidentAttemptsView.as_view(), name="incident-attempts"),
-    path("v1/incidents/<int:id>/tickets", IncidentTicketsView.as_view(), name="incident-tickets"),
+    path("v1/incidents/<int:incident_id>/analyses", IncidentAnalysesView.as_view(), name="incident-analyses"),
+    path("v1/incidents/<int:incident_id>/attempts", IncidentAttemptsView.as_view(), name="incident-attempts"),
+    path("v1/incidents/<int:incident_id>/tickets", IncidentTicketsView.as_view(), name="incident-tickets"),
     path(
-        "v1/incidents/<int:id>/tickets/<int:link_id>",
+        "v1/incidents/<int:incident_id>/tickets/<int:link_id>",
         IncidentTicketView.as_view(),
         name="incident-ticket",
     ),

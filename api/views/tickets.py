@@ -65,7 +65,9 @@ class IncidentTicketsView(IncidentPartList):
         serializer = TicketLinkCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with refusals_as_problems():
-            link = incident_ticket_link(incident_id=kwargs["id"], actor=actor_of(request), **serializer.validated_data)
+            link = incident_ticket_link(
+                incident_id=kwargs["incident_id"], actor=actor_of(request), **serializer.validated_data
+            )
         return Response(TicketSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
@@ -81,5 +83,7 @@ class IncidentTicketView(ConventionsMixin, generics.GenericAPIView):
     )
     def delete(self, request: Request, **kwargs: int) -> Response:
         with refusals_as_problems():
-            incident_ticket_unlink(incident_id=kwargs["id"], link_id=kwargs["link_id"], actor=actor_of(request))
+            incident_ticket_unlink(
+                incident_id=kwargs["incident_id"], link_id=kwargs["link_id"], actor=actor_of(request)
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -41,7 +41,7 @@ class IncidentPartList(ConventionsMixin, generics.ListAPIView):
 
     @property
     def incident_id(self) -> int:
-        return self.kwargs.get("id", 0)  # no id (none matches) while the OpenAPI document is generated
+        return self.kwargs.get("incident_id", 0)  # no id (none matches) while the OpenAPI document is generated
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         if not Incident.objects.filter(pk=self.incident_id).exists():
@@ -135,7 +135,7 @@ class IncidentRunRetryView(ConventionsMixin, generics.GenericAPIView):
         responses={202: AttemptSerializer},
     )
     def post(self, request: Request, **kwargs: int) -> Response:
-        run = incident_run_get(incident_id=kwargs["id"], run_id=kwargs["run_id"])
+        run = incident_run_get(incident_id=kwargs["incident_id"], run_id=kwargs["run_id"])
         if run is None:
             raise NotFound("No such run in this incident.")
         with refusals_as_problems(default_code="retry_refused"):
