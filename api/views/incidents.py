@@ -26,6 +26,7 @@ from api.serializers.actions import (
     ResolveSerializer,
     SilenceSerializer,
 )
+from api.serializers.fields import MAX_ID
 from api.serializers.incidents import IncidentSerializer
 from api.serializers.timeline import TimelineEventSerializer
 from api.views.writes import (
@@ -74,7 +75,8 @@ def incidents_queryset() -> QuerySet[Incident]:
 
 
 def _incident_id(pk: str) -> int:
-    if not (pk.isascii() and pk.isdigit()):
+    """The path's id, or a 404 for one no row can have (a lookup with it could overflow the database's integer)."""
+    if not (pk.isascii() and pk.isdigit() and len(pk) <= len(str(MAX_ID)) and int(pk) <= MAX_ID):
         raise NotFound("No such incident.")
     return int(pk)
 

@@ -18,6 +18,7 @@ from api.filters import IncidentEventFilterSet
 from api.pagination import KeysetPagination
 from api.permissions import Access
 from api.ratelimit import caller_of
+from api.serializers.fields import MAX_ID
 from api.serializers.timeline import AnalysisSerializer, AttemptSerializer, RunSerializer, TimelineEventSerializer
 from api.views.incidents import READ
 from api.views.writes import IDEMPOTENCY_KEY, refusals_as_problems
@@ -135,7 +136,9 @@ class IncidentRunRetryView(ConventionsMixin, generics.GenericAPIView):
         responses={202: AttemptSerializer},
     )
     def post(self, request: Request, **kwargs: int) -> Response:
-        run = incident_run_get(incident_id=kwargs["incident_id"], run_id=kwargs["run_id"])
+        # Ids past a 64-bit key name nothing, and a join on one would overflow the database's integer.
+        in_range = max(kwargs["incident_id"], kwargs["run_id"]) <= MAX_ID
+        run = incident_run_get(incident_id=kwargs["incident_id"], run_id=kwargs["run_id"]) if in_range else None
         if run is None:
             raise NotFound("No such run in this incident.")
         with refusals_as_problems(default_code="retry_refused"):

@@ -196,7 +196,9 @@ def test_incident_action_with_session_records_the_user(responder_client, respond
     assert (event.actor_type, event.actor_user) == ("user", responder)
 
 
-@pytest.mark.parametrize("pk", ["99999999999999999999999", str(2**63), str(2**63 - 1), "-5", "abc", "%C2%B2"])
+@pytest.mark.parametrize(
+    "pk", ["99999999999999999999999", str(2**63), str(2**63 - 1), "9" * 5000, "-5", "abc", "%C2%B2"]
+)
 def test_incident_action_hostile_ids_are_404(key_client, pk):
     client, _ = key_client(Role.RESPONDER)
 
@@ -225,4 +227,33 @@ def test_incident_action_malformed_json_is_400(key_client, raw):
     response = client.post(path(incident, "comment"), data=raw, content_type="application/json")
 
     assert response.status_code == 400, response.content
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("big", [2**63, 2**64, 10**30])
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("get", "/api/v1/incidents/{big}/timeline"),
+        ("get", "/api/v1/incidents/{big}/runs"),
+        ("get", "/api/v1/incidents/{big}/analyses"),
+        ("get", "/api/v1/incidents/{big}/attempts"),
+        ("get", "/api/v1/incidents/{big}/tickets"),
+        ("post", "/api/v1/incidents/{big}/tickets"),
+        ("delete", "/api/v1/incidents/{big}/tickets/1"),
+        ("delete", "/api/v1/incidents/{pk}/tickets/{big}"),
+        ("post", "/api/v1/incidents/{big}/runs/1/retry"),
+        ("post", "/api/v1/incidents/{pk}/runs/{big}/retry"),
+        ("post", "/api/v1/incidents/{big}/merge"),
+    ],
+)
+def test_incident_nested_paths_with_ids_past_64_bits_are_404(key_client, method, template, big):
+    client, _ = key_client(Role.RESPONDER)
+    incident = make_incident()
+    url = template.format(big=big, pk=incident.pk)
+    body = {"system": "Jira", "key": "OPS-1", "sources": [incident.pk]}
+
+    response = getattr(client, method)(url, data=body, content_type="application/json")
+
+    assert response.status_code == 404, response.content
     assert response.headers["Content-Type"] == "application/problem+json"
