@@ -1,18 +1,31 @@
-"""The incident list's filters, as query parameters (django-filter; invalid values are a 400 naming the parameter)."""
+"""The lists' filters, as query parameters (django-filter; invalid values are a 400 naming the parameter)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 
 from aimsweb.choices import ErrorCategory, Severity
-from incidents.models import Incident
+from api.serializers.fields import MAX_ID
+from incidents.models import Incident, IncidentEvent, TicketLink
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number a key can hold (the default NumberFilter takes decimals, and any size)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class IncidentFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices, help_text="Repeat for several.")
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     category = django_filters.MultipleChoiceFilter(choices=ErrorCategory.choices)
-    connection = django_filters.NumberFilter(field_name="connection_id", help_text="A connection's id.")
-    pipeline = django_filters.NumberFilter(field_name="pipeline_id", help_text="A pipeline's id.")
+    connection = IdFilter(field_name="connection_id", help_text="A connection's id.")
+    pipeline = IdFilter(field_name="pipeline_id", help_text="A pipeline's id.")
     assignee = django_filters.CharFilter(method="_assignee", help_text="A username, or `none` for unassigned.")
     opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
     opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
@@ -36,3 +49,22 @@ class IncidentFilterSet(django_filters.FilterSet):
             return queryset.none()
         linked = Q(tickets__system__iexact=system, tickets__key__iexact=key)
         return queryset.filter(pk__in=Incident.objects.filter(linked).values("pk"))
+
+
+class IncidentEventFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=IncidentEvent.Kind.choices, help_text="Repeat for several.")
+
+    class Meta:
+        model = IncidentEvent
+        fields: list[str] = []
+
+
+class TicketLinkFilterSet(django_filters.FilterSet):
+    system = django_filters.CharFilter(field_name="system", lookup_expr="iexact", help_text="e.g. Jira.")
+    key = django_filters.CharFilter(field_name="key", lookup_expr="iexact", help_text="e.g. OPS-12.")
+    sync_state = django_filters.MultipleChoiceFilter(choices=TicketLink.SyncState.choices)
+    incident = IdFilter(field_name="incident_id", help_text="An incident's id.")
+
+    class Meta:
+        model = TicketLink
+        fields: list[str] = []

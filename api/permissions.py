@@ -3,7 +3,7 @@ both. An operation without a rule is refused (deny by default)."""
 
 from dataclasses import dataclass
 
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -31,7 +31,10 @@ class ScopedRolePermission(BasePermission):
         user = request.user
         if user is None or not user.is_authenticated:
             return False  # DRF answers 401
-        rule = access_for(view, request.method or "GET")
+        method = request.method or "GET"
+        if method.lower() not in view.http_method_names or getattr(view, method.lower(), None) is None:
+            raise MethodNotAllowed(method)  # the route does not offer it: 405, whoever asks
+        rule = access_for(view, method)
         if rule is None:
             raise PermissionDenied("This operation is not open to API callers.", code="operation_forbidden")
         key = api_key_of(request)

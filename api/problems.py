@@ -7,6 +7,7 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -60,7 +61,14 @@ def problem_body(*, status_code: int, code: str, title: str, detail: str, errors
 
 def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, then the answer rewritten as a problem; Django's own errors mapped to DRF's first."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        exc = Problem(
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            code="body_too_large",
+            title="Too large",
+            detail="The request body is larger than AIMS accepts.",
+        )
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)

@@ -2,8 +2,10 @@
 triage."""
 
 from incidents.services.analysis import signature_retry_record
+from incidents.services.edits import KEEP, Keep, incident_merge, incident_update
 from incidents.services.events import RETRY_ENGINE, SYSTEM, Actor
 from incidents.services.incidents import (
+    BulkOutcome,
     incident_acknowledge,
     incident_assign,
     incident_comment,
@@ -11,8 +13,10 @@ from incidents.services.incidents import (
     incident_resolve,
     incident_silence,
     incident_ticket_link,
+    incident_ticket_unlink,
     incident_unsilence,
     incidents_bulk_act,
+    incidents_bulk_apply,
 )
 from incidents.services.notification_ticks import notifications_tick
 from incidents.services.notifications import incident_notify, notification_send, notifications_send
@@ -33,9 +37,12 @@ from incidents.services.retries import (
 from incidents.services.triage import failure_triage, failures_triage
 
 __all__ = [
+    "KEEP",
     "RETRY_ENGINE",
     "SYSTEM",
     "Actor",
+    "BulkOutcome",
+    "Keep",
     "OccurrenceReport",
     "attempt_outcome_take",
     "failure_triage",
@@ -43,6 +50,7 @@ __all__ = [
     "incident_acknowledge",
     "incident_assign",
     "incident_comment",
+    "incident_merge",
     "incident_notify",
     "incident_recover",
     "incident_reopen",
@@ -50,8 +58,11 @@ __all__ = [
     "incident_resolve",
     "incident_silence",
     "incident_ticket_link",
+    "incident_ticket_unlink",
     "incident_unsilence",
+    "incident_update",
     "incidents_bulk_act",
+    "incidents_bulk_apply",
     "notification_send",
     "occurrence_intake",
     "occurrence_source_register",

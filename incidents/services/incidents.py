@@ -2,6 +2,8 @@
 Occurrences open and count them (incidents.services.occurrences)."""
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -31,7 +33,7 @@ def incident_acknowledge(*, incident_id: int, actor: Actor) -> Incident:
     """Triggered (or silenced) → acknowledged: stops escalation. Acknowledging twice changes nothing."""
     incident = _locked(incident_id)
     if incident.status == Incident.Status.RESOLVED:
-        raise ValidationError("A resolved incident cannot be acknowledged; reopen it first.")
+        raise ValidationError("A resolved incident cannot be acknowledged; reopen it first.", code="already_resolved")
     if incident.status == Incident.Status.ACKNOWLEDGED:
         return incident
     incident.status = Incident.Status.ACKNOWLEDGED
@@ -93,10 +95,10 @@ def incident_reopen(*, incident_id: int, actor: Actor) -> Incident:
     """Resolved → triggered, as a new generation (it may page again)."""
     incident = _locked(incident_id)
     if incident.status != Incident.Status.RESOLVED:
-        raise ValidationError("Only a resolved incident can be reopened.")
+        raise ValidationError("Only a resolved incident can be reopened.", code="not_resolved")
     other = Incident.objects.filter(fingerprint=incident.fingerprint).exclude(status=Incident.Status.RESOLVED).first()
     if other is not None:
-        raise ValidationError(f"Incident #{other.pk} is already open for the same problem.")
+        raise ValidationError(f"Incident #{other.pk} is already open for the same problem.", code="already_open")
     now = timezone.now()
     incident.status = Incident.Status.TRIGGERED
     incident.generation += 1
@@ -149,7 +151,7 @@ def incident_silence(*, incident_id: int, actor: Actor, until: datetime, reason:
         raise ValidationError({"until": "At most 30 days ahead."})
     incident = _locked(incident_id)
     if incident.status == Incident.Status.RESOLVED:
-        raise ValidationError("A resolved incident cannot be silenced.")
+        raise ValidationError("A resolved incident cannot be silenced.", code="already_resolved")
     incident.status = Incident.Status.SILENCED
     incident.silenced_until = until
     incident.save(update_fields=["status", "silenced_until", "updated_at"])
@@ -209,44 +211,119 @@ def incident_ticket_link(*, incident_id: int, actor: Actor, system: str, key: st
     return ticket
 
 
-# --- Bulk actions from the incident list -------------------------------------------------------------------------
+@transaction.atomic
+def incident_ticket_unlink(*, incident_id: int, link_id: int, actor: Actor) -> None:
+    """Remove a linked ticket; the timeline records it as an `updated` entry (ticket: from it to none)."""
+    incident = _locked(incident_id)
+    ticket = TicketLink.objects.filter(incident=incident, pk=link_id).first()
+    if ticket is None:
+        raise TicketLink.DoesNotExist(f"Incident #{incident.pk} has no ticket link {link_id}.")
+    ticket.delete()
+    incident_event_add(
+        incident=incident,
+        kind=IncidentEvent.Kind.UPDATED,
+        actor=actor,
+        params={"changes": {"ticket": [f"{ticket.system} {ticket.key}", None]}},
+    )
+    incidents_changed_broadcast(incident_ids=[incident.pk])
+
+
+# --- Bulk actions (the incident list, the API) ---------------------------------------------------------------------
 
 INCIDENTS_BULK_MAX = 500
 INCIDENTS_BULK_ACTIONS = ("acknowledge", "resolve")
+BULK_ACTIONS = ("acknowledge", "resolve", "reopen", "silence", "assign")
+_BULK_TARGETS = {"acknowledge": Incident.Status.ACKNOWLEDGED, "resolve": Incident.Status.RESOLVED}
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk action did to one incident: `done`, `unchanged` (it was so already), `refused` (its service
+    refused the transition, `code` says why) or `not_found`."""
+
+    incident_id: int
+    outcome: str
+    code: str = ""
+    detail: str = ""
+
+
+def _refusal_code(error: ValidationError) -> str:
+    errors = [item for items in error.error_dict.values() for item in items] if hasattr(error, "error_dict") else []
+    return next((item.code for item in errors or error.error_list if item.code), "refused")
+
+
+def incidents_bulk_apply(
+    *,
+    incident_ids: list[int],
+    action: str,
+    actor: Actor,
+    note: str = "",
+    until: datetime | None = None,
+    reason: str = "",
+    assignee: User | None = None,
+) -> list[BulkOutcome]:
+    """Apply one lifecycle action to each incident through its own service (so each gets its own transaction,
+    timeline entry, notification and broadcast); one outcome per distinct id, in id order."""
+    apply = _bulk_applier(action, actor=actor, note=note, until=until, reason=reason, assignee=assignee)
+    ids = sorted(set(incident_ids))
+    rows = {
+        pk: (status, assignee_id)
+        for pk, status, assignee_id in Incident.objects.filter(pk__in=ids).values_list("pk", "status", "assignee_id")
+    }
+    outcomes = []
+    for incident_id in ids:
+        if incident_id not in rows:
+            outcomes.append(BulkOutcome(incident_id, "not_found", "not_found", "No such incident."))
+            continue
+        status, assignee_id = rows[incident_id]
+        if action in ("acknowledge", "resolve") and status == _BULK_TARGETS[action]:
+            # The service would change nothing: not counted as done.
+            outcomes.append(BulkOutcome(incident_id, "unchanged", f"already_{status}", f"Already {status}."))
+            continue
+        if action == "assign" and assignee_id == (assignee.pk if assignee else None):
+            outcomes.append(BulkOutcome(incident_id, "unchanged", "already_assigned", "Already assigned so."))
+            continue
+        try:
+            apply(incident_id)
+        except Incident.DoesNotExist:
+            outcomes.append(BulkOutcome(incident_id, "not_found", "not_found", "No such incident."))
+        except ValidationError as error:
+            outcomes.append(BulkOutcome(incident_id, "refused", _refusal_code(error), " ".join(error.messages)))
+        else:
+            outcomes.append(BulkOutcome(incident_id, "done"))
+    return outcomes
+
+
+def _bulk_applier(
+    action: str, *, actor: Actor, note: str, until: datetime | None, reason: str, assignee: User | None
+) -> Callable[[int], object]:
+    """The service call of `action` for one incident id, its parameters checked once for all."""
+    if action == "acknowledge":
+        return lambda pk: incident_acknowledge(incident_id=pk, actor=actor)
+    if action == "resolve":
+        return lambda pk: incident_resolve(incident_id=pk, actor=actor, note=note)
+    if action == "reopen":
+        return lambda pk: incident_reopen(incident_id=pk, actor=actor)
+    if action == "assign":
+        return lambda pk: incident_assign(incident_id=pk, actor=actor, assignee=assignee)
+    if action == "silence":
+        if until is None:
+            raise ValidationError({"until": "Say until when to silence."})
+        moment = until
+        return lambda pk: incident_silence(incident_id=pk, actor=actor, until=moment, reason=reason)
+    raise ValidationError({"action": f"Unknown action {action!r}; use one of {', '.join(BULK_ACTIONS)}."})
 
 
 def incidents_bulk_act(*, incident_ids: list[int], action: str, actor: Actor) -> dict:
-    """Acknowledge or resolve each incident through incident_acknowledge / incident_resolve (so each gets its own
-    transaction, timeline event, notification and broadcast), skipping those gone, already there, or whose
-    transition is refused. Returns {"done": n, "skipped": n, "reasons": {"already resolved": n, ...}}."""
+    """Acknowledge or resolve the incidents ticked on the list (see incidents_bulk_apply), skipping those gone,
+    already there, or whose transition is refused. Returns {"done": n, "skipped": n, "reasons": {"already resolved":
+    n, ...}}."""
     if action not in INCIDENTS_BULK_ACTIONS:
         raise ValidationError({"action": f"Unknown action {action!r}; use acknowledge or resolve."})
     ids = sorted(set(incident_ids))
     if len(ids) > INCIDENTS_BULK_MAX:
         raise ValidationError({"ids": f"At most {INCIDENTS_BULK_MAX} incidents at a time ({len(ids)} given)."})
-    if action == "acknowledge":
-        apply, target = incident_acknowledge, Incident.Status.ACKNOWLEDGED
-    else:
-        apply, target = incident_resolve, Incident.Status.RESOLVED
-    statuses = dict(Incident.objects.filter(pk__in=ids).values_list("pk", "status"))
-    done, reasons = 0, Counter[str]()
-    for incident_id in ids:
-        status = statuses.get(incident_id)
-        if status is None:
-            reasons["not found"] += 1
-            continue
-        if status == target:
-            # The service would change nothing: not counted as done.
-            reasons[f"already {target}"] += 1
-            continue
-        try:
-            apply(incident_id=incident_id, actor=actor)
-        except Incident.DoesNotExist:
-            reasons["not found"] += 1
-        except ValidationError:
-            # Refused for the state it is in now (e.g. acknowledging a resolved one).
-            current = Incident.objects.filter(pk=incident_id).values_list("status", flat=True).first()
-            reasons[f"already {current}" if current else "not found"] += 1
-        else:
-            done += 1
+    outcomes = incidents_bulk_apply(incident_ids=ids, action=action, actor=actor)
+    reasons = Counter(outcome.code.replace("_", " ") for outcome in outcomes if outcome.outcome != "done")
+    done = sum(outcome.outcome == "done" for outcome in outcomes)
     return {"done": done, "skipped": sum(reasons.values()), "reasons": dict(reasons)}

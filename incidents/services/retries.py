@@ -99,16 +99,18 @@ def _incident_of_run(run_id: int, *, lock: bool = False) -> Incident | None:
     return incidents.select_related("pipeline", "connection").get(pk=incident_id)
 
 
-def pipeline_run_retry_by_hand(*, run_id: int, user: User, request_key: str) -> RetryAttempt:
+def pipeline_run_retry_by_hand(
+    *, run_id: int, user: User, request_key: str, actor: Actor | None = None
+) -> RetryAttempt:
     """A Responder retries a failed run: the engine schedules it now (see pipeline_run_retry), the run's incident
-    says who asked."""
+    says who asked (`actor`, by default the user; an API key names itself)."""
     with transaction.atomic():
         analysis = FailureAnalysis.objects.filter(run_id=run_id).first()
         category = analysis.category if analysis else ErrorCategory.UNKNOWN
         scheduled = pipeline_run_retry(run_id=run_id, user=user, request_key=request_key, category=category)
         incident = _incident_of_run(run_id)
         if incident is not None:
-            _scheduled_note(incident, scheduled, actor=Actor.of_user(user))
+            _scheduled_note(incident, scheduled, actor=actor or Actor.of_user(user))
     return scheduled.attempt
 
 

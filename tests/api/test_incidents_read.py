@@ -81,3 +81,26 @@ def test_incident_list_pages_by_cursor_without_repeats(key_client):
         url = body["next"]
 
     assert sorted(seen) == sorted(ids)
+
+
+def test_incident_method_not_offered_is_405_problem(key_client):
+    client, _ = key_client(Role.RESPONDER)
+    incident = make_incident()
+
+    response = client.put(f"/api/v1/incidents/{incident.pk}", "{}", content_type="application/json")
+
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_incident_comment_body_over_limit_is_413_problem(key_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client, _ = key_client(Role.RESPONDER)
+    incident = make_incident()
+
+    response = client.post(
+        f"/api/v1/incidents/{incident.pk}/comment", {"text": "x" * 5000}, content_type="application/json"
+    )
+
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "application/problem+json"

@@ -1,0 +1,59 @@
+"""Fields for what API callers write: every text is hostile until checked."""
+
+import unicodedata
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+# The largest id a database row can have (a signed 64-bit key): anything above is refused, not looked up.
+MAX_ID = 2**63 - 1
+
+
+def _control_free(value: str, *, lines: bool) -> bool:
+    allowed = "\t\n\r" if lines else ""
+    return not any(unicodedata.category(char) == "Cc" and char not in allowed for char in value)
+
+
+class TextField(serializers.CharField):
+    """Text a person wrote. JSON may carry lone surrogates (\\ud800), which no database stores: refused, like
+    control characters (escapes, NUL; tabs and line breaks stay when `lines`)."""
+
+    def __init__(self, *, lines: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lines = lines
+
+    def to_internal_value(self, data) -> str:
+        value = super().to_internal_value(data)
+        if any(unicodedata.category(char) == "Cs" for char in value):
+            raise serializers.ValidationError("Not valid Unicode text (it holds a lone surrogate).")
+        if not _control_free(value, lines=self.lines):
+            raise serializers.ValidationError("No control characters (escapes, NUL; one line where a name is asked).")
+        return value
+
+
+class IdField(serializers.IntegerField):
+    """A row id: a whole number from 1."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+@extend_schema_field({"type": ["string", "null"], "description": "An active user's username, or null for nobody."})
+class AssigneeField(TextField):
+    """A username, given as the active user it names (null: nobody)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(lines=False, max_length=150, allow_null=True, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        username = super().run_validation(data)  # the text checked (length, characters) before it is looked up
+        if username is None:
+            return None
+        user = get_user_model()._default_manager.filter(username=username, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError(f"No active user is named {username!r}.")
+        return user
+
+    def to_representation(self, value) -> str:
+        return value.get_username()
