@@ -292,7 +292,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.BearerKeyAuthentication", "api.auth.BrowserSessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ScopedRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StorableJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["api.ratelimit.CallerRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AimsAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

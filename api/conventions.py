@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from api.auth import api_key_of
 from api.idempotency import Claim, idempotency_claim, idempotency_complete
 from api.models import ApiKey
+from api.parsers import query_check
 from api.problems import Problem
 from api.ratelimit import caller_of, quota_headers
 from incidents.models import IncidentEvent
@@ -71,6 +72,7 @@ class ConventionsMixin(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authenticated, permitted and throttled first
+        query_check(request.query_params)
         if request.method == "POST":
             self.idempotency = idempotency_claim(request, owner=self._owner(request))
             if self.idempotency.replay is not None:

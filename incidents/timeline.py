@@ -246,6 +246,7 @@ WORDS: dict[str, Callable[[Params, str, datetime], str]] = {
     "assigned": _assigned,
     "commented": lambda params, note, at: note,
     "ticket_linked": _ticket_linked,
+    "ticket_unlinked": lambda params, note, at: f"Unlinked {params.get('system', '')} {params.get('key', '')}.",
     "ticket_opened": _ticket_opened,
     "ticket_changed": _ticket_changed,
     "ticket_sync_failed": _ticket_sync_failed,

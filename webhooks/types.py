@@ -21,6 +21,7 @@ TYPE_OF_KIND: dict[str, str] = {
     Kind.MERGED: "incident.merged",
     Kind.OCCURRED: "incident.occurred",
     Kind.TICKET_LINKED: "incident.ticket_linked",
+    Kind.TICKET_UNLINKED: "incident.ticket_unlinked",
     Kind.TICKET_OPENED: "incident.ticket_opened",
     Kind.TICKET_CHANGED: "incident.ticket_changed",
     Kind.RETRY_STARTED: "incident.retry_started",

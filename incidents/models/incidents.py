@@ -191,6 +191,7 @@ class IncidentEvent(TimeStampedModel):
         UNSILENCED = "unsilenced", "Silence ended"
         UPDATED = "updated", "Updated"
         MERGED = "merged", "Merged"
+        TICKET_UNLINKED = "ticket_unlinked", "Ticket unlinked"
         TICKET_OPENED = "ticket_opened", "Ticket opened"
         TICKET_CHANGED = "ticket_changed", "Ticket changed"
         TICKET_SYNC_FAILED = "ticket_sync_failed", "Ticket sync failed"

@@ -213,7 +213,7 @@ def incident_ticket_link(*, incident_id: int, actor: Actor, system: str, key: st
 
 @transaction.atomic
 def incident_ticket_unlink(*, incident_id: int, link_id: int, actor: Actor) -> None:
-    """Remove a linked ticket; the timeline records it as an `updated` entry (ticket: from it to none)."""
+    """Remove a linked ticket, with a `ticket_unlinked` timeline entry."""
     incident = _locked(incident_id)
     ticket = TicketLink.objects.filter(incident=incident, pk=link_id).first()
     if ticket is None:
@@ -221,9 +221,9 @@ def incident_ticket_unlink(*, incident_id: int, link_id: int, actor: Actor) -> N
     ticket.delete()
     incident_event_add(
         incident=incident,
-        kind=IncidentEvent.Kind.UPDATED,
+        kind=IncidentEvent.Kind.TICKET_UNLINKED,
         actor=actor,
-        params={"changes": {"ticket": [f"{ticket.system} {ticket.key}", None]}},
+        params={"system": ticket.system, "key": ticket.key, "url": ticket.url},
     )
     incidents_changed_broadcast(incident_ids=[incident.pk])
 

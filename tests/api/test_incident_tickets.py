@@ -125,7 +125,8 @@ def test_incident_ticket_unlink_204_records_the_change(key_client):
     assert response.status_code == 204
     assert not TicketLink.objects.exists()
     event = last_event(incident)
-    assert (event.kind, event.params) == ("updated", {"changes": {"ticket": ["Jira OPS-12", None]}})
+    assert (event.kind, event.params["system"], event.params["key"]) == ("ticket_unlinked", "Jira", "OPS-12")
+    assert event.text == "Unlinked Jira OPS-12."
     assert event.actor_label == key.actor_label
 
 

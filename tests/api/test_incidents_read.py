@@ -104,3 +104,25 @@ def test_incident_comment_body_over_limit_is_413_problem(key_client, settings):
 
     assert response.status_code == 413
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("query", ["fingerprint=a%00b", "ticket=JIRA%3AOPS%00", "assignee=%00"])
+def test_incident_list_unstorable_query_is_400_naming_it(key_client, query):
+    client, _ = key_client(Role.VIEWER)
+
+    response = client.get(f"/api/v1/incidents?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == query.split("=")[0]
+
+
+def test_incident_comment_with_nul_is_400_naming_the_field(key_client):
+    client, _ = key_client(Role.RESPONDER)
+    incident = make_incident()
+
+    response = client.post(
+        f"/api/v1/incidents/{incident.pk}/comment", '{"text": "a\\u0000b"}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "text"

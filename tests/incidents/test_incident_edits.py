@@ -160,7 +160,7 @@ def test_incident_ticket_unlink_deletes_and_words_the_change(actor):
     incident_ticket_unlink(incident_id=incident.pk, link_id=ticket.pk, actor=actor)
 
     assert not TicketLink.objects.exists()
-    assert incident.events.get(kind="updated").text == "Changed ticket from Jira OPS-1 to None."
+    assert incident.events.get(kind="ticket_unlinked").text == "Unlinked Jira OPS-1."
 
 
 # --- incidents_bulk_apply -------------------------------------------------------------------------------------------
