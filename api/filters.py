@@ -4,7 +4,10 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from aimsweb.choices import ErrorCategory, Severity
+from contracts.models import DataContract, Violation
+from contracts.selectors import LIST_STATUSES, NEVER_CHECKED
 from incidents.models import Incident
+from monitors.models import Connection, Pipeline, PipelineRun
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -36,3 +39,70 @@ class IncidentFilterSet(django_filters.FilterSet):
             return queryset.none()
         linked = Q(tickets__system__iexact=system, tickets__key__iexact=key)
         return queryset.filter(pk__in=Incident.objects.filter(linked).values("pk"))
+
+
+class PipelineFilterSet(django_filters.FilterSet):
+    connection = django_filters.NumberFilter(field_name="connection_id", help_text="A connection's id.")
+    kind = django_filters.ChoiceFilter(
+        field_name="connection__kind", choices=Connection.Kind.choices, help_text="The platform (its connection's)."
+    )
+    criticality = django_filters.MultipleChoiceFilter(choices=Pipeline.Criticality.choices, help_text="Repeatable.")
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Part of the name.")
+
+    class Meta:
+        model = Pipeline
+        fields: list[str] = []
+
+
+class PipelineRunFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=PipelineRun.Status.choices, help_text="Repeatable.")
+    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+
+    class Meta:
+        model = PipelineRun
+        fields: list[str] = []
+
+
+class ContractFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=[(status, status) for status in LIST_STATUSES],
+        method="_status",
+        help_text="The last check's status, or `never` for a contract not checked yet.",
+    )
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Part of the name.")
+
+    class Meta:
+        model = DataContract
+        fields: list[str] = []
+
+    def _status(self, queryset: QuerySet[DataContract], name: str, value: str) -> QuerySet[DataContract]:
+        if value == NEVER_CHECKED:
+            return queryset.filter(Q(last_status__isnull=True))  # annotated by contracts.selectors.contract_list
+        return queryset.filter(Q(last_status=value))
+
+
+class ViolationFilterSet(django_filters.FilterSet):
+    """A contract's violations."""
+
+    table = django_filters.CharFilter(field_name="object", help_text="The contract's schema object (table).")
+    state = django_filters.ChoiceFilter(
+        choices=[("open", "Open"), ("resolved", "Resolved")],
+        method="_state",
+        help_text="open: found by the contract's latest completed check; resolved: a later check no longer found it.",
+    )
+    checked_after = django_filters.IsoDateTimeFilter(field_name="check_run__started_at", lookup_expr="gte")
+    checked_before = django_filters.IsoDateTimeFilter(field_name="check_run__started_at", lookup_expr="lt")
+
+    class Meta:
+        model = Violation
+        fields: list[str] = []
+
+    def _state(self, queryset: QuerySet[Violation], name: str, value: str) -> QuerySet[Violation]:
+        return queryset.filter(Q(is_open=value == "open"))  # annotated by api.views.contracts
+
+
+class AllViolationsFilterSet(ViolationFilterSet):
+    """Every contract's violations."""
+
+    contract = django_filters.NumberFilter(field_name="check_run__contract_id", help_text="A contract's id.")
