@@ -1,7 +1,9 @@
 """The incident list's filters, as query parameters (django-filter; invalid values are a 400 naming the parameter)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 
 from aimsweb.choices import ErrorCategory, Severity
 from contracts.models import DataContract, Violation
@@ -9,13 +11,40 @@ from contracts.selectors import LIST_STATUSES, NEVER_CHECKED
 from incidents.models import Incident
 from monitors.models import Connection, Pipeline, PipelineRun
 
+MAX_ID = 2**63 - 1  # the largest id a database column holds; a larger one is a 400, not an overflow
+
+
+class EmptyRefusingForm(forms.Form):
+    """A parameter sent empty (`?status=`, `?opened_after=`) is a mistake, not "no filter": refused, naming it.
+    Free text (a name, a search) may be empty."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        for name, field in self.fields.items():
+            if type(field) is forms.CharField or name not in self.data:
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
+            if any(value == "" for value in values) and name not in self.errors:
+                self.add_error(name, "Give a value, or leave the parameter out.")
+        return cleaned
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number within what the database holds."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class IncidentFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices, help_text="Repeat for several.")
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     category = django_filters.MultipleChoiceFilter(choices=ErrorCategory.choices)
-    connection = django_filters.NumberFilter(field_name="connection_id", help_text="A connection's id.")
-    pipeline = django_filters.NumberFilter(field_name="pipeline_id", help_text="A pipeline's id.")
+    connection = IdFilter(field_name="connection_id", help_text="A connection's id.")
+    pipeline = IdFilter(field_name="pipeline_id", help_text="A pipeline's id.")
     assignee = django_filters.CharFilter(method="_assignee", help_text="A username, or `none` for unassigned.")
     opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
     opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
@@ -27,6 +56,7 @@ class IncidentFilterSet(django_filters.FilterSet):
     class Meta:
         model = Incident
         fields: list[str] = []
+        form = EmptyRefusingForm
 
     def _assignee(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
         if value.lower() == "none":
@@ -42,7 +72,7 @@ class IncidentFilterSet(django_filters.FilterSet):
 
 
 class PipelineFilterSet(django_filters.FilterSet):
-    connection = django_filters.NumberFilter(field_name="connection_id", help_text="A connection's id.")
+    connection = IdFilter(field_name="connection_id", help_text="A connection's id.")
     kind = django_filters.ChoiceFilter(
         field_name="connection__kind", choices=Connection.Kind.choices, help_text="The platform (its connection's)."
     )
@@ -52,6 +82,7 @@ class PipelineFilterSet(django_filters.FilterSet):
     class Meta:
         model = Pipeline
         fields: list[str] = []
+        form = EmptyRefusingForm
 
 
 class PipelineRunFilterSet(django_filters.FilterSet):
@@ -62,6 +93,7 @@ class PipelineRunFilterSet(django_filters.FilterSet):
     class Meta:
         model = PipelineRun
         fields: list[str] = []
+        form = EmptyRefusingForm
 
 
 class ContractFilterSet(django_filters.FilterSet):
@@ -75,6 +107,7 @@ class ContractFilterSet(django_filters.FilterSet):
     class Meta:
         model = DataContract
         fields: list[str] = []
+        form = EmptyRefusingForm
 
     def _status(self, queryset: QuerySet[DataContract], name: str, value: str) -> QuerySet[DataContract]:
         if value == NEVER_CHECKED:
@@ -97,6 +130,7 @@ class ViolationFilterSet(django_filters.FilterSet):
     class Meta:
         model = Violation
         fields: list[str] = []
+        form = EmptyRefusingForm
 
     def _state(self, queryset: QuerySet[Violation], name: str, value: str) -> QuerySet[Violation]:
         return queryset.filter(Q(is_open=value == "open"))  # annotated by api.views.contracts
@@ -105,4 +139,4 @@ class ViolationFilterSet(django_filters.FilterSet):
 class AllViolationsFilterSet(ViolationFilterSet):
     """Every contract's violations."""
 
-    contract = django_filters.NumberFilter(field_name="check_run__contract_id", help_text="A contract's id.")
+    contract = IdFilter(field_name="check_run__contract_id", help_text="A contract's id.")

@@ -26,5 +26,5 @@ urlpatterns = [
     path("schema", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.SwaggerView.as_view(), name="docs"),
     path("redoc/", docs.RedocView.as_view(), name="redoc"),
-    re_path(r"^(?P<path>.*)$", errors.not_found),
+    re_path(r"^(?P<path>[\s\S]*)$", errors.not_found),  # any path, line breaks included
 ]

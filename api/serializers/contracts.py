@@ -73,6 +73,11 @@ class ContractSerializer(serializers.ModelSerializer):
         return settings.AIMS_BASE_URL + reverse("contracts:detail", args=[contract.pk])
 
 
+@extend_schema_field({"description": "Any JSON value, or null."})
+class AnyJSONField(serializers.JSONField):
+    """A JSON value of any type, null included (documented without a type, so null matches it once)."""
+
+
 class ContractRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -86,6 +91,8 @@ class ViolationSerializer(serializers.ModelSerializer):
     checked_at = serializers.DateTimeField(source="check_run.started_at", read_only=True)
     check_status = serializers.ChoiceField(source="check_run.status", choices=CheckRun.Status.choices, read_only=True)
     table = serializers.CharField(source="object", read_only=True)
+    expected = AnyJSONField(read_only=True, help_text="What the rule expected.")
+    observed = AnyJSONField(read_only=True, help_text="What the check measured.")
     state = serializers.SerializerMethodField()
 
     class Meta:

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
 from api.conventions import ConventionsMixin
+from api.links import FIRST_ROW_ID, ROW_ID, LinkedAutoSchema, link
 from api.pagination import KeysetPagination
 from api.permissions import Access
 from api.serializers.connections import ConnectionSerializer
@@ -38,6 +39,14 @@ class ConnectionViewSet(ConventionsMixin, mixins.ListModelMixin, mixins.Retrieve
     serializer_class = ConnectionSerializer
     pagination_class = KeysetPagination
     access_by_action = {"list": READ, "retrieve": READ}
+    schema = LinkedAutoSchema()
+    openapi_links = {
+        "list": {"GetConnection": link("connections_retrieve", "The first connection.", id=FIRST_ROW_ID)},
+        "retrieve": {
+            "ListPipelines": link("pipelines_list", "Its pipelines.", connection=ROW_ID),
+            "ListIncidents": link("incidents_list", "Its incidents.", connection=ROW_ID),
+        },
+    }
     sort_keys = {"name": ("name", "id"), "-name": ("-name", "-id"), "id": ("id",), "-id": ("-id",)}
 
     def get_queryset(self) -> QuerySet[Connection]:

@@ -7,6 +7,7 @@ from rest_framework import generics, mixins, viewsets
 
 from api.conventions import ConventionsMixin
 from api.filters import AllViolationsFilterSet, ContractFilterSet, ViolationFilterSet
+from api.links import FIRST_ROW_ID, ROW_ID, LinkedAutoSchema, link
 from api.pagination import KeysetPagination
 from api.permissions import Access
 from api.serializers.contracts import ContractSerializer, ViolationSerializer
@@ -53,6 +54,14 @@ class ContractViewSet(ConventionsMixin, mixins.ListModelMixin, mixins.RetrieveMo
     pagination_class = KeysetPagination
     filterset_class = ContractFilterSet
     access_by_action = {"list": READ, "retrieve": READ}
+    schema = LinkedAutoSchema()
+    openapi_links = {
+        "list": {
+            "GetContract": link("contracts_retrieve", "The first contract.", id=FIRST_ROW_ID),
+            "ListViolations": link("contracts_violations_list", "Its violations.", contract_id=FIRST_ROW_ID),
+        },
+        "retrieve": {"ListViolations": link("contracts_violations_list", "Its violations.", contract_id=ROW_ID)},
+    }
     sort_keys = {"name": ("name", "id"), "-name": ("-name", "-id"), "id": ("id",), "-id": ("-id",)}
 
     def get_queryset(self) -> QuerySet[DataContract]:
@@ -90,6 +99,14 @@ class ViolationListView(ConventionsMixin, generics.ListAPIView):
     pagination_class = KeysetPagination
     filterset_class = AllViolationsFilterSet
     access = {"GET": READ}
+    schema = LinkedAutoSchema()
+    openapi_links = {
+        "GET": {
+            "GetContract": link(
+                "contracts_retrieve", "The first violation's contract.", id="$response.body#/results/0/contract/id"
+            )
+        }
+    }
     sort_keys = VIOLATION_SORT_KEYS
 
     def get_queryset(self) -> QuerySet[Violation]:

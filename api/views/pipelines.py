@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from api.conventions import ConventionsMixin
 from api.filters import PipelineFilterSet, PipelineRunFilterSet
+from api.links import FIRST_ROW_ID, ROW_ID, LinkedAutoSchema, link
 from api.pagination import KeysetPagination
 from api.permissions import Access
 from api.serializers.pipelines import PipelineHealthSerializer, PipelineRunSerializer, PipelineSerializer, health_data
@@ -40,6 +41,20 @@ class PipelineViewSet(ConventionsMixin, mixins.ListModelMixin, mixins.RetrieveMo
     pagination_class = KeysetPagination
     filterset_class = PipelineFilterSet
     access_by_action = {"list": READ, "retrieve": READ}
+    schema = LinkedAutoSchema()
+    openapi_links = {
+        "list": {
+            "GetPipeline": link("pipelines_retrieve", "The first pipeline.", id=FIRST_ROW_ID),
+            "ListRuns": link("pipelines_runs_list", "The first pipeline's runs.", pipeline_id=FIRST_ROW_ID),
+            "GetHealth": link("pipelines_health_retrieve", "The first pipeline's health.", pipeline_id=FIRST_ROW_ID),
+        },
+        "retrieve": {
+            "ListRuns": link("pipelines_runs_list", "Its runs.", pipeline_id=ROW_ID),
+            "GetHealth": link("pipelines_health_retrieve", "Its health.", pipeline_id=ROW_ID),
+            "ListIncidents": link("incidents_list", "Its incidents.", pipeline=ROW_ID),
+            "GetConnection": link("connections_retrieve", "Its connection.", id="$response.body#/connection/id"),
+        },
+    }
     sort_keys = {
         "name": ("name", "id"),
         "-name": ("-name", "-id"),

@@ -42,3 +42,10 @@ def test_me_user_without_role_answers_null_role(no_role_user):
     body = client.get("/api/v1/me").json()
 
     assert body["role"] is None and body["permissions"] == [] and body["scopes_allowed"] == []
+
+
+def test_unknown_api_path_with_line_break_is_problem_not_login_redirect():
+    response = Client().get("/api/v1/pipelines/%0Ax/health")
+
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
