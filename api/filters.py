@@ -1,8 +1,12 @@
 """The incident list's filters, as query parameters (django-filter; invalid values are a 400 naming the parameter)."""
 
+from datetime import UTC
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from aimsweb.choices import ErrorCategory, Severity
@@ -29,6 +33,23 @@ class EmptyRefusingForm(forms.Form):
         return cleaned
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, turned to UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO allows."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("This moment is out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """A row's id: a whole number within what the database holds."""
@@ -46,10 +67,10 @@ class IncidentFilterSet(django_filters.FilterSet):
     connection = IdFilter(field_name="connection_id", help_text="A connection's id.")
     pipeline = IdFilter(field_name="pipeline_id", help_text="A pipeline's id.")
     assignee = django_filters.CharFilter(method="_assignee", help_text="A username, or `none` for unassigned.")
-    opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    opened_after = UtcDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = UtcDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = UtcDateTimeFilter(field_name="updated_at", lookup_expr="lt")
     fingerprint = django_filters.CharFilter(field_name="fingerprint")
     ticket = django_filters.CharFilter(method="_ticket", help_text="A linked ticket as SYSTEM:KEY, e.g. JIRA:OPS-12.")
 
@@ -87,8 +108,8 @@ class PipelineFilterSet(django_filters.FilterSet):
 
 class PipelineRunFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=PipelineRun.Status.choices, help_text="Repeatable.")
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = PipelineRun
@@ -124,8 +145,8 @@ class ViolationFilterSet(django_filters.FilterSet):
         method="_state",
         help_text="open: found by the contract's latest completed check; resolved: a later check no longer found it.",
     )
-    checked_after = django_filters.IsoDateTimeFilter(field_name="check_run__started_at", lookup_expr="gte")
-    checked_before = django_filters.IsoDateTimeFilter(field_name="check_run__started_at", lookup_expr="lt")
+    checked_after = UtcDateTimeFilter(field_name="check_run__started_at", lookup_expr="gte")
+    checked_before = UtcDateTimeFilter(field_name="check_run__started_at", lookup_expr="lt")
 
     class Meta:
         model = Violation

@@ -133,3 +133,14 @@ def test_contracts_need_contracts_scope(key_client):
     client, _ = key_client(Role.ADMIN, scopes=["pipelines:read"])
 
     assert client.get("/api/v1/violations").json()["code"] == "scope_missing"
+
+
+@pytest.mark.parametrize("moment", ["1800-06-13T07:07:40+18:16", "0001-01-01T00:00:00+10:00"])
+def test_violations_extreme_offsets_are_utc_or_400_never_500(key_client, moment):
+    client, _ = key_client(Role.VIEWER)
+    make_check_run_with_violation(make_contract())
+
+    response = client.get("/api/v1/violations", {"checked_before": moment})
+
+    assert response.status_code in {200, 400}
+    assert response.status_code == 200 or response.json()["errors"][0]["field"] == "checked_before"
