@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from aimsweb.health import healthz, livez
+from api.views import keys as api_keys
 from incidents import pipeline_urls
 from incidents.views.dashboard import dashboard_view
 from monitors import urls as monitors_urls
@@ -19,6 +20,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("account/api-keys/", api_keys.api_keys_view, name="api-keys"),
+    path("account/api-keys/<int:key_id>/revoke/", api_keys.api_key_revoke_view, name="api-key-revoke"),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("incidents/", include("incidents.urls")),

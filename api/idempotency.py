@@ -4,6 +4,7 @@ another body 422, while the first is still running 409. Keys are scoped by calle
 retry after one is processed afresh."""
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,6 +19,8 @@ from api.models import IdempotencyRecord
 from api.problems import Problem
 
 MAX_KEY_CHARS = 255
+# Visible ASCII, inner spaces allowed (as documented in the OpenAPI document).
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]*[!-~])?$"
 KEPT_HEADERS = ("Location", "ETag", "Content-Type")
 
 
@@ -34,12 +37,12 @@ def _key(request: Request) -> str | None:
     key = raw.strip()
     if len(key) >= 2 and key[0] == key[-1] == '"':  # the draft's structured-field string form
         key = key[1:-1]
-    if not key or len(key) > MAX_KEY_CHARS or not key.isprintable():
+    if len(key) > MAX_KEY_CHARS or not re.match(IDEMPOTENCY_KEY_PATTERN, key):
         raise Problem(
             status_code=status.HTTP_400_BAD_REQUEST,
             code="idempotency_key_invalid",
             title="Invalid Idempotency-Key",
-            detail=f"Idempotency-Key must be 1 to {MAX_KEY_CHARS} printable characters.",
+            detail=f"Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters.",
         )
     return key
 

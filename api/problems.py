@@ -15,6 +15,16 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 PROBLEM_TYPE = "urn:aims:problem:"
+# Codes of well-formed requests the server cannot act on: a name of nothing that exists, a moment outside the window
+# it must fall in (now to 30 days ahead), a parameter the chosen action needs. Such a request is answered 422.
+UNKNOWN_REFERENCE = "unknown_reference"
+OUT_OF_WINDOW = "out_of_window"
+NEEDED_FOR_ACTION = "needed_for_action"  # a parameter the chosen action needs (bulk silence: until)
+UNPROCESSABLE_CODES = {
+    UNKNOWN_REFERENCE: "Unknown reference",
+    OUT_OF_WINDOW: "Outside the allowed window",
+    NEEDED_FOR_ACTION: "Missing for this action",
+}
 CONTENT_TYPE = "application/problem+json"
 
 
@@ -37,6 +47,14 @@ def _errors(detail: Any, field: str = "") -> list[dict[str, str]]:
             return [{"field": field or "body", "message": str(item)} for item in detail]
         return [error for index, item in enumerate(detail) for error in _errors(item, f"{field}.{index}")]
     return [{"field": field or "body", "message": str(detail)}]
+
+
+def _leaves(codes: Any) -> list[str]:
+    if isinstance(codes, dict):
+        return [leaf for value in codes.values() for leaf in _leaves(value)]
+    if isinstance(codes, list):
+        return [leaf for value in codes for leaf in _leaves(value)]
+    return [str(codes)]
 
 
 def _code(exc: exceptions.APIException) -> str:
@@ -81,9 +99,17 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         errors = _errors(exc.detail)
         detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors[:5])
-        body = problem_body(
-            status_code=response.status_code, code="invalid", title="Invalid request", detail=detail, errors=errors
-        )
+        codes = set(_leaves(exc.get_codes()))
+        if codes and codes <= set(UNPROCESSABLE_CODES):
+            # Well-formed, but not something the server can act on: unprocessable rather than malformed.
+            code = codes.pop() if len(codes) == 1 else "unprocessable"
+            title = UNPROCESSABLE_CODES.get(code, "Unprocessable")
+            response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+            body = problem_body(status_code=422, code=code, title=title, detail=detail, errors=errors)
+        else:
+            body = problem_body(
+                status_code=response.status_code, code="invalid", title="Invalid request", detail=detail, errors=errors
+            )
     else:
         title = getattr(exc, "title", "") or status_title(response.status_code)
         body = problem_body(status_code=response.status_code, code=code, title=title, detail=str(exc.detail))

@@ -26,7 +26,7 @@ class Quota:
 def caller_of(request: Request) -> str:
     key = api_key_of(request)
     if key is not None:
-        return f"key:{key.pk}"
+        return f"key:{key.prefix}"  # random per key: a deleted key's id reused later starts afresh
     if request.user is not None and request.user.is_authenticated:
         return f"user:{request.user.pk}"
     return f"addr:{request.META.get('REMOTE_ADDR', '')}"

@@ -2,10 +2,12 @@
 `x-aims-permissions`, read by the generated access tests), the bearer-key security scheme, and the problem answers
 every operation may give."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 
+from api.idempotency import IDEMPOTENCY_KEY_PATTERN
 from api.permissions import access_for
+from api.serializers.fields import text_pattern
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -52,6 +54,19 @@ class AimsAutoSchema(AutoSchema):
         return operation
 
 
+class TextFieldSchema(OpenApiSerializerFieldExtension):
+    """A person's text: the characters it may hold, stated as the pattern the field enforces."""
+
+    target_class = "api.serializers.fields.TextField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and "pattern" not in schema:
+            schema["pattern"] = text_pattern(lines=self.target.lines, allow_blank=self.target.allow_blank)
+        return schema
+
+
 class BearerKeyScheme(OpenApiAuthenticationExtension):
     target_class = "api.auth.BearerKeyAuthentication"
     name = "apiKey"
@@ -68,6 +83,26 @@ class SessionScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid", "description": "A signed-in browser (CSRF)."}
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
+    "description": "Any unique string (1-255 visible ASCII characters, inner spaces allowed): a retry with the same "
+    "key and body gets the first answer again (header Idempotent-Replayed: true) for 24 h; another body with the "
+    "same key is a 422, and a retry while the first is still running a 409.",
+}
+
+
+def _idempotency_key_documented(operation: dict) -> None:
+    parameters = [
+        parameter
+        for parameter in operation.get("parameters", [])
+        if not (parameter.get("in") == "header" and parameter.get("name", "").lower() == "idempotency-key")
+    ]
+    operation["parameters"] = [IDEMPOTENCY_KEY_PARAMETER, *parameters]
+
+
 def problem_responses_hook(result, generator, request, public):
     """Document the problem answers on every operation (application/problem+json), and the RateLimit headers."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
@@ -79,6 +114,8 @@ def problem_responses_hook(result, generator, request, public):
                 problems.update(WRITE_PROBLEMS)
             if method in {"patch", "put"}:
                 problems.update(PATCH_PROBLEMS)
+            if method == "post":
+                _idempotency_key_documented(operation)
             responses = operation.setdefault("responses", {})
             for code, description in problems.items():
                 responses.setdefault(

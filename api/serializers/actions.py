@@ -5,6 +5,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from aimsweb.choices import Severity
+from api.problems import NEEDED_FOR_ACTION, OUT_OF_WINDOW
 from api.serializers.fields import AssigneeField, IdField, TextField
 from incidents.services.edits import MAX_TITLE, MERGE_MAX_SOURCES
 from incidents.services.incidents import BULK_ACTIONS, MAX_COMMENT, MAX_SILENCE
@@ -31,9 +32,9 @@ class SilenceSerializer(serializers.Serializer):
     def validate_until(self, until):
         now = timezone.now()
         if until <= now:
-            raise serializers.ValidationError("Must be in the future.")
+            raise serializers.ValidationError("Must be in the future.", code=OUT_OF_WINDOW)
         if until > now + MAX_SILENCE:
-            raise serializers.ValidationError(f"At most {MAX_SILENCE.days} days ahead.")
+            raise serializers.ValidationError(f"At most {MAX_SILENCE.days} days ahead.", code=OUT_OF_WINDOW)
         return until
 
 
@@ -73,9 +74,13 @@ class BulkSerializer(serializers.Serializer):
     def validate(self, data: dict) -> dict:
         params = data.get("params") or {}
         if data["action"] == "silence" and "until" not in params:
-            raise serializers.ValidationError({"params": {"until": "Say until when to silence."}})
+            raise serializers.ValidationError(
+                {"params": {"until": "Say until when to silence."}}, code=NEEDED_FOR_ACTION
+            )
         if data["action"] == "assign" and "assignee" not in params:
-            raise serializers.ValidationError({"params": {"assignee": "Name the assignee (null for nobody)."}})
+            raise serializers.ValidationError(
+                {"params": {"assignee": "Name the assignee (null for nobody)."}}, code=NEEDED_FOR_ACTION
+            )
         return data
 
 

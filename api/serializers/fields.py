@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.problems import UNKNOWN_REFERENCE
+
 # The largest id a database row can have (a signed 64-bit key): anything above is refused, not looked up.
 MAX_ID = 2**63 - 1
 
@@ -13,6 +15,22 @@ MAX_ID = 2**63 - 1
 def _control_free(value: str, *, lines: bool) -> bool:
     allowed = "\t\n\r" if lines else ""
     return not any(unicodedata.category(char) == "Cc" and char not in allowed for char in value)
+
+
+# What TextField refuses, as a JSON Schema (ECMA) character class: control characters (Cc); tabs and line breaks stay
+# in multi-line text. The OpenAPI document states the same rule as the field's `pattern`. Lone surrogates are refused
+# too, but a surrogate range is no valid pattern for Unicode-scalar regex engines, so the document does not say it.
+_REFUSED_ONE_LINE = r"\u0000-\u001f\u007f-\u009f"
+_REFUSED_LINES = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+
+
+def text_pattern(*, lines: bool, allow_blank: bool) -> str:
+    """The JSON Schema pattern of a TextField: only allowed characters, and something besides spaces unless blank
+    is allowed (DRF trims surrounding whitespace, then refuses what is left empty)."""
+    refused = _REFUSED_LINES if lines else _REFUSED_ONE_LINE
+    if allow_blank:
+        return f"^[^{refused}]*$"
+    return f"^[^{refused}]*[^{refused}\\s][^{refused}]*$"
 
 
 class TextField(serializers.CharField):
@@ -39,7 +57,14 @@ class IdField(serializers.IntegerField):
         super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
 
-@extend_schema_field({"type": ["string", "null"], "description": "An active user's username, or null for nobody."})
+@extend_schema_field(
+    {
+        "type": ["string", "null"],
+        "maxLength": 150,
+        "pattern": text_pattern(lines=False, allow_blank=False),
+        "description": "An active user's username, or null for nobody.",
+    }
+)
 class AssigneeField(TextField):
     """A username, given as the active user it names (null: nobody)."""
 
@@ -52,7 +77,7 @@ class AssigneeField(TextField):
             return None
         user = get_user_model()._default_manager.filter(username=username, is_active=True).first()
         if user is None:
-            raise serializers.ValidationError(f"No active user is named {username!r}.")
+            raise serializers.ValidationError(f"No active user is named {username!r}.", code=UNKNOWN_REFERENCE)
         return user
 
     def to_representation(self, value) -> str:

@@ -1,11 +1,16 @@
 """Problems for what never reaches a DRF view: an unknown /api/ path, and a server error under /api/."""
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from api.problems import problem_response
 
 
+# An API caller (a key, no session) gets the problem, not a redirect to the login page or a CSRF failure page.
+@csrf_exempt
+@login_not_required
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     return problem_response(request, status_code=404, code="not_found", detail="No such API path.")
 

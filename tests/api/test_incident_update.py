@@ -98,7 +98,7 @@ def test_incident_update_unassign_with_null(key_client, make_user):
 
 
 @pytest.mark.parametrize("username", ["nobody-here", "gone"])
-def test_incident_update_unknown_or_inactive_assignee_is_400_naming_assignee(key_client, make_user, username):
+def test_incident_update_unknown_or_inactive_assignee_is_422_naming_assignee(key_client, make_user, username):
     client, _ = key_client(Role.RESPONDER)
     gone = make_user("gone", Role.RESPONDER)
     gone.is_active = False
@@ -107,7 +107,7 @@ def test_incident_update_unknown_or_inactive_assignee_is_400_naming_assignee(key
 
     response = patch(client, incident, {"assignee": username}, etag=etag(client, incident))
 
-    assert response.status_code == 400
+    assert response.status_code == 422 and response.json()["code"] == "unknown_reference"
     assert [error["field"] for error in response.json()["errors"]] == ["assignee"]
     incident.refresh_from_db()
     assert incident.assignee is None
