@@ -38,9 +38,14 @@ ADMIN_EDITS = {
     "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
     "contracts": ("datacontract", "contractproducer", "warehouse"),
     "insights": ("series",),
+    "tickets": ("ticketroute",),
     "auth": ("user",),
 }
-ADMIN_READS = {"auth": ("group",), "django_q": ("task", "success", "failure", "schedule", "ormq")}
+ADMIN_READS = {
+    "auth": ("group",),
+    "django_q": ("task", "success", "failure", "schedule", "ormq"),
+    "tickets": ("ticketsyncjob",),
+}
 
 
 def _permission_filter(role: Role) -> Q:
