@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run install browser-deps test lint format migrations lock clean bench
+.PHONY: run install browser-deps test lint format migrations lock clean bench openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The committed OpenAPI document (api/openapi.yaml), written again from the code; a test fails when they differ.
+openapi: install
+	AIMS_ENV_FILE= $(BIN)/python manage.py spectacular --validate --fail-on-warn --file api/openapi.yaml
 
 migrations: install
 	$(BIN)/python manage.py makemigrations

@@ -38,6 +38,7 @@ ADMIN_EDITS = {
     "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
     "contracts": ("datacontract", "contractproducer", "warehouse"),
     "insights": ("series",),
+    "api": ("apikey",),
     "tickets": ("ticketroute",),
     "auth": ("user",),
 }

@@ -130,6 +130,10 @@ INSTALLED_APPS = [
     "webhooks",
     "tickets",
     "api",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -274,9 +278,44 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 AIMS_ENCRYPTION_KEYS = env.list("AIMS_ENCRYPTION_KEYS", default=[]) or [
     base64.urlsafe_b64encode(hashlib.sha256(f"aims-encryption:{SECRET_KEY}".encode()).digest()).decode()
 ]
+# The pepper API keys are digested with (HMAC-SHA256): a stolen database alone cannot test guesses. Derived from
+# SECRET_KEY unless set; production sets its own, since changing it invalidates every API key.
+AIMS_API_KEY_PEPPER = (
+    env.str("AIMS_API_KEY_PEPPER", default="") or hashlib.sha256(f"aims-api-keys:{SECRET_KEY}".encode()).hexdigest()
+)
 
 # --- AIMS's own: sources, intake, retention, analysis, incidents, notifications (aimsweb/settings_product.py) --
 from aimsweb.settings_product import *  # noqa: E402, F403
+
+# --- REST API (the api app): DRF, its OpenAPI document, Swagger UI and Redoc from AIMS's own static files -----------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.BearerKeyAuthentication", "api.auth.BrowserSessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ScopedRolePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.ratelimit.CallerRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AimsAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AIMS API",
+    "DESCRIPTION": "Incidents, their timeline, runs and tickets, pipelines and their health, data contracts. "
+    "Errors are RFC 9457 problem details; see the README's API section.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.problem_responses_hook"],
+}
 
 # --- Auth ------------------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -94,6 +94,12 @@ NOTIFICATION_SENDERS = {
 AIMS_NOTIFY_TIMEOUT_SECONDS = env.float("AIMS_NOTIFY_TIMEOUT_SECONDS", default=10.0)
 AIMS_NOTIFY_MAX_ATTEMPTS = env.int("AIMS_NOTIFY_MAX_ATTEMPTS", default=6)
 
+# --- REST API (api app) --------------------------------------------------------------------------------------------
+# Requests per minute per API key (or per signed-in user); over it: 429 with Retry-After and RateLimit fields.
+AIMS_API_RATE_PER_MINUTE = env.int("AIMS_API_RATE_PER_MINUTE", default=600)
+# An Idempotency-Key's answer is replayed to retries with the same key and body for this long.
+AIMS_API_IDEMPOTENCY_HOURS = env.int("AIMS_API_IDEMPOTENCY_HOURS", default=24)
+
 # --- Ticket sync (tickets app) -----------------------------------------------------------------------------------
 # Per-request timeout towards Jira and ServiceNow (TLS is always verified).
 AIMS_TICKET_TIMEOUT_SECONDS = env.float("AIMS_TICKET_TIMEOUT_SECONDS", default=10.0)

@@ -7,6 +7,8 @@ from incidents import pipeline_urls
 from incidents.views.dashboard import dashboard_view
 from monitors import urls as monitors_urls
 
+handler500 = "api.views.errors.server_error"
+
 admin.site.site_header = "AIMS administration"
 admin.site.site_title = "AIMS admin"
 admin.site.index_title = "Connections, policies, contracts and users"
@@ -25,5 +27,6 @@ urlpatterns = [
     path("hooks/", include("monitors.hooks_urls")),
     # One namespace for the pipeline pages (served by incidents: they count incidents) and the runs page.
     path("", include(([*pipeline_urls.urlpatterns, *monitors_urls.urlpatterns], monitors_urls.app_name))),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

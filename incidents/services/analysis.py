@@ -12,7 +12,7 @@ from aimsweb.redact import redact
 from incidents.analysis.llm import FailureContext, llm_analyzer
 from incidents.analysis.offline import offline_classifier
 from incidents.analysis.schema import AnalysisResult
-from incidents.analysis.signature import signature_of
+from incidents.analysis.signature import Signature, signature_of
 from incidents.models import FailureAnalysis, SignatureStats
 from monitors.models import PipelineRun
 
@@ -96,11 +96,11 @@ class Verdict:
     at: datetime
 
 
-def failure_verdict(run: PipelineRun) -> Verdict:
+def failure_verdict(run: PipelineRun, *, signature: Signature | None = None) -> Verdict:
     """Decide about a failed run (loaded with its pipeline and connection): reuse the LLM analysis of its signature
     when one is fresh, else ask the LLM (at most one call per signature per window), else the offline classifier;
-    adjust by the signature's retry history; redact."""
-    signature = signature_of(run.error_message, error_code=run.error_code)
+    adjust by the signature's retry history; redact. `signature`: the run's, when the caller has worked it out."""
+    signature = signature or signature_of(run.error_message, error_code=run.error_code)
     now = timezone.now()
     stats, _ = SignatureStats.objects.get_or_create(
         signature=signature.hash, defaults={"signature_text": redact(signature.text)}

@@ -1,7 +1,7 @@
 """Triage of a failed run: analyse it, count it in its incident, let the retry policy decide, and page whoever the
 routes name — once per run, however often the task runs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 from aimsweb.batch import each_then_raise
 from aimsweb.memo import memo_scope
 from aimsweb.redact import redact
-from incidents.analysis.signature import signature_of
+from incidents.analysis.signature import Signature, signature_of
 from incidents.models import FailureAnalysis, Incident, Occurrence
 from incidents.services.analysis import Verdict, failure_verdict, failure_verdict_store
 from incidents.services.occurrences import Change, OccurrenceReport, fingerprint_of, occurrence_intake
@@ -27,11 +27,13 @@ from remediation.models import RetryAttempt
 @dataclass(frozen=True)
 class TriageReads:
     """What triage reads about a batch of runs, in three queries for the whole batch: their analyses so far, the
-    attempts they are reruns of, and the newest success of each of their pipelines since the oldest of them."""
+    attempts they are reruns of, and the newest success of each of their pipelines since the oldest of them; and the
+    error signatures worked out while ordering the batch, so analysis does not normalise the same text again."""
 
     analyses: dict[int, FailureAnalysis]
     attempts: dict[tuple[int, str], RetryAttempt]
     latest_success: dict[int, datetime]
+    signatures: dict[int, Signature] = field(default_factory=dict)
 
     @classmethod
     def of(cls, runs: list[PipelineRun]) -> "TriageReads":
@@ -151,7 +153,7 @@ def failure_triage(
     analysis = reads.analyses.get(run.pk)
     if analysis is not None:
         return _triage(run, reads, analysis=analysis)
-    verdict = failure_verdict(run)
+    verdict = failure_verdict(run, signature=reads.signatures.get(run.pk))
     try:
         return _triage(run, reads, verdict=verdict)
     except IntegrityError:
@@ -227,8 +229,8 @@ def _new_problems_first(run_ids: list[int], runs: dict[int, PipelineRun], reads:
     for run_id in run_ids:
         run = runs.get(run_id)
         if run is not None and run.pk not in reads.analyses:
-            signature = signature_of(run.error_message, error_code=run.error_code).hash
-            keys[run_id] = fingerprint_of(_group_key(run, signature=signature, category=""))
+            signature = reads.signatures[run.pk] = signature_of(run.error_message, error_code=run.error_code)
+            keys[run_id] = fingerprint_of(_group_key(run, signature=signature.hash, category=""))
     open_keys = set(
         Incident.objects.filter(fingerprint__in=set(keys.values()))
         .exclude(status=Incident.Status.RESOLVED)

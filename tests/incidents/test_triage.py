@@ -59,8 +59,8 @@ def test_triage_counts_once_a_verdict_another_worker_stored_meanwhile(monkeypatc
     run = make_run(error_message=TIMEOUT.format(n=1))
     real = triage.failure_verdict
 
-    def raced(run):
-        verdict = real(run)
+    def raced(run, **kwargs):
+        verdict = real(run, **kwargs)
         monkeypatch.setattr(triage, "failure_verdict", real)
         failure_triage(run_id=run.pk)  # the other worker, a moment faster
         return verdict

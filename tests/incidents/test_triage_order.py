@@ -34,13 +34,35 @@ def test_a_run_that_cannot_be_judged_does_not_stop_its_batch(monkeypatch, django
     broken, fine = (make_run(pipeline=make_pipeline(), error_message=TIMEOUT.format(n=n)) for n in range(2))
     real = triage.failure_verdict
 
-    def verdict(run):
+    def verdict(run, **kwargs):
         if run.pk == broken.pk:
             raise RuntimeError("classifier down")
-        return real(run)
+        return real(run, **kwargs)
 
     monkeypatch.setattr(triage, "failure_verdict", verdict)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError, match="classifier down"):
         failures_triage(run_ids=[broken.pk, fine.pk])
 
     assert list(Occurrence.objects.values_list("run_id", flat=True)) == [fine.pk]
+
+
+@pytest.mark.django_db
+def test_a_batch_works_out_each_error_signature_once(monkeypatch, django_capture_on_commit_callbacks):
+    """Ordering the batch needs each run's signature; the analysis takes it from there instead of normalising the
+    error text a second time."""
+    from incidents.services import analysis, triage
+
+    runs = [make_run(pipeline=make_pipeline(), error_message=TIMEOUT.format(n=n)) for n in range(3)]
+    calls = []
+    real = triage.signature_of
+
+    def counted(text, **kwargs):
+        calls.append(text)
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(triage, "signature_of", counted)
+    monkeypatch.setattr(analysis, "signature_of", counted)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert failures_triage(run_ids=[run.pk for run in runs]) == 3
+
+    assert sorted(calls) == sorted(run.error_message for run in runs)

@@ -1,0 +1,18 @@
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
+
+from api.views import docs, errors
+from api.views.incidents import IncidentViewSet
+
+app_name = "api"
+
+router = SimpleRouter(trailing_slash=False)
+router.register("incidents", IncidentViewSet, basename="incident")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema", docs.SchemaView.as_view(), name="schema"),
+    path("docs/", docs.SwaggerView.as_view(), name="docs"),
+    path("redoc/", docs.RedocView.as_view(), name="redoc"),
+    re_path(r"^(?P<path>.*)$", errors.not_found),
+]

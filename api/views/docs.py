@@ -1,0 +1,24 @@
+"""The OpenAPI document and its two readers (Swagger UI, Redoc), served from AIMS's own static files."""
+
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+
+
+class SchemaView(SpectacularAPIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+    url_name = "api:schema"
+
+
+class RedocView(SpectacularRedocView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+    url_name = "api:schema"
