@@ -111,6 +111,9 @@ AIMS_TICKET_BACKOFF_SECONDS = env.float("AIMS_TICKET_BACKOFF_SECONDS", default=1
 AIMS_TICKET_BACKOFF_MAX_SECONDS = env.float("AIMS_TICKET_BACKOFF_MAX_SECONDS", default=900.0)
 # How long a worker holds an incident's ticket while it calls out (longer than a few calls can take).
 AIMS_TICKET_LEASE_SECONDS = env.int("AIMS_TICKET_LEASE_SECONDS", default=120)
+# After a call that timed out (it may still be applied), nothing more is sent to that ticket for this long, so a
+# retry never races the first call: a second ticket, or a stale status written over a newer one.
+AIMS_TICKET_SETTLE_SECONDS = env.float("AIMS_TICKET_SETTLE_SECONDS", default=60.0)
 # Incident-and-route pairs a worker run takes on, and jobs of one pair it carries, at most.
 AIMS_TICKET_BATCH = env.int("AIMS_TICKET_BATCH", default=100)
 # The reconcile poll reads tickets updated since its last watermark less this much.

@@ -187,6 +187,9 @@ class TicketRouteLink(TimeStampedModel):
     link = models.OneToOneField(TicketLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="route_link")
     create_attempts = models.PositiveIntegerField(default=0, help_text="Creates tried: after one, search first.")
     remote_category = models.CharField(max_length=20, blank=True, help_text="new, indeterminate or done, as last seen.")
+    unsettled_until = models.DateTimeField(
+        null=True, blank=True, help_text="A call timed out: nothing more is sent before then (it may still land)."
+    )
     lease_token = models.CharField(max_length=40, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
 

@@ -23,12 +23,20 @@ class TicketSystemError(Exception):
     provider = "ticket system"
 
     def __init__(
-        self, message: str, *, status: int | None = None, retryable: bool = False, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        unsettled: bool = False,
     ):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        # The request was sent and no answer came in time: the system may still apply it a moment later.
+        self.unsettled = unsettled
 
 
 class JsonClient:
@@ -56,8 +64,14 @@ class JsonClient:
             )
         except OutboundRefused as exc:
             raise self.error_class(str(exc)) from None
+        except requests.ReadTimeout:
+            raise self.error_class(
+                f"{self.error_class.provider} did not answer in time", retryable=True, unsettled=True
+            ) from None
         except requests.Timeout:
-            raise self.error_class(f"{self.error_class.provider} did not answer in time", retryable=True) from None
+            raise self.error_class(
+                f"{self.error_class.provider} could not be reached in time", retryable=True
+            ) from None
         except requests.RequestException as exc:
             raise self.error_class(
                 f"{self.error_class.provider} unreachable ({type(exc).__name__})", retryable=True

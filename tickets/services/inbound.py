@@ -17,9 +17,10 @@ from incidents.models import Incident, IncidentEvent, TicketLink
 from incidents.services.events import Actor, incident_event_add
 from incidents.services.incidents import MAX_COMMENT, incident_acknowledge, incident_comment, incident_resolve
 from tickets.clients.jira import comment_of, issue_of
-from tickets.clients.servicenow import STATE_CATEGORY, STATE_WORDS
+from tickets.clients.servicenow import STATE_CATEGORY, STATE_WORDS, servicenow_time
 from tickets.models import InboundDelivery, TicketComment, TicketRoute, TicketRouteLink
 from tickets.systems import COMMENT_MARKER_PATTERN, CORRELATION, RemoteComment
+from tickets.systems.servicenow import journal_entry_id
 
 MAX_DELIVERY_ID = 200
 
@@ -180,7 +181,7 @@ def servicenow_callback_take(*, route: TicketRoute, delivery_id: str, payload: A
     """One ServiceNow callback (the incident record, with the journal entry just added when there is one),
     verified by the caller; taken once per delivery. Returns what was done, in words."""
     payload = _object(payload)
-    record = _object(payload.get("record") or payload.get("incident") or payload.get("result") or payload)
+    record = _object(payload.get("record"))
     sys_id, number = _text(record.get("sys_id")), _text(record.get("number"))
     if not sys_id:
         return "ignored: no record"
@@ -189,13 +190,22 @@ def servicenow_callback_take(*, route: TicketRoute, delivery_id: str, payload: A
         return "ignored: not a ticket of this route"
     if not delivery_first_seen(route=route, delivery_id=delivery_id):
         return "duplicate"
-    author = _text(record.get("sys_updated_by"))
+    author = _text(payload.get("sys_updated_by") or record.get("sys_updated_by"))
     done = []
-    journal = _object(payload.get("journal") or payload.get("journal_entry"))
-    if journal:
-        entry_author = _text(journal.get("sys_created_by")) or author
-        entry_id = _text(journal.get("sys_id")) or body_digest(repr(sorted(journal.items())).encode())
-        comment = RemoteComment(id=entry_id, author=entry_author, text=_text(journal.get("value")), created=None)
+    entries = payload.get("journal")
+    for entry in entries if isinstance(entries, list) else []:
+        entry = _object(entry)
+        element, text = _text(entry.get("element")), _text(entry.get("value"))
+        if element not in ("work_notes", "comments"):
+            continue
+        entry_author = _text(entry.get("sys_created_by")) or author
+        entry_id = journal_entry_id(
+            element=element,
+            created_on=servicenow_time(_text(entry.get("sys_created_on"))),
+            created_by=entry_author,
+            text=text,
+        )
+        comment = RemoteComment(id=entry_id, author=entry_author, text=text, created=None)
         if ticket_comment_take(route=route, link=link, comment=comment):
             done.append("comment taken")
     state = _text(record.get("state"))

@@ -64,7 +64,9 @@ def ticket_jobs_run(*, now: datetime | None = None, incident_id: int | None = No
 def _claim(*, route_id: int, incident_id: int) -> tuple[TicketRouteLink, str] | None:
     """Lease the pair's link row for this worker (None when another holds it)."""
     token, wall = uuid.uuid4().hex, timezone.now()
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=wall)
+    free = (Q(lease_until__isnull=True) | Q(lease_until__lt=wall)) & (
+        Q(unsettled_until__isnull=True) | Q(unsettled_until__lt=wall)
+    )
     with transaction.atomic():
         link = (
             TicketRouteLink.objects.select_for_update(skip_locked=True)
@@ -212,6 +214,10 @@ def _job_failed(
     """Schedule the job again, or (out of attempts, or an error a retry cannot fix) fail it: the link's sync state
     says so and the timeline records it once. Returns 1 when the job is finished (failed), else 0."""
     message = redact(str(error))[:1000]
+    if isinstance(error, TicketSystemError) and error.unsettled:
+        # Whatever was sent may still be applied: the next call (a search, a read) waits until it would have been.
+        settle = timezone.now() + timedelta(seconds=settings.AIMS_TICKET_SETTLE_SECONDS)
+        TicketRouteLink.objects.filter(pk=link.pk).update(unsettled_until=settle)
     retryable = isinstance(error, TicketSystemError) and error.retryable
     retry_after = error.retry_after if isinstance(error, TicketSystemError) else None
     with transaction.atomic():

@@ -1,6 +1,7 @@
 """ServiceNow as a ticket system: incident records carrying their incident's marker in correlation_id, moved by
 state (1 New, 2 In Progress, 6 Resolved with the route's close code and notes), work notes for comments."""
 
+import hashlib
 from datetime import datetime
 
 from incidents.models import Incident
@@ -12,6 +13,13 @@ from tickets.systems import CORRELATION, RemoteComment, RemoteTicket
 MAX_SHORT_DESCRIPTION = 160
 CATEGORY_STATE = {"new": "1", "indeterminate": "2", "done": "6"}
 DEFAULT_LEVELS = {"critical": ["1", "1"], "high": ["1", "2"], "medium": ["2", "2"], "low": ["3", "3"]}
+
+
+def journal_entry_id(*, element: str, created_on: datetime | None, created_by: str, text: str) -> str:
+    """A journal entry's id from what it says and who wrote it when: the same whether read from the Table API or
+    from a callback (which carries no sys_id for the entry)."""
+    when = created_on.isoformat() if created_on else ""
+    return "j:" + hashlib.sha256(f"{element}\n{when}\n{created_by}\n{text}".encode()).hexdigest()[:40]
 
 
 def route_marker(route: TicketRoute) -> str:
@@ -83,7 +91,14 @@ class ServiceNowSystem:
 
     def comments(self, *, key: str, external_id: str, since: datetime | None) -> list[RemoteComment]:
         return [
-            RemoteComment(id=entry.sys_id, author=entry.created_by, text=entry.text, created=entry.created_on)
+            RemoteComment(
+                id=journal_entry_id(
+                    element=entry.element, created_on=entry.created_on, created_by=entry.created_by, text=entry.text
+                ),
+                author=entry.created_by,
+                text=entry.text,
+                created=entry.created_on,
+            )
             for entry in self.client.journal(external_id, since=since)
             if entry.element in ("work_notes", "comments")
         ]
