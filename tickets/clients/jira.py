@@ -108,6 +108,11 @@ class JiraClient(JsonClient):
     def issue_url(self, key: str) -> str:
         return f"{self.base_url}/browse/{quote(key)}"
 
+    def myself(self) -> str:
+        """The API account's accountId."""
+        data = self.json(self.call("GET", "/rest/api/3/myself"))
+        return str(_obj(data).get("accountId", ""))
+
     def issue_create(self, *, fields: dict) -> JiraIssueRef:
         data = self.json(self.call("POST", "/rest/api/3/issue", json={"fields": fields}))
         if not isinstance(data, dict) or not isinstance(data.get("key"), str):

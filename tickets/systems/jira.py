@@ -45,6 +45,8 @@ class JiraSystem:
         return None
 
     def create(self, *, incident: Incident, correlation: str) -> RemoteTicket:
+        if not self.route.jira_account_id:
+            self._own_account_learn(self.client.myself())
         attributes = incident_attributes(incident)
         fields: dict = {
             "project": {"key": self.route.jira_project},
@@ -89,7 +91,14 @@ class JiraSystem:
                     f"Jira offers no transition from status {ticket.status!r} towards a {category} status "
                     f"(offered: {', '.join(t.name for t in transitions) or 'none'})"
                 )
-            self.client.transition(key, transition_id=step.id)
+            try:
+                self.client.transition(key, transition_id=step.id)
+            except JiraError as exc:
+                if exc.status != 400:
+                    raise
+                # Someone moved the issue since the transitions were read: read it again and choose again.
+                ticket = self.get(key=key, external_id=external_id)
+                continue
             ticket = RemoteTicket(
                 key=ticket.key,
                 external_id=ticket.external_id,
@@ -105,13 +114,15 @@ class JiraSystem:
 
     def comment_add(self, *, key: str, external_id: str, text: str) -> str:
         comment = self.client.comment_add(key, body=adf_document(text))
-        if comment.author_account_id and not self.route.jira_account_id:
-            # AIMS's own account, learnt from the first comment it writes: its later changes are recognised.
-            TicketRoute.objects.filter(pk=self.route.pk, jira_account_id="").update(
-                jira_account_id=comment.author_account_id[:128]
-            )
-            self.route.jira_account_id = comment.author_account_id[:128]
+        if not self.route.jira_account_id:
+            self._own_account_learn(comment.author_account_id)
         return comment.id
+
+    def _own_account_learn(self, account_id: str) -> None:
+        """AIMS's own accountId, learnt before its first write: webhooks about its own changes name it."""
+        if account_id:
+            TicketRoute.objects.filter(pk=self.route.pk, jira_account_id="").update(jira_account_id=account_id[:128])
+            self.route.jira_account_id = account_id[:128]
 
     def comments(self, *, key: str, external_id: str, since: datetime | None) -> list[RemoteComment]:
         return [
