@@ -158,4 +158,3 @@ def person_comment(key: str, text: str, author: str = "557058:alice") -> RemoteC
     comment = RemoteComment(id=f"c{next(_seq)}", author=author, text=text, created=None)
     STATE.tickets[key].comments.append(comment)
     return comment
-

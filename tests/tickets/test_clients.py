@@ -62,7 +62,11 @@ def test_jira_client_errors_name_field_and_status(sim):
     fields = {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "x", "customfield_10099": "y"}
     with pytest.raises(JiraError) as invalid:
         client.issue_create(fields=fields)
-    assert invalid.value.status == 400 and "customfield_10099" in str(invalid.value) and "jira-sim-token" not in str(invalid.value)
+    assert (
+        invalid.value.status == 400
+        and "customfield_10099" in str(invalid.value)
+        and "jira-sim-token" not in str(invalid.value)
+    )
 
 
 @pytest.mark.django_db
@@ -95,7 +99,10 @@ def test_servicenow_system_resolve_with_close_code_and_reopen(sim):
 
     assert (done.status, again.category, reopened.status) == ("Resolved", "done", "New")
     record = {r["sys_id"]: r for r in sim.servicenow_truth()}[ticket.external_id]
-    assert record["close_code"] == "Workaround provided" and record["close_notes"] == "Fixed in AIMS: Nightly export failed"
+    assert (
+        record["close_code"] == "Workaround provided"
+        and record["close_notes"] == "Fixed in AIMS: Nightly export failed"
+    )
     assert [w["what"] for w in record["writes"]] == ["create", "transition", "transition"]  # no noop write
     assert system.find(correlation=route.correlation(incident.pk)).external_id == ticket.external_id
 
@@ -113,7 +120,9 @@ def test_servicenow_client_close_rule_and_query_paging(sim):
     client.incident_update(record.sys_id, fields={"work_notes": "a note"})
 
     assert len(list(client.incidents_query("correlation_display=paging-y^ORDERBYsys_updated_on"))) == 121
-    assert [(e.element, e.text, e.created_by) for e in client.journal(record.sys_id)] == [("work_notes", "a note", user)]
+    assert [(e.element, e.text, e.created_by) for e in client.journal(record.sys_id)] == [
+        ("work_notes", "a note", user)
+    ]
 
 
 @pytest.mark.django_db

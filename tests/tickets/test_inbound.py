@@ -47,7 +47,9 @@ def _jira_body(route, incident, *, category="done", status="Done", author=ALICE,
 def _post_jira(route, body, *, secret=INBOUND_SECRET, identifier="wh-1", signature=None):
     raw = json.dumps(body).encode() if not isinstance(body, bytes) else body
     headers = {"HTTP_X_ATLASSIAN_WEBHOOK_IDENTIFIER": identifier}
-    sign = signature if signature is not None else "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    sign = (
+        signature if signature is not None else "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    )
     if sign:
         headers["HTTP_X_HUB_SIGNATURE"] = sign
     return Client().post(f"/integrations/jira/{route.pk}/", raw, content_type="application/json", **headers)
@@ -70,7 +72,12 @@ def test_jira_webhook_person_resolves_incident_as_ticket_not_sent_back(fake_syst
 
 def test_jira_webhook_duplicate_identifier_taken_once(fake_system):
     route, incident, _ = _synced(fake_system)
-    body = _jira_body(route, incident, event="comment_created", comment={"id": "77", "author": {"accountId": ALICE}, "body": "Looking"})
+    body = _jira_body(
+        route,
+        incident,
+        event="comment_created",
+        comment={"id": "77", "author": {"accountId": ALICE}, "body": "Looking"},
+    )
 
     first = _post_jira(route, body, identifier="same")
     second = _post_jira(route, body, identifier="same")
@@ -94,7 +101,10 @@ def test_jira_webhook_own_account_change_ignored(fake_system):
 def test_jira_webhook_aims_comment_coming_back_not_taken(fake_system):
     route, incident, _ = _synced(fake_system)
     body = _jira_body(
-        route, incident, event="comment_created", comment={"id": "8", "author": {"accountId": ALICE}, "body": "x\naims-event-12"}
+        route,
+        incident,
+        event="comment_created",
+        comment={"id": "8", "author": {"accountId": ALICE}, "body": "x\naims-event-12"},
     )
 
     assert _post_jira(route, body).json()["status"] == "comment not taken"
@@ -125,7 +135,14 @@ def test_jira_webhook_unknown_or_other_system_route_forbidden(fake_system):
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b"{\"issue\": 5}", b"{\"issue\": {\"key\": 5}}", b"[" * 5000 + b"]" * 5000, b"{\"issue\": {\"key\": \"X-1\", \"fields\": {\"labels\": [\"aims-incident-99999999999999999999999-1\"]}}}"],
+    [
+        b"not json",
+        b"[]",
+        b'{"issue": 5}',
+        b'{"issue": {"key": 5}}',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"issue": {"key": "X-1", "fields": {"labels": ["aims-incident-99999999999999999999999-1"]}}}',
+    ],
 )
 def test_jira_webhook_junk_never_500(fake_system, body):
     route, _, _ = _synced(fake_system)
@@ -152,17 +169,29 @@ def test_jira_webhook_get_not_allowed(fake_system):
 
 def _post_snow(route, body, token=INBOUND_SECRET):
     headers = {"HTTP_X_AIMS_TOKEN": token} if token else {}
-    return Client().post(f"/integrations/servicenow/{route.pk}/", json.dumps(body), content_type="application/json", **headers)
+    return Client().post(
+        f"/integrations/servicenow/{route.pk}/", json.dumps(body), content_type="application/json", **headers
+    )
 
 
 def _snow_body(route, incident, *, state="6", by="alice.oncall", journal=()):
-    record = {"sys_id": "id-OPS-1", "number": "OPS-1", "state": state, "correlation_id": f"aims-incident-{incident.pk}-{route.pk}"}
+    record = {
+        "sys_id": "id-OPS-1",
+        "number": "OPS-1",
+        "state": state,
+        "correlation_id": f"aims-incident-{incident.pk}-{route.pk}",
+    }
     return {"event": "incident.updated", "record": record, "journal": list(journal), "sys_updated_by": by}
 
 
 def test_servicenow_callback_person_resolves_and_work_note_taken(fake_system):
     route, incident, _ = _synced(fake_system, system="servicenow")
-    note = {"element": "work_notes", "value": "DB restored", "sys_created_by": "alice.oncall", "sys_created_on": "2026-01-01 10:00:00"}
+    note = {
+        "element": "work_notes",
+        "value": "DB restored",
+        "sys_created_by": "alice.oncall",
+        "sys_created_on": "2026-01-01 10:00:00",
+    }
 
     response = _post_snow(route, _snow_body(route, incident, journal=[note]))
 
@@ -219,9 +248,7 @@ def test_reconcile_retries_failed_jobs(fake_system):
 def test_reconcile_pair_with_pending_jobs_left_alone(fake_system, responder):
     route, incident, key = _synced(fake_system)
     fake_system.tickets[key].category = "done"
-    TicketSyncJob.objects.create(
-        incident=incident, route=route, action="transition", next_attempt_at=timezone.now()
-    )
+    TicketSyncJob.objects.create(incident=incident, route=route, action="transition", next_attempt_at=timezone.now())
 
     ticket_route_reconcile(route_id=route.pk)
 

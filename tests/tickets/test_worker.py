@@ -21,9 +21,10 @@ LATER = timedelta(days=1)
 def _drain(rounds: int = 20) -> None:
     now = timezone.now()
     for step in range(rounds):
-        if not ticket_jobs_run(now=now + LATER * (step + 1)) and not TicketSyncJob.objects.filter(
-            status=TicketSyncJob.Status.PENDING
-        ).exists():
+        if (
+            not ticket_jobs_run(now=now + LATER * (step + 1))
+            and not TicketSyncJob.objects.filter(status=TicketSyncJob.Status.PENDING).exists()
+        ):
             return
 
 

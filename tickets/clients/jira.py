@@ -124,7 +124,7 @@ class JiraClient(JsonClient):
         return issue_of(self.json(response))
 
     def issue_update(self, key: str, *, fields: dict) -> None:
-        self.call("PUT", f"/rest/api/3/issue/{quote(key)}", json={"fields": fields})
+        self._no_content(self.call("PUT", f"/rest/api/3/issue/{quote(key)}", json={"fields": fields}), "an edit")
 
     def transitions(self, key: str) -> list[JiraTransition]:
         data = self.json(self.call("GET", f"/rest/api/3/issue/{quote(key)}/transitions"))
@@ -148,7 +148,14 @@ class JiraClient(JsonClient):
         body: dict[str, Any] = {"transition": {"id": transition_id}}
         if fields:
             body["fields"] = fields
-        self.call("POST", f"/rest/api/3/issue/{quote(key)}/transitions", json=body)
+        self._no_content(self.call("POST", f"/rest/api/3/issue/{quote(key)}/transitions", json=body), "a transition")
+
+    @staticmethod
+    def _no_content(response: requests.Response, what: str) -> None:
+        """Jira answers edits and transitions with 204 and no body: anything else is a garbled answer (a proxy's, a
+        cut one), and whether the change happened is read again before the next try."""
+        if response.status_code != 204:
+            raise JiraError(f"Jira answered {what} with {response.status_code}, not 204", retryable=True)
 
     def comment_add(self, key: str, *, body: dict) -> JiraComment:
         """Add a comment whose body is an ADF document."""
