@@ -5,11 +5,11 @@ import pytest
 
 from incidents.models import Incident
 from simulator.testing import run_simulator
+from tests.tickets.helpers import make_route
 from tickets.clients.jira import JiraClient, JiraError
 from tickets.clients.servicenow import ServiceNowClient, ServiceNowError
 from tickets.mapping import adf_document
 from tickets.systems import system_for
-from tests.tickets.helpers import make_route
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from django.test import Client
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentEvent
+from tests.tickets.helpers import INBOUND_SECRET, make_route, open_incident, person_comment
 from tickets.models import TicketComment, TicketRouteLink, TicketSyncJob
 from tickets.services.reconcile import ticket_route_reconcile
 from tickets.services.worker import ticket_jobs_run
-from tests.tickets.helpers import INBOUND_SECRET, make_route, open_incident, person_comment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.tickets.urls")]
 ALICE = "557058:alice"

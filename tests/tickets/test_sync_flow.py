@@ -21,10 +21,10 @@ from incidents.models import Incident, IncidentEvent
 from incidents.services.events import Actor
 from incidents.services.incidents import incident_acknowledge, incident_comment, incident_reopen, incident_resolve
 from simulator.testing import SimulatorError, run_simulator
+from tests.tickets.helpers import INBOUND_SECRET, make_route, open_incident
 from tickets.models import TicketRoute, TicketSyncJob
 from tickets.services.reconcile import ticket_routes_reconcile
 from tickets.services.worker import category_for, ticket_jobs_run
-from tests.tickets.helpers import INBOUND_SECRET, make_route, open_incident
 
 INCIDENTS = int(os.environ.get("AIMS_TICKET_FLOW_INCIDENTS", "200"))
 FAULTS = {
@@ -89,7 +89,7 @@ def _drain(seconds: float = 240) -> None:
     while time.monotonic() < deadline:
         now += timedelta(hours=1)
         with ThreadPoolExecutor(4) as pool:
-            finished = sum(pool.map(_in_thread(lambda _: ticket_jobs_run(now=now)), range(4)))
+            finished = sum(pool.map(_in_thread(lambda _, at=now: ticket_jobs_run(now=at)), range(4)))
         if not TicketSyncJob.objects.filter(status__in=OPEN_STATES).exists():
             return
         if not TicketSyncJob.objects.filter(status=TicketSyncJob.Status.PENDING).exists():

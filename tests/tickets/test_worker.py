@@ -9,10 +9,10 @@ from django.utils import timezone
 from incidents.models import Incident, IncidentEvent, TicketLink
 from incidents.services.events import Actor
 from incidents.services.incidents import incident_acknowledge, incident_comment, incident_reopen, incident_resolve
+from tests.tickets.helpers import make_route, open_incident
 from tickets.clients.base import TicketSystemError
 from tickets.models import TicketRouteLink, TicketSyncJob
 from tickets.services.worker import backoff_seconds, ticket_jobs_run
-from tests.tickets.helpers import make_route, open_incident
 
 pytestmark = pytest.mark.django_db
 LATER = timedelta(days=1)

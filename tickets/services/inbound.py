@@ -62,7 +62,7 @@ def ticket_status_take(
     if category not in ("new", "indeterminate", "done"):
         return "status without a known category"
     with transaction.atomic():
-        link = TicketRouteLink.objects.select_for_update().select_related("link").get(pk=link.pk)
+        link = TicketRouteLink.objects.select_for_update(of=("self",)).select_related("link").get(pk=link.pk)
         if link.link_id is not None:
             TicketLink.objects.filter(pk=link.link_id).update(remote_status=status[:100], last_synced_at=timezone.now())
         if category == link.remote_category:
