@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from incidents.models import Incident, IncidentEvent
+from incidents.models import Incident, IncidentEvent, TicketLink
 from tests.tickets.helpers import INBOUND_SECRET, make_route, open_incident, person_comment
 from tickets.models import TicketComment, TicketRouteLink, TicketSyncJob
 from tickets.services.reconcile import ticket_route_reconcile
@@ -254,3 +254,15 @@ def test_reconcile_pair_with_pending_jobs_left_alone(fake_system, responder):
 
     assert Incident.objects.get(pk=incident.pk).status == Incident.Status.TRIGGERED
     assert TicketRouteLink.objects.get().remote_category == "new"
+
+
+def test_incident_page_shows_ticket_sync_state_and_error(fake_system, viewer_client):
+    route, incident, _ = _synced(fake_system)
+    TicketLink.objects.filter(incident=incident).update(
+        remote_status="In Progress", sync_state="failed", last_error="Jira answered 503 <b>busy</b>"
+    )
+
+    page = viewer_client.get(f"/incidents/{incident.pk}/").content.decode()
+
+    assert "Jira OPS-1" in page and "In Progress" in page and "Sync failing" in page
+    assert "Last error: Jira answered 503 &lt;b&gt;busy&lt;/b&gt;" in page  # escaped
