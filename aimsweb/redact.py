@@ -102,7 +102,8 @@ _PROVIDER_TOKEN = re.compile(
     r"|(?P<dapi>dapi)[0-9a-fA-F]{32}(?:-\d+)?(?![0-9A-Za-z])"  # Databricks personal access token
     r"|(?P<dose>dose)[0-9a-zA-Z]{30,}"  # Databricks OAuth secret
     r"|(?P<openai>sk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?)?)[A-Za-z0-9_\-]{16,}"
-    r"|(?P<stripe>(?:sk|rk)_(?:live|test)_|whsec_)[0-9A-Za-z]{16,}"
+    r"|(?P<stripe>(?:sk|rk)_(?:live|test)_)[0-9A-Za-z]{16,}"
+    r"|(?P<whsec>whsec_)[0-9A-Za-z+/=_\-]{16,}"  # Standard Webhooks (base64) and Stripe webhook secrets
     r"|(?P<github>gh[pousr]_)[A-Za-z0-9]{30,}|(?P<github_pat>github_pat_)[A-Za-z0-9_]{30,}"
     r"|(?P<gitlab>glpat-)[A-Za-z0-9_\-]{20,}"
     r"|(?P<slack>xox[abposre]-)[A-Za-z0-9\-]{10,}|(?P<slack_app>xapp-)\d-[A-Za-z0-9\-]{20,}"

@@ -100,13 +100,13 @@ def schedules_sync() -> dict[str, int]:
     return {"schedules": len(wanted), "removed": removed}
 
 
-# Apps with tasks beyond the domain apps (not every role may read all their models, so they are not domain apps).
-TASK_APPS = (*DOMAIN_APPS, "tickets")
+# Apps with tasks beyond the domain apps (their data is the Admins' alone, so they are not in DOMAIN_APPS).
+INTEGRATION_APPS = ("webhooks", "tickets")
 
 
 def _task_modules() -> list[str]:
     """The modules AIMS tasks live in."""
-    names = [f"{app}.tasks" for app in TASK_APPS]
+    names = [f"{app}.tasks" for app in (*DOMAIN_APPS, *INTEGRATION_APPS)]
     for name in names:
         try:
             import_module(name)

@@ -100,6 +100,17 @@ AIMS_API_RATE_PER_MINUTE = env.int("AIMS_API_RATE_PER_MINUTE", default=600)
 # An Idempotency-Key's answer is replayed to retries with the same key and body for this long.
 AIMS_API_IDEMPOTENCY_HOURS = env.int("AIMS_API_IDEMPOTENCY_HOURS", default=24)
 
+# --- Outbound webhooks (webhooks app) --------------------------------------------------------------------------
+# Subscribers' endpoints get every incident event they filter for, signed (Standard Webhooks and X-AIMS-*). One
+# request waits this long at most; it is retried on a schedule of about 75 hours (5 s ... 24 h), each delay lengthened
+# by up to this fraction at random so a receiver coming back is not hit by every sender at once.
+AIMS_OUTBOUND_WEBHOOK_TIMEOUT_SECONDS = env.float("AIMS_OUTBOUND_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+AIMS_OUTBOUND_WEBHOOK_JITTER = env.float("AIMS_OUTBOUND_WEBHOOK_JITTER", default=0.2)
+# At most this many messages are delivered per run of the delivery task (every minute and after each change).
+AIMS_OUTBOUND_WEBHOOK_BATCH = env.int("AIMS_OUTBOUND_WEBHOOK_BATCH", default=500)
+# Delivered messages and their attempts are deleted once older than this (daily, AIMS_PRUNE_BATCH rows at a time).
+AIMS_OUTBOUND_WEBHOOK_RETENTION_DAYS = env.int("AIMS_OUTBOUND_WEBHOOK_RETENTION_DAYS", default=30)
+
 # --- Ticket sync (tickets app) -----------------------------------------------------------------------------------
 # Per-request timeout towards Jira and ServiceNow (TLS is always verified).
 AIMS_TICKET_TIMEOUT_SECONDS = env.float("AIMS_TICKET_TIMEOUT_SECONDS", default=10.0)

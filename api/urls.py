@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
@@ -11,8 +12,9 @@ router.register("incidents", IncidentViewSet, basename="incident")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("schema", docs.SchemaView.as_view(), name="schema"),
-    path("docs/", docs.SwaggerView.as_view(), name="docs"),
-    path("redoc/", docs.RedocView.as_view(), name="redoc"),
+    # The reference pages are for people who can sign in (scripts read the committed api/openapi.yaml).
+    path("schema", login_required(docs.SchemaView.as_view()), name="schema"),
+    path("docs/", login_required(docs.SwaggerView.as_view()), name="docs"),
+    path("redoc/", login_required(docs.RedocView.as_view()), name="redoc"),
     re_path(r"^(?P<path>.*)$", errors.not_found),
 ]

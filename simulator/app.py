@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator import adf_api, admin_api, dbx_api, llm_api, sql_api
+from simulator import adf_api, admin_api, dbx_api, jira_api, llm_api, servicenow_api, sql_api, tickets_admin
 from simulator.notify import Outgoing, post_json
 from simulator.web import json_response
 from simulator.world import World
@@ -24,7 +24,7 @@ PUMP_INTERVAL_SECONDS = 0.05
 
 async def _deliver(world: World, item: Outgoing) -> None:
     try:
-        status = await asyncio.to_thread(post_json, item.url, item.payload, item.headers)
+        status = await asyncio.to_thread(post_json, item.url, item.payload, item.headers, item.body)
         world.record_delivery(item, status, None)
     except Exception as exc:  # noqa: BLE001 - any delivery problem is counted, never fatal
         world.record_delivery(item, None, f"{type(exc).__name__}: {exc}")
@@ -69,6 +69,9 @@ def build_app(world: World) -> Starlette:
     routes = [
         Route("/_sim/health", _health, methods=["GET"]),
         *admin_api.routes(),
+        *tickets_admin.routes(),
+        *jira_api.routes(),
+        *servicenow_api.routes(),
         *dbx_api.routes(),
         *sql_api.routes(),
         *llm_api.routes(),

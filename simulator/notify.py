@@ -21,11 +21,19 @@ SEND_TIMEOUT_SECONDS = 2.0
 
 @dataclass(slots=True)
 class Outgoing:
-    kind: str  # "databricks" | "azure_monitor" | "adf_callback"
+    kind: str  # "databricks" | "azure_monitor" | "adf_callback" | "jira_webhook" | "servicenow_callback"
     url: str
     payload: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
-    run_id: str = ""
+    run_id: str = ""  # the run, Jira issue key or ServiceNow sys_id it is about
+    # Signed deliveries send exactly these bytes (the signature covers them); None: json.dumps(payload).
+    body: bytes | None = None
+    # Failure notifications are fire-once; Jira webhooks retry (same delivery id, `retry_header` = retry number).
+    attempt: int = 1
+    max_attempts: int = 1
+    due: float = 0.0  # time.monotonic() before which the pump leaves it queued (retry backoff)
+    delivery_id: str = ""
+    retry_header: str = ""
 
 
 def check_notify_url(url: str | None, allow_remote: bool) -> None:
@@ -148,7 +156,7 @@ def azure_monitor_pipeline_failed(
     }
 
 
-def post_json(url: str, payload: dict[str, Any], headers: dict[str, str]) -> int:
+def post_json(url: str, payload: dict[str, Any], headers: dict[str, str], raw: bytes | None = None) -> int:
     """Blocking POST; returns the HTTP status, raises OSError on connection problems.
 
     http.client rather than urllib: it keeps header names exactly as given (X-AIMS-Token) and never consults
@@ -161,7 +169,7 @@ def post_json(url: str, payload: dict[str, Any], headers: dict[str, str]) -> int
     if parts.query:
         path += "?" + parts.query
     try:
-        body = json.dumps(payload).encode()
+        body = json.dumps(payload).encode() if raw is None else raw
         conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
         resp = conn.getresponse()
         resp.read()

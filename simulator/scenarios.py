@@ -21,6 +21,9 @@ from simulator.scenario_warehouse import (
 )
 
 FAULT_KINDS = ("429", "500", "503", "slow", "truncated", "malformed")
+# "Processed but the answer lost": the call runs (a write is applied), then the client gets a 500 (`lost`) or the
+# connection drops after the status line (`dropped`). Allowed, not drawn by default, so default draws stay the same.
+LOSS_KINDS = ("lost", "dropped")
 
 DEFAULT_SUBSCRIPTION = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 
@@ -50,7 +53,11 @@ TOP_DEFAULTS: dict[str, Any] = {
         "slow_seconds": 5,
         "seed": 1,
         "apply_to_llm": False,
-        "sources": ["adf", "databricks"],
+        "sources": ["adf", "databricks", "jira", "servicenow"],
+        # Share of Jira webhooks and ServiceNow callbacks delivered twice (same webhook identifier), seeded.
+        "duplicate_rate": 0.0,
+        # The next n incident changes by the ServiceNow API user call back anyway (a business rule's condition slips).
+        "servicenow_api_callbacks": 0,
         # Stop after this many injected faults (None: never), e.g. "the next 3 calls are throttled".
         "count": None,
     },
@@ -300,12 +307,16 @@ def _merge(defaults: dict[str, Any], given: dict[str, Any] | None) -> dict[str, 
 
 def normalize_faults(faults: dict[str, Any] | None) -> dict[str, Any]:
     out = _merge(TOP_DEFAULTS["faults"], faults)
-    unknown = [k for k in out["kinds"] if k not in FAULT_KINDS]
+    unknown = [k for k in out["kinds"] if k not in FAULT_KINDS + LOSS_KINDS]
     if unknown:
-        raise ValueError(f"unknown fault kinds {unknown}; allowed: {list(FAULT_KINDS)}")
-    if not 0.0 <= float(out["rate"]) <= 1.0:
-        raise ValueError("faults.rate must be within 0..1")
-    out["rate"] = float(out["rate"])
+        raise ValueError(f"unknown fault kinds {unknown}; allowed: {list(FAULT_KINDS + LOSS_KINDS)}")
+    for key in ("rate", "duplicate_rate"):
+        if not 0.0 <= float(out[key]) <= 1.0:
+            raise ValueError(f"faults.{key} must be within 0..1")
+        out[key] = float(out[key])
+    callbacks = out["servicenow_api_callbacks"]
+    if not isinstance(callbacks, int) or callbacks < 0:
+        raise ValueError("faults.servicenow_api_callbacks must be a whole number >= 0")
     if out["count"] is not None and (not isinstance(out["count"], int) or out["count"] < 0):
         raise ValueError("faults.count must be null or a whole number >= 0")
     return out

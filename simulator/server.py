@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from collections.abc import Callable
 
@@ -51,7 +52,18 @@ class SimServer(uvicorn.Server):
             self._on_ready()
 
 
+class _DroppedAnswerFilter(logging.Filter):
+    """The `dropped` fault ends a response on purpose (simulator.web.DroppedResponse): not an error worth a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without completing response" not in record.getMessage()
+
+
+_DROPPED_FILTER = _DroppedAnswerFilter()
+
+
 def make_server(world: World, on_ready: Callable[[], None] | None = None, log_level: str = "warning") -> SimServer:
+    logging.getLogger("uvicorn.error").addFilter(_DROPPED_FILTER)
     config = uvicorn.Config(
         build_app(world),
         log_level=log_level,

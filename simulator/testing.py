@@ -20,6 +20,7 @@ The SDK client helpers import their SDK lazily, so the simulator itself does not
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import threading
@@ -30,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from simulator import jira_workflows, snow_schema
 from simulator.server import SimServer, bind_socket, make_server
 from simulator.world import World
 
@@ -159,6 +161,81 @@ class SimulatorHandle:
 
     def scenario(self) -> dict[str, Any]:
         return self.call("GET", "/_sim/scenario")
+
+    # --------------------------------------------------------------------- ticketing: Jira, ServiceNow
+
+    @property
+    def jira_url(self) -> str:
+        """Base URL of the simulated Jira site (the REST API is under /rest/api/3)."""
+        return self.url
+
+    @property
+    def jira_auth(self) -> tuple[str, str]:
+        """(email, api_token) of the API account, for HTTP Basic auth."""
+        return (jira_workflows.API_EMAIL, jira_workflows.API_TOKEN)
+
+    @property
+    def jira_account_id(self) -> str:
+        """The API account's accountId: webhooks for its own changes carry it as `user`/comment author."""
+        return jira_workflows.API_ACCOUNT_ID
+
+    @property
+    def servicenow_url(self) -> str:
+        """Base URL of the simulated instance (the Table API is under /api/now/table)."""
+        return self.url
+
+    @property
+    def servicenow_auth(self) -> tuple[str, str]:
+        """(user, password) of the integration user, for HTTP Basic auth."""
+        return (snow_schema.API_USER, snow_schema.API_PASSWORD)
+
+    def jira_truth(self) -> list[dict[str, Any]]:
+        """Every issue with status, category, labels, custom fields, comments and the ordered writes made to it."""
+        return self.call("GET", "/_sim/jira/truth")["issues"]
+
+    def jira_transition(
+        self, key: str, *, status: str | None = None, category: str | None = None, person: str | None = None
+    ) -> dict[str, Any]:
+        """A person moves the issue to a status (by name) or status category (new, indeterminate, done)."""
+        body = {"status": status} if status is not None else {"category": category}
+        return self.call("POST", f"/_sim/jira/issues/{key}/transition", {**body, "person": person})
+
+    def jira_comment(self, key: str, text: str, person: str | None = None) -> dict[str, Any]:
+        return self.call("POST", f"/_sim/jira/issues/{key}/comment", {"text": text, "person": person})
+
+    def jira_edit(self, key: str, person: str | None = None, **fields: Any) -> dict[str, Any]:
+        """A person edits summary, labels or priority."""
+        return self.call("POST", f"/_sim/jira/issues/{key}/fields", {**fields, "person": person})
+
+    def jira_add_webhook(
+        self,
+        url: str,
+        secret: str | None = None,
+        events: tuple[str, ...] = ("jira:issue_updated", "comment_created"),
+        jql: str | None = None,
+    ) -> dict[str, Any]:
+        """Register an admin webhook through the REST API, as a Jira admin would."""
+        token = base64.b64encode(":".join(self.jira_auth).encode()).decode()
+        body: dict[str, Any] = {"name": "aims", "url": url, "events": list(events), "secret": secret}
+        if jql:
+            body["filters"] = {"issue-related-events-section": jql}
+        return self.call("POST", "/rest/webhooks/1.0/webhook", body, {"Authorization": f"Basic {token}"})
+
+    def servicenow_truth(self) -> list[dict[str, Any]]:
+        """Every incident with its fields, journal (who wrote each entry) and the ordered writes made to it."""
+        return self.call("GET", "/_sim/servicenow/truth")["incidents"]
+
+    def servicenow_update(self, sys_id: str, person: str | None = None, **fields: Any) -> dict[str, Any]:
+        """A person changes an incident (state, work_notes, comments, close_code, ...): registered callbacks fire."""
+        return self.call("PATCH", f"/_sim/servicenow/incidents/{sys_id}", {**fields, "person": person})["result"]
+
+    def servicenow_add_callback(self, url: str, header_name: str, header_value: str) -> dict[str, Any]:
+        body = {"url": url, "header_name": header_name, "header_value": header_value}
+        return self.call("POST", "/_sim/servicenow/callbacks", body)
+
+    def deliveries(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The delivery log (`jira_webhook`, `servicenow_callback`, or the failure notifications' kinds)."""
+        return [n for n in self.notifications() if kind in (None, n["kind"])]
 
     # ---------------------------------------------------------------------------------- SDK clients
 

@@ -121,6 +121,8 @@ async def with_faults(
 
     429/500/503 never reach the handler, so they cannot change state. For write endpoints
     (broken_write_body given) truncated/malformed answers are synthesised without running the handler either.
+    `lost` and `dropped` run the handler (a write is applied) and then lose its answer: a 500, or a connection that
+    drops after the status line.
     """
     with world.lock:
         kind = world.faults.decide(source)
@@ -133,12 +135,29 @@ async def with_faults(
         text = broken_write_body[: max(1, len(broken_write_body) // 2)] if kind == "truncated" else '{"value": [ ,,'
         return Response(text, status_code=200, media_type=JSON_TYPE)
     response = await handler()
+    if kind == "lost":
+        return error_response("500")
+    if kind == "dropped":
+        return DroppedResponse()
     if kind == "truncated":
         body = bytes(response.body)
         return Response(body[: max(1, len(body) // 2)], status_code=200, media_type=JSON_TYPE, headers=_extra(response))
     if kind == "malformed":
         return Response('{"value": [ ,,', status_code=200, media_type=JSON_TYPE, headers=_extra(response))
     return response
+
+
+class DroppedResponse(Response):
+    """Announces a body, sends the status line and headers, then returns: uvicorn closes the connection, so the
+    client sees the answer cut off (requests raises ChunkedEncodingError/ConnectionError)."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", status_code=200, media_type=JSON_TYPE)
+        self.headers["content-length"] = "64"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": b'{"', "more_body": True})
 
 
 def _extra(response: Response) -> dict[str, str]:

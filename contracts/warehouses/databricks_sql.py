@@ -23,6 +23,7 @@ from sqlglot import exp
 from aimsweb.outbound import OutboundPolicy, OutboundRefused, guard_session, host_problem
 from contracts.models import Warehouse
 from contracts.warehouses.base import ObservedColumn, QueryResult, TableNotFound, WarehouseError, split_table_name
+from monitors.clients.databricks import databricks_sdk_options
 from monitors.clients.databricks_sdk import RetryDeclined, declined_error, workspace_client
 from monitors.models import Connection
 
@@ -153,7 +154,7 @@ class DatabricksSqlClient:
             problem = host_problem(connection.host, policy)
             if problem:
                 raise WarehouseError(f"Call to {self._where()} refused: {problem}", code="OUTBOUND_REFUSED")
-            workspace = workspace_client(_sdk_options(connection))
+            workspace = workspace_client(databricks_sdk_options(connection, timeout=WAIT_SECONDS + HTTP_MARGIN_SECONDS))
             # The SDK builds its own session: every call it sends connects only where the outbound rules allow.
             guard_session(workspace.api_client._api_client._session, policy, pool_maxsize=20, pool_block=True)
             self._workspace = workspace
@@ -169,24 +170,6 @@ class DatabricksSqlClient:
 
     def _where(self) -> str:
         return f"Databricks SQL warehouse {self.warehouse.name} ({self.warehouse.warehouse_id})"
-
-
-def _sdk_options(connection: Connection) -> dict[str, Any]:
-    """The connection's host and credentials as databricks-sdk Config options (as the Jobs client builds them)."""
-    options: dict[str, Any] = {
-        "host": connection.host,
-        "retry_timeout_seconds": WAIT_SECONDS + HTTP_MARGIN_SECONDS,
-        "http_timeout_seconds": WAIT_SECONDS + HTTP_MARGIN_SECONDS,
-    }
-    if connection.auth_method == Connection.AuthMethod.SERVICE_PRINCIPAL:
-        return options | {
-            "auth_type": "azure-client-secret",
-            "azure_tenant_id": connection.tenant_id,
-            "azure_client_id": connection.client_id,
-            "azure_client_secret": connection.get_secret(),
-        }
-    # auth_type pins one method, so DATABRICKS_* variables in the environment cannot add a second.
-    return options | {"auth_type": "pat", "token": connection.get_secret()}
 
 
 def _state(response: StatementResponse) -> StatementState | None:

@@ -13,12 +13,21 @@ Headers: X-AIMS-Delivery (the delivery id, the same on every retry: receivers de
 (unix seconds) and X-AIMS-Signature: "sha256=" + hex HMAC-SHA256 over f"{timestamp}." + the raw body bytes, keyed
 with the channel's signing secret. Receivers check it with `signature_verify`, which also refuses stale timestamps
 so a captured request cannot be replayed later.
+
+The same request also carries the Standard Webhooks headers (https://www.standardwebhooks.com/): `webhook-id` (the
+delivery id), `webhook-timestamp` (the same unix seconds) and `webhook-signature` ("v1," + base64 HMAC-SHA256 over
+f"{id}.{timestamp}." + the body), keyed with the UTF-8 bytes of the same signing secret. A receiver using the
+`standardwebhooks` library verifies with `Webhook("whsec_" + base64(secret)).verify(body, headers)`, e.g.
+`Webhook("whsec_" + base64.b64encode(secret.encode()).decode())`.
 """
 
 import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime
+
+from standardwebhooks import Webhook
 
 from incidents.notify.base import ChannelConfig, ChannelSpec, DeliveryResult, NotificationMessage, clip
 from incidents.notify.http import post_json
@@ -61,7 +70,8 @@ def webhook_body(message: NotificationMessage, *, delivery_id: str) -> dict:
     }
 
 
-def _signature(secret: str, timestamp: str, body: bytes) -> str:
+def aims_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-AIMS-Signature value for `body` sent at `timestamp` (unix seconds), keyed with `secret`'s UTF-8 bytes."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return SIGNATURE_PREFIX + digest
 
@@ -83,7 +93,7 @@ def signature_verify(
     current = time.time() if now is None else now
     if abs(current - sent_at) > tolerance_seconds:
         return False
-    expected = _signature(secret, str(sent_at), body)
+    expected = aims_signature(secret, str(sent_at), body)
     return hmac.compare_digest(expected.encode(), header_value.encode())
 
 
@@ -99,11 +109,18 @@ class WebhookSender:
         body = json.dumps(
             webhook_body(message, delivery_id=delivery_id), separators=(",", ":"), sort_keys=True
         ).encode()
-        timestamp = str(int(time.time()))
+        sent_at = int(time.time())
+        timestamp = str(sent_at)
+        standard = Webhook(channel.signing_secret.encode()).sign(
+            delivery_id, datetime.fromtimestamp(sent_at, tz=UTC), body
+        )
         headers = {
             "Content-Type": "application/json",
             "X-AIMS-Delivery": delivery_id,
             "X-AIMS-Timestamp": timestamp,
-            "X-AIMS-Signature": _signature(channel.signing_secret, timestamp, body),
+            "X-AIMS-Signature": aims_signature(channel.signing_secret, timestamp, body),
+            "webhook-id": delivery_id,
+            "webhook-timestamp": timestamp,
+            "webhook-signature": standard,
         }
         return post_json(channel.url, body, headers, timeout=self.timeout)

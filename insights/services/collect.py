@@ -13,7 +13,7 @@ from django.utils import timezone
 from contracts.models import CheckRun, DataContract
 from insights.models import Point, Series
 from insights.services.anomalies import series_verdict_report
-from insights.services.series import bucket_start, point_record, points_extend
+from insights.services.series import bucket_start, points_extend, points_record
 from monitors.clients import SourceError, client_for
 from monitors.models import Pipeline, PipelineRun
 from monitors.retention import delete_in_batches
@@ -28,21 +28,38 @@ BACKFILL_DAYS = 42
 PIPELINES_PER_TICK = 20
 
 
+def _table_series_key(contract: DataContract, table: str, metric: str) -> str:
+    return f"table:{contract.name}/{table}:{metric}"
+
+
 def table_series(contract: DataContract, table: str, metric: str, *, granularity: str) -> Series:
     """The series of one table metric (`row_count`, `null_ratio:<column>`...), created on first use."""
-    name, _, column = metric.partition(":")
-    series, _ = Series.objects.get_or_create(
-        key=f"table:{contract.name}/{table}:{metric}",
-        defaults={
-            "subject": Series.Subject.TABLE,
-            "metric": name,
-            "contract": contract,
-            "table": table,
-            "column": column,
-            "granularity": granularity,
-        },
-    )
-    return series
+    return tables_series(contract, [(table, metric)], granularity=granularity)[(table, metric)]
+
+
+def tables_series(
+    contract: DataContract, measured: list[tuple[str, str]], *, granularity: str
+) -> dict[tuple[str, str], Series]:
+    """The series of several (table, metric) pairs of one contract, those missing created, in two queries."""
+    keys = {_table_series_key(contract, table, metric): (table, metric) for table, metric in measured}
+    missing = set(keys) - set(Series.objects.filter(key__in=keys).values_list("key", flat=True))
+    if missing:
+        Series.objects.bulk_create(
+            [
+                Series(
+                    key=key,
+                    subject=Series.Subject.TABLE,
+                    metric=keys[key][1].partition(":")[0],
+                    contract=contract,
+                    table=keys[key][0],
+                    column=keys[key][1].partition(":")[2],
+                    granularity=granularity,
+                )
+                for key in missing
+            ],
+            ignore_conflicts=True,  # another worker created some meanwhile
+        )
+    return {keys[series.key]: series for series in Series.objects.filter(key__in=keys)}
 
 
 def check_points_record(*, check_run_id: int) -> int:
@@ -61,18 +78,18 @@ def check_points_record(*, check_run_id: int) -> int:
     if written is not None:
         table = next(iter(measured))
         measured[table] = {**measured[table], Series.Metric.ROWS_WRITTEN: float(written)}
-    recorded = 0
-    for table, metrics in measured.items():
-        for metric, value in metrics.items():
-            if metric.partition(":")[0] not in Series.Metric.values:
-                continue
-            series = table_series(contract, table, metric, granularity=granularity)
-            scored = point_record(
-                series=series, t=t, value=value, run_id=check.triggered_by_run_id, check_run_id=check.pk
-            )
-            series_verdict_report(scored, series=series)
-            recorded += 1
-    return recorded
+    pairs = {
+        (table, metric): value
+        for table, metrics in measured.items()
+        for metric, value in metrics.items()
+        if metric.partition(":")[0] in Series.Metric.values
+    }
+    found = tables_series(contract, list(pairs), granularity=granularity)
+    values = [(found[pair], value) for pair, value in pairs.items()]
+    scored = points_record(values=values, t=t, run_id=check.triggered_by_run_id, check_run_id=check.pk)
+    for (series, _), verdict in zip(values, scored, strict=True):
+        series_verdict_report(verdict, series=series)
+    return len(scored)
 
 
 def _rows_written(run: PipelineRun | None) -> int | None:

@@ -3,8 +3,9 @@ detector), people's notes ("expected", "excluded") apply at once, and the verdic
 until the metric is back inside its band for the series' `recover_after` buckets."""
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
@@ -70,12 +71,7 @@ class Scored:
 def overrides_of(series: Series, times: list[datetime]) -> dict[int, str]:
     """Point index -> "expected" / "excluded" from the series' notes (an exclusion wins over an expectation)."""
     notes = list(SeriesNote.objects.filter(series=series, end__gte=times[0], start__lte=times[-1])) if times else []
-    found: dict[int, str] = {}
-    for note in sorted(notes, key=lambda n: n.kind == SeriesNote.Kind.EXCLUDED):
-        for index, moment in enumerate(times):
-            if note.start <= moment <= note.end:
-                found[index] = note.kind
-    return found
+    return _overrides(notes, times)
 
 
 def series_detect(series: Series, points: list[Point]) -> list[Detection]:
@@ -122,6 +118,83 @@ def point_record(
             series.season = detection.season
             series.save(update_fields=["last_point_at", "season", "updated_at"])
     return Scored(point=point, detection=detection)
+
+
+def points_record(
+    *, values: list[tuple[Series, float]], t: datetime, run_id: int | None = None, check_run_id: int | None = None
+) -> list[Scored]:
+    """`point_record` for several series measured at once (one check's metrics): the points written in one
+    statement, their histories and notes read in one query each, each scored, the verdicts written in one
+    statement. Returns each series' verdict, in the order given."""
+    if not values:
+        return []
+    series_by_id = {series.pk: series for series, _ in values}
+    with transaction.atomic():
+        Point.objects.bulk_create(
+            [
+                Point(series=series, t=t, value=float(value), run_id=run_id, check_run_id=check_run_id)
+                for series, value in values
+            ],
+            update_conflicts=True,
+            unique_fields=["series", "t"],
+            update_fields=["value", "run_id", "check_run_id"],
+        )
+        histories = _histories(list(series_by_id.values()), until=t)
+        notes = _notes(list(series_by_id), until=t)
+        scored: list[Scored] = []
+        for series, _ in values:
+            history = histories.get(series.pk, [])
+            times = [p.t for p in history]
+            detection = detect(
+                [(p.t, p.value) for p in history],
+                series_kind(series),
+                series.granularity,
+                series.sensitivity,
+                overrides=_overrides(notes.get(series.pk, []), times),
+                rule=series_rule(series),
+            )[-1]
+            point = history[-1]
+            _store(point, detection, series)
+            scored.append(Scored(point=point, detection=detection))
+            if series.last_point_at is None or t >= series.last_point_at:
+                series.last_point_at, series.season = t, detection.season
+        Point.objects.bulk_update(
+            [item.point for item in scored], ["state", "anomalous", "expected", "low", "high", "score", "season"]
+        )
+        Series.objects.bulk_update(list(series_by_id.values()), ["last_point_at", "season"])
+    return scored
+
+
+def _histories(series: list[Series], *, until: datetime) -> dict[int, list[Point]]:
+    """Each series' last HISTORY buckets up to `until`, oldest first, in one query (bounded by time: twice the
+    buckets' span, so a series with gaps still gets its share)."""
+    spans: dict[str, timedelta] = {
+        Series.Granularity.DAY: timedelta(days=1),
+        Series.Granularity.HOUR: timedelta(hours=1),
+    }
+    since = min(until - 2 * HISTORY[item.granularity] * spans[item.granularity] for item in series)
+    found: dict[int, list[Point]] = defaultdict(list)
+    for point in Point.objects.filter(series__in=series, t__gt=since, t__lte=until).order_by("series_id", "t"):
+        found[point.series_id].append(point)
+    limits = {item.pk: HISTORY[item.granularity] for item in series}
+    return {series_id: points[-limits[series_id] :] for series_id, points in found.items()}
+
+
+def _notes(series_ids: list[int], *, until: datetime) -> dict[int, list[SeriesNote]]:
+    found: dict[int, list[SeriesNote]] = defaultdict(list)
+    for note in SeriesNote.objects.filter(series_id__in=series_ids, start__lte=until):
+        found[note.series_id].append(note)
+    return found
+
+
+def _overrides(notes: list[SeriesNote], times: list[datetime]) -> dict[int, str]:
+    """Point index -> "expected" / "excluded" from these notes (an exclusion wins over an expectation)."""
+    found: dict[int, str] = {}
+    for note in sorted(notes, key=lambda n: n.kind == SeriesNote.Kind.EXCLUDED):
+        for index, moment in enumerate(times):
+            if note.start <= moment <= note.end:
+                found[index] = note.kind
+    return found
 
 
 def points_extend(*, series: Series, points: list[tuple[datetime, float]]) -> Scored:

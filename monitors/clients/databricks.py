@@ -59,6 +59,25 @@ class DatabricksClientError(SourceError):
     provider = "databricks"
 
 
+def databricks_sdk_options(connection: Connection, *, timeout: float) -> dict[str, Any]:
+    """The connection's host and credentials as databricks-sdk Config options (the Jobs client's and the SQL
+    warehouse's). `timeout` bounds each HTTP call and the SDK's probe of the host while it configures itself."""
+    options: dict[str, Any] = {
+        "host": connection.host,
+        "retry_timeout_seconds": max(1, int(timeout)),
+        "http_timeout_seconds": max(1, int(timeout)),
+    }
+    if connection.auth_method == Connection.AuthMethod.SERVICE_PRINCIPAL:
+        return options | {
+            "auth_type": "azure-client-secret",
+            "azure_tenant_id": connection.tenant_id,
+            "azure_client_id": connection.client_id,
+            "azure_client_secret": connection.get_secret(),
+        }
+    # auth_type pins one method, so DATABRICKS_* variables in the environment cannot add a second.
+    return options | {"auth_type": "pat", "token": connection.get_secret()}
+
+
 def _wrap(exc: BaseException, *, sdk_retryable: bool = False) -> DatabricksClientError:
     """One error for every failure; `sdk_retryable`: the SDK judged it worth a retry (and left it to AIMS)."""
     if isinstance(exc, OutboundRefused):
@@ -151,23 +170,7 @@ class DatabricksClient(SourceClient):
 
     def __init__(self, connection: Connection, *, timeout: float):
         self.connection = connection
-        options: dict[str, Any] = {
-            "host": connection.host,
-            # Bounds only the SDK's probe of the host while it configures itself: API calls retry nothing in the
-            # SDK (monitors.clients.databricks_sdk).
-            "retry_timeout_seconds": max(1, int(timeout)),
-            "http_timeout_seconds": max(1, int(timeout)),
-        }
-        if connection.auth_method == Connection.AuthMethod.SERVICE_PRINCIPAL:
-            options |= {
-                "auth_type": "azure-client-secret",
-                "azure_tenant_id": connection.tenant_id,
-                "azure_client_id": connection.client_id,
-                "azure_client_secret": connection.get_secret(),
-            }
-        else:
-            # auth_type pins one method, so DATABRICKS_* variables in the environment cannot add a second.
-            options |= {"auth_type": "pat", "token": connection.get_secret()}
+        options = databricks_sdk_options(connection, timeout=timeout)
         self._options = options
         self._workspace: WorkspaceClient | None = None
 

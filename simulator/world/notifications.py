@@ -3,6 +3,8 @@ Databricks job-failure webhooks; queued in the outbox, delivered by the app's pu
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import TYPE_CHECKING, Any
 
 from simulator import adf_errors
@@ -104,25 +106,45 @@ def notify_dbx_failure(world: World, run: DbxRun) -> bool:
     return True
 
 
+# Backoff (real seconds, the sim clock may be frozen) before the 2nd, 3rd, ... attempt of a retried delivery.
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
+
+
 def take_outbox(world: World) -> list[notify_mod.Outgoing]:
+    """The queued deliveries that are due; retries waiting for their backoff stay queued."""
+    now = time.monotonic()
     with world.lock:
-        items, world.outbox = world.outbox, []
+        items = [item for item in world.outbox if item.due <= now]
+        world.outbox = [item for item in world.outbox if item.due > now]
         world.notify_counts["queued"] += len(items)
         return items
+
+
+def _retry(world: World, item: notify_mod.Outgoing) -> None:
+    delay = RETRY_DELAYS[min(item.attempt - 1, len(RETRY_DELAYS) - 1)]
+    headers = dict(item.headers)
+    if item.retry_header:
+        headers[item.retry_header] = str(item.attempt)
+    world.outbox.append(
+        dataclasses.replace(item, attempt=item.attempt + 1, due=time.monotonic() + delay, headers=headers)
+    )
 
 
 def record_delivery(world: World, item: notify_mod.Outgoing, status: int | None, error: str | None) -> None:
     with world.lock:
         ok = status is not None and 200 <= status < 300
         world.notify_counts["sent" if ok else "failed"] += 1
-        world.notifications.append(
-            # The query is left out: it may carry the secret (?token=).
-            {
-                "kind": item.kind,
-                "url": item.url.split("?", 1)[0],
-                "run_id": item.run_id,
-                "status": status,
-                "error": error,
-                "ok": ok,
-            }
-        )
+        # The query is left out: it may carry the secret (?token=).
+        entry: dict[str, Any] = {
+            "kind": item.kind,
+            "url": item.url.split("?", 1)[0],
+            "run_id": item.run_id,
+            "status": status,
+            "error": error,
+            "ok": ok,
+        }
+        if item.delivery_id:
+            entry.update(delivery_id=item.delivery_id, attempt=item.attempt)
+        world.notifications.append(entry)
+        if not ok and item.attempt < item.max_attempts:
+            _retry(world, item)

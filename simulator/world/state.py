@@ -42,8 +42,10 @@ from simulator.world.build import guid
 from simulator.world.clock import SimClock
 from simulator.world.errors import SimError
 from simulator.world.history import generate_history
+from simulator.world.jira import JiraSite
 from simulator.world.loads import WarehouseLoads
 from simulator.world.schedule import Schedule, fire_events, init_schedules, materialize_schedules
+from simulator.world.servicenow import SnowInstance
 from simulator.world.specs import build_specs
 from simulator.world.sql import SqlWarehouses
 
@@ -124,6 +126,9 @@ class World:
             previous.close()
         self.sql = SqlWarehouses(sc, seed=self.seed, start_us=start)
         self.loads = WarehouseLoads(sc, seed=self.seed, start_us=start)
+        # The ticketing systems (simulator.jira_api, simulator.servicenow_api): empty at every reset.
+        self.jira = JiraSite(self.seed)
+        self.servicenow = SnowInstance(self.seed)
         build_specs(self, sc)
         generate_history(self, sc["history"])
         init_schedules(self)
@@ -314,6 +319,7 @@ class World:
             return {
                 "calls": dict(sorted(self.calls.items())),
                 "faults": dict(sorted(self.faults.injected.items())),
+                "faults_by_source": dict(sorted(self.faults.by_source.items())),
                 "notifications": {
                     "sent": self.notify_counts["sent"],
                     "failed": self.notify_counts["failed"],

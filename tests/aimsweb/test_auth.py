@@ -22,6 +22,10 @@ def _named_paths(resolver: URLResolver = None, prefix: str = "", namespace: str 
 
 
 PROTECTED = [(name, path) for name, path in _named_paths() if name not in PUBLIC]
+# The REST API answers a caller without a key or session with a 401 problem, not a login page.
+API_DOCS = {"api:schema", "api:docs", "api:redoc"}
+API = [name for name, path in PROTECTED if name.startswith("api:") and name not in API_DOCS and "(?P<" not in path]
+PAGES = [(name, path) for name, path in PROTECTED if not name.startswith("api:") or name in API_DOCS]
 
 
 def test_auth_url_inventory_covers_pages():
@@ -30,12 +34,21 @@ def test_auth_url_inventory_covers_pages():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "path"), PROTECTED)
+@pytest.mark.parametrize(("name", "path"), PAGES)
 def test_auth_anonymous_redirected_to_login(client, name, path):
     response = client.get(path)
 
     assert response.status_code == 302, name
     assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", API)
+def test_auth_anonymous_api_call_is_401_problem(client, name):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 401, name
+    assert response["Content-Type"] == "application/problem+json"
 
 
 @pytest.mark.django_db

@@ -170,3 +170,41 @@ def test_points_older_than_the_retention_go_in_batches(settings):
 
     assert points_prune(now=now) == 15
     assert Point.objects.filter(series=series).earliest("t").t == now - timedelta(days=30)
+
+
+def test_points_of_several_series_score_as_each_alone():
+    """The batch path (one check's metrics) gives each series the verdict point_record gives it alone."""
+    from insights.services.series import points_record
+
+    alone, batched = _series(), _series()
+    other = _series(min_change_percent=500)
+    history = NORMAL + [1900]
+    expected = _feed(alone, history)[-1]
+    for n, value in enumerate(history):
+        t = START + timedelta(days=n)
+        series = [Series.objects.get(pk=batched.pk), Series.objects.get(pk=other.pk)]
+        scored = points_record(values=[(series[0], value), (series[1], value)], t=t)
+
+    assert (scored[0].point.anomalous, scored[0].point.expected) == (expected.anomalous, expected.expected)
+    assert scored[0].point.anomalous and not scored[1].point.anomalous
+    assert Series.objects.get(pk=batched.pk).last_point_at == START + timedelta(days=len(history) - 1)
+
+
+def test_a_check_records_its_metrics_in_a_fixed_number_of_queries(django_assert_max_num_queries):
+    contract = make_contract()
+
+    def check_with(columns: int) -> CheckRun:
+        metrics = {"row_count": 100.0, **{f"null_ratio:c{n}": 0.01 for n in range(columns)}}
+        check = make_check(contract, table="orders", failed=False, fresh=None, at=START)
+        CheckRun.objects.filter(pk=check.pk).update(metrics={"orders": metrics})
+        return check
+
+    check_points_record(check_run_id=check_with(2).pk)  # the series exist from here on
+    with django_assert_max_num_queries(40) as few:
+        assert check_points_record(check_run_id=check_with(2).pk) == 3
+    with django_assert_max_num_queries(len(few.captured_queries) + 5 * 12) as many:
+        assert check_points_record(check_run_id=check_with(14).pk) == 15
+    # Per metric only its verdict's own bookkeeping (lock and save the series, look for an incident to resolve, in
+    # a savepoint here); recording, history, notes and scores are per check (about 11 per metric before).
+    per_metric = (len(many.captured_queries) - len(few.captured_queries)) / 12
+    assert per_metric <= 5, per_metric

@@ -159,6 +159,7 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "aims-webhooks-tick",
         "aims-contracts-tick",
         "aims-insights-missed-runs",
+        "aims-outbound-webhooks-deliver",
         "aims-tickets-jobs",
     }
     insights = {
@@ -174,8 +175,11 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         *ticks,
         *insights,
         "aims-retention-prune",
+        "aims-outbound-webhooks-prune",
     }
     assert {name: (schedules[name].func, schedules[name].minutes) for name in insights} == insights
+    prune = schedules["aims-outbound-webhooks-prune"]
+    assert (prune.func, prune.minutes) == ("webhooks.tasks.messages_prune_task", 24 * 60)
     assert schedules["aims-retention-prune"].func == "monitors.tasks.records_prune_task"
     assert schedules["aims-retention-prune"].minutes == 24 * 60
     assert {schedules[name].func for name in ticks} == {
@@ -185,6 +189,7 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "monitors.tasks.webhooks_tick_task",
         "contracts.tasks.contracts_due_check_task",
         "insights.tasks.missed_runs_check_task",
+        "webhooks.tasks.messages_deliver_task",
         "tickets.tasks.ticket_jobs_run_task",
     }
     assert all(schedules[name].minutes == 1 for name in ticks)
@@ -202,4 +207,5 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         *ticks,
         *insights,
         "aims-retention-prune",
+        "aims-outbound-webhooks-prune",
     }
