@@ -40,12 +40,14 @@ ADMIN_EDITS = {
     "insights": ("series",),
     "api": ("apikey",),
     "webhooks": ("endpoint",),
+    "tickets": ("ticketroute",),
     "auth": ("user",),
 }
 ADMIN_READS = {
     "auth": ("group",),
     "django_q": ("task", "success", "failure", "schedule", "ormq"),
     "webhooks": ("message", "attempt"),
+    "tickets": ("ticketsyncjob",),
 }
 
 

@@ -101,7 +101,7 @@ def schedules_sync() -> dict[str, int]:
 
 
 # Apps with tasks beyond the domain apps (their data is the Admins' alone, so they are not in DOMAIN_APPS).
-INTEGRATION_APPS = ("webhooks",)
+INTEGRATION_APPS = ("webhooks", "tickets")
 
 
 def _task_modules() -> list[str]:

@@ -110,3 +110,28 @@ AIMS_OUTBOUND_WEBHOOK_JITTER = env.float("AIMS_OUTBOUND_WEBHOOK_JITTER", default
 AIMS_OUTBOUND_WEBHOOK_BATCH = env.int("AIMS_OUTBOUND_WEBHOOK_BATCH", default=500)
 # Delivered messages and their attempts are deleted once older than this (daily, AIMS_PRUNE_BATCH rows at a time).
 AIMS_OUTBOUND_WEBHOOK_RETENTION_DAYS = env.int("AIMS_OUTBOUND_WEBHOOK_RETENTION_DAYS", default=30)
+
+# --- Ticket sync (tickets app) -----------------------------------------------------------------------------------
+# Per-request timeout towards Jira and ServiceNow (TLS is always verified).
+AIMS_TICKET_TIMEOUT_SECONDS = env.float("AIMS_TICKET_TIMEOUT_SECONDS", default=10.0)
+# A sync job is tried this many times, waiting from AIMS_TICKET_BACKOFF_SECONDS doubling up to the maximum (with
+# jitter, never sooner than the system's Retry-After); then the ticket shows "sync failing" and the reconcile poll
+# keeps trying.
+AIMS_TICKET_MAX_ATTEMPTS = env.int("AIMS_TICKET_MAX_ATTEMPTS", default=8)
+AIMS_TICKET_BACKOFF_SECONDS = env.float("AIMS_TICKET_BACKOFF_SECONDS", default=10.0)
+AIMS_TICKET_BACKOFF_MAX_SECONDS = env.float("AIMS_TICKET_BACKOFF_MAX_SECONDS", default=900.0)
+# How long a worker holds an incident's ticket while it calls out (longer than a few calls can take).
+AIMS_TICKET_LEASE_SECONDS = env.int("AIMS_TICKET_LEASE_SECONDS", default=120)
+# After a call that timed out (it may still be applied), nothing more is sent to that ticket for this long, so a
+# retry never races the first call: a second ticket, or a stale status written over a newer one.
+AIMS_TICKET_SETTLE_SECONDS = env.float("AIMS_TICKET_SETTLE_SECONDS", default=60.0)
+# Incident-and-route pairs a worker run takes on, and jobs of one pair it carries, at most.
+AIMS_TICKET_BATCH = env.int("AIMS_TICKET_BATCH", default=100)
+# The reconcile poll reads tickets updated since its last watermark less this much.
+AIMS_TICKET_RECONCILE_OVERLAP_SECONDS = env.int("AIMS_TICKET_RECONCILE_OVERLAP_SECONDS", default=300)
+# Inbound Jira webhooks and ServiceNow callbacks larger than this are refused (413).
+AIMS_TICKET_INBOUND_MAX_BYTES = env.int("AIMS_TICKET_INBOUND_MAX_BYTES", default=512 * 1024)
+AIMS_TICKET_SYSTEMS = {
+    "jira": "tickets.systems.jira.JiraSystem",
+    "servicenow": "tickets.systems.servicenow.ServiceNowSystem",
+}

@@ -160,12 +160,14 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "aims-contracts-tick",
         "aims-insights-missed-runs",
         "aims-outbound-webhooks-deliver",
+        "aims-tickets-jobs",
     }
     insights = {
         "aims-insights-platform-schedules": ("insights.tasks.platform_schedules_refresh_task", 15),
         "aims-insights-pipeline-days": ("insights.tasks.pipeline_days_record_task", 15),
         "aims-insights-cadences": ("insights.tasks.cadences_learn_task", 60),
         "aims-insights-points-prune": ("insights.tasks.points_prune_task", 24 * 60),
+        "aims-tickets-reconcile": ("tickets.tasks.ticket_routes_reconcile_task", 5),
     }
     assert set(schedules) == {
         f"monitor-poll-{fast.pk}",
@@ -188,6 +190,7 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "contracts.tasks.contracts_due_check_task",
         "insights.tasks.missed_runs_check_task",
         "webhooks.tasks.messages_deliver_task",
+        "tickets.tasks.ticket_jobs_run_task",
     }
     assert all(schedules[name].minutes == 1 for name in ticks)
     assert schedules[f"monitor-poll-{slow.pk}"].minutes == 3
