@@ -1,5 +1,6 @@
-"""The demo world `make run` shows: AIMS connections and monitors for the simulator's default scenario, and the
-contracts of the tables its pipelines load."""
+"""The demo world `make run` shows: AIMS connections and monitors for the simulator's default scenario, the
+contracts of the tables its pipelines load, notification channels, a webhook subscriber and ticket routes, all
+pointing at the simulator."""
 
 import secrets
 from pathlib import Path
@@ -12,8 +13,15 @@ from contracts.models import ContractProducer, DataContract, Warehouse
 from contracts.services import contract_save
 from incidents.models import EscalationStep, NotificationChannel, NotificationRoute
 from monitors.models import Connection, Monitor
+from simulator.jira_workflows import API_EMAIL as SIM_JIRA_EMAIL
+from simulator.jira_workflows import API_TOKEN as SIM_JIRA_TOKEN
 from simulator.scenario_warehouse import DEFAULT_SQL_WAREHOUSE
 from simulator.scenarios import DEFAULT_SCENARIO
+from simulator.snow_schema import API_PASSWORD as SIM_SERVICENOW_PASSWORD
+from simulator.snow_schema import API_USER as SIM_SERVICENOW_USER
+from tickets.models import TicketRoute, inbound_secret_new
+from webhooks.models import Endpoint
+from webhooks.services.endpoints import endpoint_create
 
 DEMO_DATABRICKS_CONNECTION = "sim-databricks"
 DEMO_WAREHOUSE = "demo-lakehouse"
@@ -160,5 +168,47 @@ def demo_contracts_ensure() -> list[str]:
         ContractProducer.objects.create(
             contract=contract, connection=Connection.objects.get(name=connection_name), pipeline_pattern=pipeline
         )
+        created.append(name)
+    return created
+
+
+DEMO_SUBSCRIBER = "Demo subscriber"
+# (route name, system, severities it opens tickets for): the simulated Jira takes high and critical incidents, the
+# simulated ServiceNow critical ones.
+DEMO_TICKET_ROUTES = [
+    ("demo-jira-ops", TicketRoute.System.JIRA, "high"),
+    ("demo-servicenow", TicketRoute.System.SERVICENOW, "critical"),
+]
+
+
+def demo_integrations_ensure(*, simulator_url: str) -> list[str]:
+    """A webhook subscriber posting to the simulator's inbox (`subscriber`), and ticket routes opening issues in the
+    simulated Jira (project OPS) and incidents in the simulated ServiceNow. Existing ones are left as they are (an
+    Admin may have edited them). Returns the names it created."""
+    created = []
+    if not Endpoint.objects.filter(name=DEMO_SUBSCRIBER).exists():
+        endpoint_create(
+            name=DEMO_SUBSCRIBER,
+            url=f"{simulator_url}/_sim/inbox/subscriber",
+            description="The demo's outbound webhook subscriber: what it receives is at /_sim/inbox.",
+        )
+        created.append(DEMO_SUBSCRIBER)
+    for name, system, severity in DEMO_TICKET_ROUTES:
+        if TicketRoute.objects.filter(name=name).exists():
+            continue
+        jira = system == TicketRoute.System.JIRA
+        route = TicketRoute(
+            name=name,
+            system=system,
+            base_url=simulator_url,
+            is_simulator=True,
+            username=SIM_JIRA_EMAIL if jira else SIM_SERVICENOW_USER,
+            min_severity=severity,
+            jira_project="OPS" if jira else "",
+        )
+        route.set_secret(SIM_JIRA_TOKEN if jira else SIM_SERVICENOW_PASSWORD)
+        route.set_inbound_secret(inbound_secret_new())
+        route.full_clean()
+        route.save()
         created.append(name)
     return created

@@ -31,5 +31,7 @@ urlpatterns = [
     # One namespace for the pipeline pages (served by incidents: they count incidents) and the runs page.
     path("", include(([*pipeline_urls.urlpatterns, *monitors_urls.urlpatterns], monitors_urls.app_name))),
     path("api/", include("api.urls")),
+    # Jira webhooks and ServiceNow callbacks for ticket routes (verified per route, CSRF-exempt).
+    path("integrations/", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]

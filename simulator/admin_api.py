@@ -273,7 +273,9 @@ async def inbox_receive(request: Request) -> Response:
             {
                 "name": name,
                 "at": iso7(world.now_us()),
-                "headers": {k: v for k, v in request.headers.items() if k.startswith(("x-aims", "content-type"))},
+                "headers": {
+                    k: v for k, v in request.headers.items() if k.startswith(("x-aims", "webhook-", "content-type"))
+                },
                 "body": body,
             }
         )

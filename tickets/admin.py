@@ -22,6 +22,11 @@ class TicketRouteAdminForm(forms.ModelForm):
         help_text="Jira API token or ServiceNow password, stored encrypted. Leave blank to keep the current one.",
     )
     clear_secret = forms.BooleanField(required=False, help_text="Remove the stored secret.")
+    base_url = forms.URLField(
+        assume_scheme="https",
+        max_length=TicketRoute._meta.get_field("base_url").max_length,
+        help_text=TicketRoute._meta.get_field("base_url").help_text,
+    )
 
     class Meta:
         model = TicketRoute

@@ -63,12 +63,13 @@ schema = schemathesis.openapi.from_path(
         {
             # NUL cannot be stored or searched in PostgreSQL text; Django's forms refuse it (400) wherever it is sent.
             "generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION, "allow-x00": False},
-            # A well-formed value naming nothing that exists (an unknown username) is a 422: the generator cannot know
-            # which names exist, so schema-valid input may rightly be unprocessable.
+            # A well-formed value naming nothing that exists (an unknown username) is a 422, and an If-Match naming
+            # another version a 412: the generator cannot know which names or versions exist, so schema-valid input
+            # may rightly be refused so.
             "checks": {
                 "enabled": True,
                 "positive_data_acceptance": {
-                    "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+                    "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429", "5xx"]
                 },
                 # Too many ids in a bulk request is refused as too large (413), as documented.
                 "negative_data_rejection": {

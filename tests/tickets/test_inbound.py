@@ -15,7 +15,7 @@ from tickets.models import TicketComment, TicketRouteLink, TicketSyncJob
 from tickets.services.reconcile import ticket_route_reconcile
 from tickets.services.worker import ticket_jobs_run
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.tickets.urls")]
+pytestmark = pytest.mark.django_db
 ALICE = "557058:alice"
 
 

@@ -161,7 +161,6 @@ def _wait_for(condition, seconds: float = 30) -> bool:
     return False
 
 
-@pytest.mark.urls("tests.tickets.urls")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sync_flow_faults_one_ticket_each_changes_both_ways_no_echo(flow, make_user):
     sim, base = flow

@@ -1,7 +1,12 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from aimsweb.demo import demo_contracts_ensure, demo_notifications_ensure, simulator_connections_ensure
+from aimsweb.demo import (
+    demo_contracts_ensure,
+    demo_integrations_ensure,
+    demo_notifications_ensure,
+    simulator_connections_ensure,
+)
 from aimsweb.services import demo_users_ensure
 from remediation.services import retry_policy_defaults_ensure
 
@@ -26,6 +31,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {name!r}: a demo contract (or the warehouse they are checked on).")
         for name in demo_notifications_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
             self.stdout.write(f"Created {name!r}: it posts to {settings.AIMS_SIMULATOR_URL}/_sim/inbox (see there).")
+        for name in demo_integrations_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
+            self.stdout.write(f"Created {name!r}: a webhook subscriber or ticket route on the local simulator.")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"AIMS demo users, log in at {settings.AIMS_BASE_URL}/login/"))
         for user in users:
