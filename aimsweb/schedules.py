@@ -100,8 +100,8 @@ def schedules_sync() -> dict[str, int]:
     return {"schedules": len(wanted), "removed": removed}
 
 
-# Apps with tasks beyond the domain apps (their data is the Admins' alone, so they are not in DOMAIN_APPS).
-INTEGRATION_APPS = ("webhooks", "tickets")
+# Apps with tasks beyond the domain apps (their data is the Admins' or the callers' alone: not in DOMAIN_APPS).
+INTEGRATION_APPS = ("webhooks", "tickets", "api")
 
 
 def _task_modules() -> list[str]:

@@ -126,3 +126,21 @@ def test_incident_comment_with_nul_is_400_naming_the_field(key_client):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "text"
+
+
+def test_idempotency_answers_pruned_after_their_window(key_client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.idempotency import idempotency_prune
+    from api.models import IdempotencyRecord
+
+    fresh = IdempotencyRecord.objects.create(owner="key:a", key="k1", fingerprint="f")
+    old = IdempotencyRecord.objects.create(
+        owner="key:a", key="k2", fingerprint="f", created_at=timezone.now() - timedelta(hours=25)
+    )
+
+    assert idempotency_prune() == 1
+    assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not IdempotencyRecord.objects.filter(pk=old.pk).exists()

@@ -168,6 +168,7 @@ def test_schedules_one_per_enabled_monitor_idempotent(django_capture_on_commit_c
         "aims-insights-cadences": ("insights.tasks.cadences_learn_task", 60),
         "aims-insights-points-prune": ("insights.tasks.points_prune_task", 24 * 60),
         "aims-tickets-reconcile": ("tickets.tasks.ticket_routes_reconcile_task", 5),
+        "aims-api-idempotency-prune": ("api.tasks.idempotency_prune_task", 60),
     }
     assert set(schedules) == {
         f"monitor-poll-{fast.pk}",
