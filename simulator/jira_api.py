@@ -6,8 +6,6 @@ Basic auth with the API account's `email:api_token` (simulator.jira_workflows); 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -19,7 +17,15 @@ from starlette.routing import Route
 
 from simulator.jira_shapes import comment_json, issue_json
 from simulator.jira_workflows import API_ACCOUNT_ID, API_EMAIL, API_TOKEN, CATEGORIES
-from simulator.web import decode_token, encode_token, json_response, query_hash, with_faults, world_of
+from simulator.web import (
+    basic_credentials,
+    decode_token,
+    encode_token,
+    json_response,
+    query_hash,
+    with_faults,
+    world_of,
+)
 from simulator.world import SimError, World
 from simulator.world.jira import JiraError, JiraSite
 
@@ -56,14 +62,7 @@ def fault_response(world: World, kind: str) -> Response:
 
 
 def authenticated(request: Request) -> bool:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        email, _, token = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return email == API_EMAIL and token == API_TOKEN
+    return basic_credentials(request) == (API_EMAIL, API_TOKEN)
 
 
 def endpoint(name: str, write: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:

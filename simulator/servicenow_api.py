@@ -6,8 +6,6 @@ Basic auth as the integration user (simulator.snow_schema); errors are ServiceNo
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -19,7 +17,7 @@ from starlette.routing import Route
 
 from simulator.snow_query import QueryError, parse_query
 from simulator.snow_schema import API_PASSWORD, API_USER, FIELDS, JOURNAL_COLUMNS, render
-from simulator.web import json_response, with_faults, world_of
+from simulator.web import basic_credentials, json_response, with_faults, world_of
 from simulator.world import World
 from simulator.world.servicenow import SnowError, SnowInstance
 
@@ -45,14 +43,7 @@ def fault_response(world: World, kind: str) -> Response:
 
 
 def authenticated(request: Request) -> bool:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return user == API_USER and password == API_PASSWORD
+    return basic_credentials(request) == (API_USER, API_PASSWORD)
 
 
 def endpoint(name: str, write: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,18 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """(user, password) of an `Authorization: Basic` header, or None when there is none or it is malformed."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
 
 
 def query_bool(value: str | None, name: str, error: Callable[[str], SimError]) -> bool | None:
