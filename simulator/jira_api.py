@@ -139,6 +139,18 @@ async def issue_create(request: Request, world: World, site: JiraSite) -> Reply:
         return 201, {"id": issue.id, "key": issue.key, "self": f"{site.base_url}/rest/api/3/issue/{issue.id}"}
 
 
+@endpoint("jira.issue.edit", write=True)
+async def issue_edit(request: Request, world: World, site: JiraSite) -> Reply:
+    """Edit summary, labels or priority (`{"fields": {...}}`) as the API account: 204, like Jira."""
+    body = await _json(request)
+    fields = body.get("fields") if isinstance(body, dict) else None
+    if not isinstance(fields, dict):
+        raise JiraError(400, ["Give the fields to edit."])
+    with world.lock:
+        site.person_edit(world, site.find(request.path_params["key"]), fields, API_ACCOUNT_ID)
+        return 204, None
+
+
 @endpoint("jira.issue.get")
 async def issue_get(request: Request, world: World, site: JiraSite) -> Reply:
     raw = request.query_params.get("fields")
@@ -273,6 +285,7 @@ def routes() -> list[Route]:
         Route(f"{base}/myself", myself, methods=["GET"]),
         Route(f"{base}/issue", issue_create, methods=["POST"]),
         Route(f"{base}/issue/{{key}}", issue_get, methods=["GET"]),
+        Route(f"{base}/issue/{{key}}", issue_edit, methods=["PUT"]),
         Route(f"{base}/issue/{{key}}/transitions", transitions_get, methods=["GET"]),
         Route(f"{base}/issue/{{key}}/transitions", transition_post, methods=["POST"]),
         Route(f"{base}/issue/{{key}}/comment", comment_add, methods=["POST"]),

@@ -177,7 +177,10 @@ class JiraSite:
         return comment
 
     def person_edit(self, world: World, issue: JiraIssue, fields: dict[str, Any], person: str) -> None:
-        """A person edits summary, labels or priority in the UI."""
+        """A person edits summary, labels or priority in the UI (or the API account through `PUT .../issue/{key}`,
+        the REST shape's `priority: {name}` read as its name)."""
+        if isinstance(fields.get("priority"), dict):
+            fields = {**fields, "priority": fields["priority"].get("name")}
         errors = labels_errors(fields.get("labels")) if "labels" in fields else {}
         if "priority" in fields and fields["priority"] not in PRIORITIES:
             errors["priority"] = f"priority must be one of {list(PRIORITIES)}"

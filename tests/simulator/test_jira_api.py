@@ -372,3 +372,22 @@ def test_jira_person_edit_invalid_is_400_and_issue_still_readable(sim, edit):
     assert err.value.status == 400
     assert _issue(sim, "OPS-1")["fields"]["priority"]["name"] == "Medium"
     assert [w["what"] for w in sim.jira_truth()[0]["writes"]] == ["create"]
+
+
+def test_jira_edit_by_api_account_changes_fields_and_refuses_bad_ones(sim):
+    key = _create(sim).json()["key"]
+    url = sim.url + f"/rest/api/3/issue/{key}"
+
+    edited = requests.put(
+        url, json={"fields": {"summary": "Orders late", "priority": {"name": "High"}}}, auth=sim.jira_auth, timeout=5
+    )
+    refused = requests.put(url, json={"fields": {"summary": ""}}, auth=sim.jira_auth, timeout=5)
+    anonymous = requests.put(url, json={"fields": {"summary": "x"}}, timeout=5)
+
+    assert edited.status_code == 204
+    fields = _issue(sim, key)["fields"]
+    assert fields["summary"] == "Orders late" and fields["priority"]["name"] == "High"
+    assert refused.status_code == 400 and "summary" in refused.json()["errors"]
+    assert anonymous.status_code == 401
+    writes = next(issue for issue in sim.jira_truth() if issue["key"] == key)["writes"]
+    assert writes[-1]["who"] == "api" and writes[-1]["what"] == "field"
