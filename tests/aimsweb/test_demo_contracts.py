@@ -24,6 +24,7 @@ def sim(settings, tmp_path):
     start = datetime.now(UTC).replace(microsecond=0).isoformat()
     with run_simulator("default", clock_start=start, speed=0, sql_delay_seconds=0) as handle:
         settings.AIMS_SIMULATOR_URL = handle.url
+        settings.AIMS_OUTBOUND_LOOPBACK_ORIGINS = [handle.url]  # as the default is: the simulator's own origin
         yield handle
 
 
