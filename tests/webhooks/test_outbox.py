@@ -120,6 +120,20 @@ def test_outbox_no_subscriber_costs_one_query(db, incident):
     assert len(webhook_queries) == 1
 
 
+def test_outbox_batch_reads_endpoints_once(make_endpoint, incident):
+    from aimsweb.memo import memo_scope
+
+    make_endpoint()
+
+    with memo_scope(), CaptureQueriesContext(connection) as queries:
+        for kind in (IncidentEvent.Kind.OCCURRED, IncidentEvent.Kind.ACKNOWLEDGED, IncidentEvent.Kind.COMMENTED):
+            incident_event_add(incident=incident, kind=kind, actor=SYSTEM)
+
+    endpoint_reads = [q["sql"] for q in queries.captured_queries if 'FROM "webhooks_endpoint"' in q["sql"]]
+    assert len(endpoint_reads) == 1
+    assert Message.objects.count() == 3
+
+
 def test_outbox_same_event_announced_twice_inserts_once(make_endpoint, incident):
     from webhooks.services.outbox import messages_enqueue
 

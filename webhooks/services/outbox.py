@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from aimsweb.memo import memoized
 from incidents.models import Incident, IncidentEvent
 from webhooks.models import Endpoint, Message
 from webhooks.types import TYPE_OF_KIND
@@ -77,16 +78,22 @@ def event_payload(*, event: IncidentEvent, incident: Incident, event_type: str) 
     return payload
 
 
+@memoized
+def _endpoints_enabled() -> tuple[Endpoint, ...]:
+    """The enabled endpoints and their filters: read once per batch (a triage batch writes many timeline entries)."""
+    return tuple(Endpoint.objects.filter(enabled=True).only("pk", "event_types", "severities"))
+
+
 def messages_enqueue(*, event: IncidentEvent, incident: Incident) -> int:
-    """Insert one pending message per enabled endpoint whose filters let this entry through (one query for the
-    endpoints; none more when nobody subscribes), in the caller's transaction, and have them delivered after commit.
-    Returns how many were written."""
+    """Insert one pending message per enabled endpoint whose filters let this entry through (the endpoints read
+    once per batch; no write when nobody subscribes), in the caller's transaction, and have them delivered after
+    commit. Returns how many were written."""
     event_type = TYPE_OF_KIND.get(event.kind)
     if event_type is None:
         return 0
     endpoints = [
         endpoint
-        for endpoint in Endpoint.objects.filter(enabled=True).only("pk", "event_types", "severities")
+        for endpoint in _endpoints_enabled()
         if endpoint.wants(event_type=event_type, severity=incident.severity)
     ]
     if not endpoints:
