@@ -251,8 +251,8 @@ def _percentile(ordered: list[int], fraction: float) -> int | None:
 
 
 def pipeline_detail(*, pipeline: Pipeline, run_limit: int = 50, trend_limit: int = 50) -> PipelineDetail:
-    """A pipeline's 7-day stats, its latest runs (newest first, with their errors for the headline) and the durations of its
-    latest finished runs (oldest first), in three queries."""
+    """A pipeline's 7-day stats, its latest runs (newest first, with their errors, for the headline) and the
+    durations of its latest finished runs (oldest first), in three queries."""
     since = timezone.now() - STATS_WINDOW
     window = list(
         PipelineRun.objects.filter(pipeline=pipeline, started_at__gte=since)

@@ -66,7 +66,7 @@ def test_incident_title_responder_retitles_with_an_updated_event(responder_clien
     updated = incident.events.get(kind=IncidentEvent.Kind.UPDATED)
     assert updated.params["changes"]["title"] == [before, "Sales copy: login to the sink refused"]
     page = responder_client.get(url(incident)).content.decode()
-    assert 'action="/incidents/%d/title/"' % incident.pk in page and "Edit title" in page
+    assert f'action="/incidents/{incident.pk}/title/"' in page and "Edit title" in page
 
 
 @pytest.mark.django_db
