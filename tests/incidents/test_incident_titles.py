@@ -2,6 +2,7 @@
 Responder on the incident page (a Viewer is refused; bad input is a 400 naming the field)."""
 
 import json
+from importlib import import_module
 
 import pytest
 
@@ -117,3 +118,27 @@ def test_incident_title_bad_input_400_names_the_field(responder_client, title, p
 @pytest.mark.django_db
 def test_incident_title_unknown_incident_404(responder_client):
     assert responder_client.post("/incidents/999999/title/", {"title": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_titles_migration_rewrites_generated_titles_and_keeps_edited_ones(responder_client):
+    from django.apps import apps
+
+    titles_readable = import_module("incidents.migrations.0017_titles_readable").titles_readable
+    old = make_failed_incident()
+    old.latest_run.error_message = ADF_JSON
+    old.latest_run.save(update_fields=["error_message"])
+    Incident.objects.filter(pk=old.pk).update(title=f"{old.pipeline.name} / Copy sales: {{")
+    edited = make_failed_incident()
+    responder_client.post(url(edited, "title"), {"title": "Our own words {"})
+    other = make_failed_incident()
+    Incident.objects.filter(pk=other.pk).update(source=Occurrence.Source.ANOMALY)
+    Occurrence.objects.filter(incident=other).update(source=Occurrence.Source.ANOMALY, title="word " * 50)
+
+    titles_readable(apps, None)
+
+    old.refresh_from_db()
+    assert old.title.startswith(f"{old.pipeline.name}: System.Data.SqlClient.SqlException: Cannot open database")
+    assert Occurrence.objects.get(incident=old).title == old.title
+    assert Incident.objects.get(pk=edited.pk).title == "Our own words {"
+    assert len(Incident.objects.get(pk=other.pk).title) <= HEADLINE_MAX
