@@ -74,9 +74,10 @@ def _json_message(layer: str) -> str:
     return ""
 
 
-@lru_cache(maxsize=2048)
+# Tables render the same runs again and again; keys are at most READ_LIMIT characters, so the cache stays small.
+@lru_cache(maxsize=512)
 def _headline(text: str) -> str:
-    cleaned = strip_log_prefixes(strip_terminal_escapes(text[:READ_LIMIT]))
+    cleaned = strip_log_prefixes(strip_terminal_escapes(text))
     layers = unwrap(cleaned).layers
     for layer in reversed(layers):  # innermost first
         line = _first_line(layer)
@@ -88,7 +89,7 @@ def _headline(text: str) -> str:
 def headline(error: str, *, fallback: str = "", limit: int = HEADLINE_MAX) -> str:
     """One readable line (at most `limit` characters) for an error: its innermost readable cause, else `fallback`
     (an analysis summary, say), else ""; redacted."""
-    line = _headline(error) if error and error.strip() else ""
+    line = _headline(error[:READ_LIMIT]) if error and error.strip() else ""
     if not line and fallback.strip():
         line = fallback
     return headline_cut(redact(line), limit) if line else ""

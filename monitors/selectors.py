@@ -269,7 +269,6 @@ def pipeline_detail(*, pipeline: Pipeline, run_limit: int = 50, trend_limit: int
     )
     runs: list[PipelineRun] = list(
         PipelineRun.objects.filter(pipeline=pipeline)
-        .select_related("pipeline")
         .defer("raw", "failure_detail", "error_trace")
         .order_by(*NEWEST_FIRST)[:run_limit]
     )
