@@ -12,7 +12,8 @@ from aimsweb.roles import Role
 from incidents.models import FailureAnalysis
 from incidents.services import failure_triage
 from monitors.models import Connection
-from tests.browser.conftest import assert_no_console_errors
+from tests.browser.conftest import assert_no_console_errors, shot
+from tests.browser.test_pages import OVERFLOW, PHONE
 from tests.monitors.factories import make_connection, make_pipeline, make_run
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -104,6 +105,11 @@ def test_run_row_leads_to_the_run_page_and_on_to_incident_pipeline_and_platform(
     expect(link).to_have_attribute("rel", "noopener noreferrer")
     expect(link).to_have_attribute("target", "_blank")
     expect(page.get_by_test_id("contracts-fed-by")).to_contain_text("No data contract")  # loaded in place
+    page.set_viewport_size(PHONE)
+    shot(page, "run-detail-390")
+    overflow = page.evaluate(OVERFLOW)
+    assert overflow["scrollWidth"] <= overflow["innerWidth"] + 1, f"the run page overflows at 390 px: {overflow}"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_test_id("run-incidents").get_by_role("link").click()
     page.wait_for_url(f"**/incidents/{incident_id}/")
