@@ -1,6 +1,7 @@
 """Reads of the contracts app: querysets and numbers for the contract pages, each fetching its relations up front so
 a page runs a fixed number of queries whatever the number of contracts, checks or violations."""
 
+import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from contracts.models import CheckRun, ContractProducer, ContractVersion, DataContract, Violation
 from incidents.models import Incident, Occurrence
+from monitors.models import Pipeline
 
 # The list's status filter: a check run's status, or "never" for a contract not checked yet.
 NEVER_CHECKED = "never"
@@ -146,3 +148,11 @@ def contract_versions(*, contract_id: int) -> list[ContractVersion]:
     return list(
         ContractVersion.objects.filter(contract_id=contract_id).select_related("published_by").order_by("-number")
     )
+
+
+def contracts_fed_by(*, pipeline: Pipeline) -> list[DataContract]:
+    """The contracts whose producers name this pipeline (its connection, and a pattern matching its name), by name,
+    in one query."""
+    producers = ContractProducer.objects.filter(connection_id=pipeline.connection_id).select_related("contract")
+    fed = {p.contract_id: p.contract for p in producers if fnmatch.fnmatchcase(pipeline.name, p.pipeline_pattern)}
+    return sorted(fed.values(), key=lambda contract: contract.name)

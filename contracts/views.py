@@ -17,8 +17,9 @@ from aimsweb.querystring import positive_int
 from contracts.models import DataContract
 from contracts.pages.contract_detail import CHECK_PERMISSION, check_blocked_reason, contract_detail_page
 from contracts.pages.contract_list import contract_list_page
-from contracts.selectors import contract_get
+from contracts.selectors import contract_get, contracts_fed_by
 from contracts.services.queueing import contract_check_request
+from monitors.selectors import pipeline_get
 
 LIST = "contracts/contract_list.html"
 DETAIL = "contracts/contract_detail.html"
@@ -76,3 +77,15 @@ def contract_check_view(request: AuthenticatedHttpRequest, contract_id: int) -> 
         return render(request, f"{DETAIL}#header", context, status=status)
     messages.add_message(request, level, outcome)
     return HttpResponseSeeOther(reverse("contracts:detail", args=[contract.pk]))
+
+
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def contracts_fed_by_view(request: AuthenticatedHttpRequest, pipeline_id: int) -> HttpResponse:
+    """The contracts a pipeline writes the tables of: a list the run and pipeline pages load into themselves, and a
+    page of its own when followed as a link."""
+    pipeline = pipeline_get(pipeline_id=pipeline_id)
+    if pipeline is None:
+        raise Http404("No such pipeline.")
+    context = {"pipeline": pipeline, "contracts": contracts_fed_by(pipeline=pipeline)}
+    template = "contracts/includes/fed_by.html" if partial_only(request) else "contracts/fed_by.html"
+    return render(request, template, context)

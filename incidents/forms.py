@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
 
 from aimsweb.choices import ErrorCategory, Severity
+from aimsweb.headline import HEADLINE_MAX
 from incidents.filters import (
     ALL_STATUSES,
     DEFAULT_SORT,
@@ -72,6 +73,20 @@ class CommentForm(ActionForm):
         max_length=MAX_COMMENT,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What you found or did"}),
         error_messages={"required": "Write a comment."},
+    )
+
+
+class TitleForm(ActionForm):
+    """A Responder's own words for the incident: one line a person reads in the list."""
+
+    title = forms.CharField(
+        label="Title",
+        max_length=HEADLINE_MAX,
+        widget=forms.TextInput(attrs={"maxlength": HEADLINE_MAX, "size": 60}),
+        error_messages={
+            "required": "Give a title.",
+            "max_length": f"At most {HEADLINE_MAX} characters (%(show_value)d given).",
+        },
     )
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:incident_id>/resolve/", views.incident_resolve_view, name="resolve"),
     path("<int:incident_id>/reopen/", views.incident_reopen_view, name="reopen"),
     path("<int:incident_id>/assign/", views.incident_assign_view, name="assign"),
+    path("<int:incident_id>/title/", views.incident_title_view, name="title"),
     path("<int:incident_id>/comment/", views.incident_comment_view, name="comment"),
     path("<int:incident_id>/silence/", views.incident_silence_view, name="silence"),
     path("<int:incident_id>/unsilence/", views.incident_unsilence_view, name="unsilence"),

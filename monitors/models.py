@@ -7,10 +7,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 
 from aimsweb.crypto import decrypt_secret, encrypt_secret
+from aimsweb.headline import headline
 from aimsweb.models import TimeStampedModel
 from aimsweb.outbound import OutboundPolicy, host_problem, url_problem
+from monitors.links import adf_run_url, databricks_run_url
 from monitors.secrets import EnvOrStoredSecret, secret_variable_problem
 
 
@@ -232,6 +235,31 @@ class PipelineRun(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.pipeline} run {self.external_run_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("monitors:run-detail", args=[self.pk])
+
+    @property
+    def headline(self) -> str:
+        """The error's innermost cause as one short line (aimsweb.headline), for tables; "" without an error."""
+        return headline(self.error_message)
+
+    @property
+    def platform_url(self) -> str | None:
+        """The run's page in ADF Monitor or the Databricks workspace (load the connection and pipeline with it)."""
+        connection = self.connection
+        if connection.kind == Connection.Kind.ADF:
+            return adf_run_url(
+                subscription_id=connection.subscription_id,
+                resource_group=connection.resource_group,
+                factory_name=connection.factory_name,
+                run_id=self.external_run_id,
+            )
+        return databricks_run_url(host=connection.host, job_id=self.pipeline.external_id, run_id=self.external_run_id)
+
+    @property
+    def platform_label(self) -> str:
+        return "ADF Monitor" if self.connection.kind == Connection.Kind.ADF else "Databricks workspace"
 
 
 class RerunMode(models.TextChoices):

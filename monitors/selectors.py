@@ -251,8 +251,8 @@ def _percentile(ordered: list[int], fraction: float) -> int | None:
 
 
 def pipeline_detail(*, pipeline: Pipeline, run_limit: int = 50, trend_limit: int = 50) -> PipelineDetail:
-    """A pipeline's 7-day stats, its latest runs (newest first, with the error's first line) and the durations of its
-    latest finished runs (oldest first), in three queries."""
+    """A pipeline's 7-day stats, its latest runs (newest first, with their errors, for the headline) and the
+    durations of its latest finished runs (oldest first), in three queries."""
     since = timezone.now() - STATS_WINDOW
     window = list(
         PipelineRun.objects.filter(pipeline=pipeline, started_at__gte=since)
@@ -269,8 +269,7 @@ def pipeline_detail(*, pipeline: Pipeline, run_limit: int = 50, trend_limit: int
     )
     runs: list[PipelineRun] = list(
         PipelineRun.objects.filter(pipeline=pipeline)
-        .annotate(error_headline=error_headline())
-        .defer("raw", "failure_detail", "error_trace", "error_message")
+        .defer("raw", "failure_detail", "error_trace")
         .order_by(*NEWEST_FIRST)[:run_limit]
     )
     trend = list(
@@ -279,3 +278,8 @@ def pipeline_detail(*, pipeline: Pipeline, run_limit: int = 50, trend_limit: int
         .order_by(*NEWEST_FIRST)[:trend_limit]
     )
     return PipelineDetail(stats=stats, runs=runs, trend=trend[::-1])
+
+
+def pipeline_run_get(*, run_id: int) -> PipelineRun | None:
+    """One run with its pipeline, connection and the run it reruns (if any), or None."""
+    return PipelineRun.objects.select_related("pipeline", "connection", "rerun_of").filter(pk=run_id).first()

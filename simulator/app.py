@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator import adf_api, admin_api, dbx_api, jira_api, llm_api, servicenow_api, sql_api, tickets_admin
+from simulator import adf_api, admin_api, dbx_api, dbx_pages, jira_api, llm_api, servicenow_api, sql_api, tickets_admin
 from simulator.notify import Outgoing, post_json
 from simulator.web import json_response
 from simulator.world import World
@@ -73,6 +73,7 @@ def build_app(world: World) -> Starlette:
         *jira_api.routes(),
         *servicenow_api.routes(),
         *dbx_api.routes(),
+        *dbx_pages.routes(),
         *sql_api.routes(),
         *llm_api.routes(),
         *adf_api.routes(),

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory, Severity
+from aimsweb.headline import headline_cut
 from aimsweb.signals import send_on_commit
 from contracts import signals
 from contracts.checks.clauses import Clause, table_clauses
@@ -272,7 +273,7 @@ def _report(
             source=SOURCE,
             group_key=group_key(contract, table.object),
             dedup_key=f"contract_check:{check.pk}:{table.object}",
-            title=f"{contract.name}: {table.object} breaks {first.rule.split('.', 1)[-1]}{more}"[:300],
+            title=headline_cut(f"{contract.name}: {table.object} breaks {first.rule.split('.', 1)[-1]}{more}"),
             severity=severity,
             category=ErrorCategory.DATA_QUALITY,
             subject=subject,

@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from aimsweb.choices import ErrorCategory, Severity
-from incidents.analysis.envelopes import Envelope
+from aimsweb.envelopes import Envelope
 from incidents.analysis.knowledge_base import Match, Rule
 from incidents.analysis.taxonomy import LAYER_LABEL, Verdict, taxonomy
 

@@ -38,8 +38,8 @@ import re
 from collections.abc import Mapping
 
 from aimsweb.choices import ErrorCategory, Severity
+from aimsweb.envelopes import strip_log_prefixes, unwrap
 from aimsweb.terminal import strip_terminal_escapes
-from incidents.analysis.envelopes import strip_log_prefixes, unwrap
 from incidents.analysis.knowledge_base import (  # noqa: F401 - re-exported: callers load knowledge through here
     CATEGORY_FILE,
     KNOWLEDGE_DIR,

@@ -9,7 +9,7 @@ from django import forms
 from django.urls import reverse
 
 from aimsweb.charts import band_chart
-from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm
+from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm, TitleForm
 from incidents.models import Incident, Occurrence
 from incidents.selectors import incident_detail
 
@@ -20,6 +20,7 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "comment_form": CommentForm,
     "silence_form": SilenceForm,
     "ticket_form": TicketForm,
+    "title_form": TitleForm,
 }
 
 
@@ -43,7 +44,10 @@ def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | N
         if name in bound:
             context[name] = bound[name]
         else:
-            initial = {"assignee": incident.serializable_value("assignee")} if name == "assign_form" else None
+            initial = {
+                "assign_form": {"assignee": incident.serializable_value("assignee")},
+                "title_form": {"title": incident.title},
+            }.get(name)
             context[name] = form_class(auto_id=action_form_auto_id(name), initial=initial)
     return context
 

@@ -24,7 +24,6 @@ from aimsweb.choices import Severity
 from incidents.filters import ALL_STATUSES, DEFAULT_STATUS, OPEN_STATUSES, IncidentFilters
 from incidents.models import Incident, IncidentEvent, Notification, TicketLink
 from monitors.models import PipelineRun
-from monitors.selectors import error_headline
 from remediation.models import RetryAttempt
 
 
@@ -78,7 +77,7 @@ def incident_detail(
     runs: list[PipelineRun] = list(
         PipelineRun.objects.filter(analysis__incident=incident)
         .select_related("pipeline")
-        .annotate(retry_pending=Exists(in_flight), error_headline=error_headline())
+        .annotate(retry_pending=Exists(in_flight))
         .order_by(F("started_at").desc(nulls_last=True), "-id")[:run_limit]
     )
     attempts = list(

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory, Severity
+from aimsweb.headline import headline_cut
 from aimsweb.redact import redact, redact_values
 from incidents.models import Incident, IncidentEvent, Notification, Occurrence
 from incidents.realtime import incidents_changed_broadcast
@@ -210,7 +211,7 @@ def _row(report: OccurrenceReport) -> dict:
         "source": report.source,
         "dedup_key": report.dedup_key,
         "fingerprint": fingerprint_of(report.group_key),
-        "title": redact(report.title.strip())[:300],
+        "title": headline_cut(redact(report.title)),  # one line of at most HEADLINE_MAX, whatever the source
         "severity": severity,
         "category": report.category,
         "connection_id": report.connection_id,

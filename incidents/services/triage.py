@@ -12,8 +12,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from aimsweb.batch import each_then_raise
+from aimsweb.headline import headline_title
 from aimsweb.memo import memo_scope
-from aimsweb.redact import redact
 from incidents.analysis.signature import Signature, signature_of
 from incidents.models import FailureAnalysis, Incident, Occurrence
 from incidents.services.analysis import Verdict, failure_verdict, failure_verdict_store
@@ -76,10 +76,10 @@ def _group_key(run: PipelineRun, *, signature: str, category: str) -> str:
     return f"signature:{run.connection_id}:{run.pipeline_id}:{signature}"
 
 
-def _title(run: PipelineRun, analysis: FailureAnalysis) -> str:
-    headline = run.error_message.strip().splitlines()[0] if run.error_message.strip() else ""
-    step = f" / {run.failed_step}" if run.failed_step else ""
-    return f"{run.pipeline.name}{step}: {redact(headline or analysis.summary)}"[:300]
+def run_title(run: PipelineRun, analysis: FailureAnalysis) -> str:
+    """The pipeline's name and the headline of the run's innermost error (else the analysis's summary): one line a
+    person reads, at most HEADLINE_MAX characters; the full error stays on the run and incident pages."""
+    return headline_title(run.pipeline.name, run.error_message, fallback=analysis.summary)
 
 
 def run_occurrence(run: PipelineRun, analysis: FailureAnalysis) -> OccurrenceReport:
@@ -89,7 +89,7 @@ def run_occurrence(run: PipelineRun, analysis: FailureAnalysis) -> OccurrenceRep
         source=Occurrence.Source.PIPELINE_RUN,
         group_key=run_group_key(run, analysis),
         dedup_key=f"pipeline_run:{run.pk}",
-        title=_title(run, analysis),
+        title=run_title(run, analysis),
         severity=analysis.severity,
         category=analysis.category,
         subject=f"pipeline_run:{run.pk}",

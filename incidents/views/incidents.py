@@ -31,6 +31,7 @@ from incidents.services import (
     incident_silence,
     incident_ticket_link,
     incident_unsilence,
+    incident_update,
     incidents_bulk_act,
     pipeline_run_retry_by_hand,
 )
@@ -222,6 +223,20 @@ def incident_assign_view(request: AuthenticatedHttpRequest, incident_id: int) ->
         action="assign",
         form_name="assign_form",
         apply=lambda data: incident_assign(incident_id=incident_id, actor=actor, assignee=data["assignee"]),
+    )
+
+
+# As the API's PATCH: whoever may assign an incident (a Responder) may retitle it.
+@permission_required("incidents.assign_incident", raise_exception=True)
+@require_POST
+def incident_title_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
+    actor = Actor.of_user(request.user)
+    return _act(
+        request,
+        incident_id,
+        action="change the title",
+        form_name="title_form",
+        apply=lambda data: incident_update(incident_id=incident_id, actor=actor, title=data["title"]),
     )
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from aimsweb.choices import ErrorCategory
-from incidents.analysis.envelopes import strip_log_prefixes, unwrap
+from aimsweb.envelopes import strip_log_prefixes, unwrap
 from incidents.analysis.offline import offline_classifier
 
 # Shapes after the ADF troubleshooting guides (MicrosoftDocs/azure-docs articles/data-factory/*troubleshoot*.md) and

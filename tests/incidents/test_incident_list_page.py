@@ -115,10 +115,9 @@ def test_incident_list_row_shows_what_changed_since_it_was_last_rendered(viewer_
     incident.pipeline.save()
     assert "renamed_pipeline" in row.search(page(viewer_client)).group()
 
-    run = incident.latest_run
-    run.error_message = "a sharper error from the run's detail"
-    run.save()
-    assert "a sharper error" in row.search(page(viewer_client)).group()
+    incident.title = "nightly_load: a sharper title from the run's detail"
+    incident.save()
+    assert "a sharper title" in row.search(page(viewer_client)).group()
 
     incident.status = Incident.Status.ACKNOWLEDGED
     incident.save()
