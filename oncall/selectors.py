@@ -49,9 +49,7 @@ def _rows(schedule: Schedule, since: datetime) -> ScheduleRows:
             for rotation in schedule.rotations.all()
         ),
         overrides=tuple(
-            OverrideRows(
-                id=o.pk, person=_person(o.user), starts_at=o.starts_at, ends_at=o.ends_at, reason=o.reason
-            )
+            OverrideRows(id=o.pk, person=_person(o.user), starts_at=o.starts_at, ends_at=o.ends_at, reason=o.reason)
             for o in schedule.overrides.all()
             if o.ends_at > since
         ),
@@ -83,9 +81,7 @@ def schedule_now_list(*, at: datetime | None = None, schedule_ids: list[int] | N
         now = on_call_at(rows, at)
         upcoming = shifts(rows, at, at + timedelta(days=SHIFT_DAYS))
         following = next((shift for shift in upcoming if shift.starts_at > at), None)
-        result.append(
-            ScheduleNow(schedule.pk, schedule.name, schedule.description, schedule.time_zone, now, following)
-        )
+        result.append(ScheduleNow(schedule.pk, schedule.name, schedule.description, schedule.time_zone, now, following))
     return result
 
 
@@ -112,3 +108,16 @@ def override_upcoming_list(*, schedule: Schedule, since: datetime) -> list[Overr
 def contact_get(*, user_id: int) -> ContactMethod | None:
     """A person's contact methods (None when they gave none)."""
     return ContactMethod.objects.select_related("user").filter(user_id=user_id).first()
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    schedule_id: int
+    schedule: str
+    on_call: OnCall | None
+
+
+def on_call_now_list(*, at: datetime | None = None) -> list[OnCallNow]:
+    """Every schedule, in order, with who is on call at `at` (now): 4 queries however many schedules."""
+    at = at or timezone.now()
+    return [OnCallNow(rows.id, rows.name, on_call_at(rows, at)) for rows in schedule_rows_list(at=at)]

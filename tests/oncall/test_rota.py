@@ -45,7 +45,7 @@ def test_rota_daily_handoff_boundary_is_exact():
 def test_rota_daily_handoff_stays_at_nine_local_across_spring_and_autumn_changes():
     schedule = _schedule(_rotation())
     # 29 March 2026: Berlin moves from UTC+1 to UTC+2; 25 October 2026 back.
-    spring = [s for s in shifts(schedule, datetime(2026, 3, 28, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC))]
+    spring = shifts(schedule, datetime(2026, 3, 28, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC))
     assert [s.starts_at.astimezone(BERLIN).hour for s in spring[1:]] == [9, 9, 9]
     assert spring[1].ends_at - spring[1].starts_at == timedelta(hours=23)
     autumn = shifts(schedule, datetime(2026, 10, 24, 6, tzinfo=UTC), datetime(2026, 10, 27, tzinfo=UTC))
