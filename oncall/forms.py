@@ -33,8 +33,8 @@ class IcalImportForm(forms.Form):
     file = forms.FileField(required=False, help_text=f"An .ics file of at most {MAX_BYTES // 1024} KB.")
     text = forms.CharField(required=False, widget=forms.Textarea, label="…or paste it", max_length=MAX_BYTES)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
         upload = cleaned.get("file")
         if upload is not None:
             if upload.size > MAX_BYTES:

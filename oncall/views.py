@@ -9,6 +9,7 @@ from oncall.forms import ContactMethodForm
 from oncall.models import Schedule
 from oncall.pages.schedules import schedule_detail_page, schedule_list_page
 from oncall.selectors import contact_get
+from aimsweb.http import AuthenticatedHttpRequest
 from oncall.services import contact_save
 
 
@@ -24,7 +25,7 @@ def schedule_detail_view(request: HttpRequest, schedule_id: int) -> HttpResponse
 
 
 @login_required
-def contact_view(request: HttpRequest) -> HttpResponse:
+def contact_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in person's own contact methods (nobody edits another's here; Admins use the admin)."""
     contact = contact_get(user_id=request.user.pk)
     form = ContactMethodForm(request.POST or None, instance=contact)
