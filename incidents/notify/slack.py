@@ -111,8 +111,7 @@ def block_kit_payload(message: NotificationMessage) -> dict:
         }
         buttons = [button]
         if message.ack_url:
-            buttons.insert(
-                0,
+            buttons.append(
                 {
                     "type": "button",
                     "text": {"type": "plain_text", "text": "Acknowledge"},

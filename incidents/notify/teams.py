@@ -113,7 +113,7 @@ def adaptive_card_payload(message: NotificationMessage) -> dict:
         entities.append({"type": "mention", "text": tag, "mentioned": {"id": message.mention_id, "name": tag[4:-5]}})
     actions = [{"type": "Action.OpenUrl", "title": open_title, "url": message.url}] if message.url else []
     if message.ack_url:
-        actions.insert(0, {"type": "Action.OpenUrl", "title": "Acknowledge", "url": message.ack_url})
+        actions.append({"type": "Action.OpenUrl", "title": "Acknowledge", "url": message.ack_url})
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
