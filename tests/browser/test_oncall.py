@@ -55,11 +55,18 @@ def test_escalation_reaches_the_on_call_who_acknowledges_from_the_link(make_user
 def test_viewer_reads_the_schedules_from_the_nav(make_user, page_for):
     alice = make_user("alice", Role.RESPONDER)
     make_schedule(alice)
+    make_schedule(make_user("a-rather-long-username-for-a-phone", Role.RESPONDER), name="Database secondary")
     page = page_for(make_user("vera", Role.VIEWER))
     page.get_by_role("navigation", name="Main").get_by_role("link", name="On call").click()
-    expect(page.get_by_test_id("on-call-now")).to_contain_text("alice")
-    page.get_by_role("link", name="Primary").click()
+    expect(page.get_by_test_id("on-call-now").filter(has_text="alice")).to_have_count(1)
+    page.get_by_role("link", name="Primary", exact=True).click()
     expect(page.get_by_role("heading", name="Shifts, next 14 days")).to_be_visible()
     expect(page.get_by_role("link", name="Edit this schedule")).to_have_count(0)
     shot(page, "oncall-schedule")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/oncall/", page.url):
+        page.goto(path)
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1] + 1, f"{path} overflows at 390 px: {width}"
+    shot(page, "oncall-schedule-390")
     assert_no_console_errors(page)
