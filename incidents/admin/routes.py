@@ -159,6 +159,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "channel",
+        "recipient",
         "incident",
         "event",
         "status",
@@ -168,5 +169,5 @@ class NotificationAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "event", "channel"]
     search_fields = ["headline", "last_error", "incident__title"]
-    list_select_related = ["channel", "incident"]
+    list_select_related = ["channel", "incident", "recipient"]
     date_hierarchy = "created_at"
