@@ -5,11 +5,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from aimsweb.http import AuthenticatedHttpRequest
 from oncall.forms import ContactMethodForm
 from oncall.models import Schedule
 from oncall.pages.schedules import schedule_detail_page, schedule_list_page
 from oncall.selectors import contact_get
-from aimsweb.http import AuthenticatedHttpRequest
 from oncall.services import contact_save
 
 
