@@ -5,12 +5,20 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from aimsweb.roles import sync_role_groups
+
+
+def resync_role_groups(apps, schema_editor):
+    """Every role reads schedules; the Admin role edits them (aimsweb.roles)."""
+    sync_role_groups(apps)
+
 
 class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("aimsweb", "0007_role_groups_insights"),
     ]
 
     operations = [
@@ -196,4 +204,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(resync_role_groups, migrations.RunPython.noop),
     ]
