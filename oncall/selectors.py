@@ -59,8 +59,14 @@ def _rows(schedule: Schedule, since: datetime) -> ScheduleRows:
 def _schedules(since: datetime, schedule_ids: list[int] | None = None):
     queryset = Schedule.objects.prefetch_related(
         Prefetch("rotations", queryset=Rotation.objects.order_by("-layer", "id")),
-        Prefetch("rotations__members", queryset=RotationMember.objects.select_related("user")),
-        Prefetch("overrides", queryset=Override.objects.filter(ends_at__gt=since).select_related("user")),
+        # A deactivated account is left out: the other participants take turns, its overrides give way to the rotation.
+        Prefetch(
+            "rotations__members", queryset=RotationMember.objects.filter(user__is_active=True).select_related("user")
+        ),
+        Prefetch(
+            "overrides",
+            queryset=Override.objects.filter(ends_at__gt=since, user__is_active=True).select_related("user"),
+        ),
     )
     if schedule_ids is not None:
         queryset = queryset.filter(pk__in=schedule_ids)

@@ -124,3 +124,15 @@ def test_contact_page_saves_valid_methods_and_refuses_bad_ones_naming_the_field(
     assert good.status_code == 302
     contact = ContactMethod.objects.get(user=viewer)
     assert (contact.email, contact.slack_member_id, contact.teams_upn) == ("vera@example.com", "U0VERA1", "v@x.io")
+
+
+@pytest.mark.django_db
+def test_on_call_skips_a_deactivated_account(alice, make_user):
+    from oncall.selectors import on_call_now_list
+
+    bob = make_user("bob", Role.RESPONDER)
+    make_schedule(alice, bob)
+    assert on_call_now_list()[0].on_call.person.name == "alice"
+    alice.is_active = False
+    alice.save()
+    assert on_call_now_list()[0].on_call.person.name == "bob"
