@@ -3,16 +3,19 @@ contracts of the tables its pipelines load, notification channels, a webhook sub
 pointing at the simulator."""
 
 import secrets
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import yaml
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from contracts.models import ContractProducer, DataContract, Warehouse
 from contracts.services import contract_save
 from incidents.models import EscalationStep, NotificationChannel, NotificationRoute
 from monitors.models import Connection, Monitor
+from oncall.models import ContactMethod, Rotation, RotationMember, Schedule
 from simulator.jira_workflows import API_EMAIL as SIM_JIRA_EMAIL
 from simulator.jira_workflows import API_TOKEN as SIM_JIRA_TOKEN
 from simulator.scenario_warehouse import DEFAULT_SQL_WAREHOUSE
@@ -211,4 +214,48 @@ def demo_integrations_ensure(*, simulator_url: str) -> list[str]:
         route.full_clean()
         route.save()
         created.append(name)
+    return created
+
+
+DEMO_SCHEDULE = "Primary"
+# (demo username, Slack member id, Teams user): mentioned in the demo's Slack and Teams channels, whose messages the
+# simulator keeps at /_sim/inbox; e-mail goes to Django's mail backend (the console, by default).
+DEMO_ON_CALL = [("responder", "U0DEMORESP", "responder@aims.demo"), ("admin", "U0DEMOADMN", "admin@aims.demo")]
+
+
+@transaction.atomic
+def demo_oncall_ensure() -> list[str]:
+    """A "Primary" schedule rotating the demo responder and admin daily at 09:00 UTC, their contact methods, and the
+    demo route's escalation step targeting the schedule's on-call. Call after the demo users and demo_notifications_
+    ensure; existing rows are left as they are (an Admin may have edited them). Returns the names it created."""
+    created = []
+    users = {
+        user.username: user for user in get_user_model().objects.filter(username__in=[n for n, _, _ in DEMO_ON_CALL])
+    }
+    schedule, was_created = Schedule.objects.get_or_create(
+        name=DEMO_SCHEDULE,
+        defaults={"time_zone": "UTC", "description": "The demo's on-call: the responder and the admin, a day each."},
+    )
+    if was_created:
+        rotation = Rotation.objects.create(
+            schedule=schedule,
+            name="Demo responders",
+            length=Rotation.Length.DAILY,
+            handoff_time=time(9),
+            starts_at=datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC),
+        )
+        for position, (username, _, _) in enumerate(DEMO_ON_CALL):
+            if username in users:
+                RotationMember.objects.create(rotation=rotation, user=users[username], position=position)
+        created.append(schedule.name)
+    for username, slack_id, teams_upn in DEMO_ON_CALL:
+        if username in users:
+            ContactMethod.objects.get_or_create(
+                user=users[username],
+                defaults={"email": f"{username}@localhost", "slack_member_id": slack_id, "teams_upn": teams_upn},
+            )
+    step = EscalationStep.objects.filter(route__name="Every incident", oncall_schedule__isnull=True).first()
+    if step is not None and was_created:
+        step.oncall_schedule = schedule
+        step.save(update_fields=["oncall_schedule", "updated_at"])
     return created

@@ -17,7 +17,7 @@ class Role(StrEnum):
     ADMIN = "Admin"
 
 
-DOMAIN_APPS = ("monitors", "remediation", "incidents", "contracts", "insights")
+DOMAIN_APPS = ("monitors", "remediation", "oncall", "incidents", "contracts", "insights")
 
 RESPONDER_ACTIONS = (
     "incidents.acknowledge_incident",
@@ -35,6 +35,7 @@ RESPONDER_ACTIONS = (
 ADMIN_EDITS = {
     "monitors": ("connection", "monitor", "pipeline", "maintenancewindow"),
     "remediation": ("retrypolicy",),
+    "oncall": ("schedule", "rotation", "rotationmember", "override", "contactmethod"),
     "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
     "contracts": ("datacontract", "contractproducer", "warehouse"),
     "insights": ("series",),

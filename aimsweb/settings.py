@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "aimsweb",
     "monitors",
     "remediation",
+    "oncall",
     "incidents",
     "contracts",
     "insights",

@@ -7,6 +7,7 @@ from api.views import keys as api_keys
 from incidents import pipeline_urls
 from incidents.views.dashboard import dashboard_view
 from monitors import urls as monitors_urls
+from oncall import views as oncall_views
 
 handler500 = "api.views.errors.server_error"
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("account/api-keys/", api_keys.api_keys_view, name="api-keys"),
     path("account/api-keys/<int:key_id>/revoke/", api_keys.api_key_revoke_view, name="api-key-revoke"),
+    path("account/contact/", oncall_views.contact_view, name="contact"),
+    path("oncall/", include("oncall.urls")),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("incidents/", include("incidents.urls")),

@@ -200,10 +200,20 @@ def _retry_skipped(params: Params, note: str, at: datetime) -> str:
 
 
 def _escalated(params: Params, note: str, at: datetime) -> str:
-    """reason and max_attempts (the retries ran out), or after_minutes and channels (nobody acknowledged)."""
+    """reason and max_attempts (the retries ran out), or after_minutes and channels (nobody acknowledged), with
+    schedule and on_call (the person on call then, '' for nobody) when the step targets a schedule's on-call."""
     if "after_minutes" in params:
         names = ", ".join(params.get("channels") or [])
-        return f"Not acknowledged {params['after_minutes']} min after the page: notified {names}."
+        sentence = f"Not acknowledged {params['after_minutes']} min after the page: notified {names}"
+        if params.get("schedule"):
+            who = params.get("on_call")
+            on_call = (
+                f"{who}, on call in {params['schedule']}"
+                if who
+                else f"nobody: nobody is on call in {params['schedule']}"
+            )
+            return f"{sentence}; and {on_call}."
+        return f"{sentence}."
     return f"Escalated: {escalation_words(params.get('reason', ''), params)}; a person needs to look at it."
 
 
@@ -220,7 +230,9 @@ def _suppressed(params: Params, note: str, at: datetime) -> str:
 
 
 def _notified(params: Params, note: str, at: datetime) -> str:
-    """channel (its name), event (its label)."""
+    """channel (its name), event (its label), to (the on-call person reached through it, if any)."""
+    if params.get("to"):
+        return f"Notified {params['to']} (on call) through {params.get('channel', '')} ({params.get('event', '')})."
     return f"Notified {params.get('channel', '')} ({params.get('event', '')})."
 
 

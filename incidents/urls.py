@@ -1,5 +1,6 @@
 from django.urls import path
 
+from incidents.views import ack_links
 from incidents.views import incidents as views
 
 app_name = "incidents"
@@ -9,6 +10,7 @@ urlpatterns = [
     path("bulk/", views.incident_bulk_view, name="bulk"),
     path("<int:incident_id>/", views.incident_detail_view, name="detail"),
     path("<int:incident_id>/acknowledge/", views.incident_acknowledge_view, name="acknowledge"),
+    path("<int:incident_id>/ack/<str:token>/", ack_links.incident_ack_link_view, name="ack-link"),
     path("<int:incident_id>/resolve/", views.incident_resolve_view, name="resolve"),
     path("<int:incident_id>/reopen/", views.incident_reopen_view, name="reopen"),
     path("<int:incident_id>/assign/", views.incident_assign_view, name="assign"),

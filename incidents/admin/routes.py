@@ -69,7 +69,7 @@ class _ChannelCheckboxes(admin.options.BaseModelAdmin):
 class EscalationStepInline(_ChannelCheckboxes, admin.TabularInline):
     model = EscalationStep
     formset = EscalationStepFormSet
-    fields = ["after_minutes", "channels"]
+    fields = ["after_minutes", "channels", "oncall_schedule"]
     extra = 0
     verbose_name = "escalation step"
     verbose_name_plural = "escalation: if still not acknowledged this many minutes after the page, notify"
@@ -138,11 +138,11 @@ class NotificationRouteAdmin(_ChannelCheckboxes, admin.ModelAdmin):
 class EscalationStepAdmin(_ChannelCheckboxes, admin.ModelAdmin):
     """Usually edited inline on their route; listed here to see every route's escalation at once."""
 
-    list_display = ["route", "after_minutes", "channel_list"]
+    list_display = ["route", "after_minutes", "channel_list", "oncall_schedule"]
     list_filter = ["route", "channels"]
     search_fields = ["route__name", "channels__name"]
-    list_select_related = ["route"]
-    fields = ["route", "after_minutes", "channels"]
+    list_select_related = ["route", "oncall_schedule"]
+    fields = ["route", "after_minutes", "channels", "oncall_schedule"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("channels")
@@ -159,6 +159,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "channel",
+        "recipient",
         "incident",
         "event",
         "status",
@@ -168,5 +169,5 @@ class NotificationAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "event", "channel"]
     search_fields = ["headline", "last_error", "incident__title"]
-    list_select_related = ["channel", "incident"]
+    list_select_related = ["channel", "incident", "recipient"]
     date_hierarchy = "created_at"

@@ -3,6 +3,7 @@
 import fnmatch
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
@@ -187,11 +188,24 @@ class NotificationRoute(TimeStampedModel):
 
 
 class EscalationStep(TimeStampedModel):
-    """If a paged incident is still not acknowledged this many minutes after the page, notify these channels."""
+    """If a paged incident is still not acknowledged this many minutes after the page, notify these channels, and
+    the person on call in a schedule through their own contact methods."""
 
     route = models.ForeignKey(NotificationRoute, on_delete=models.CASCADE, related_name="escalation_steps")
     after_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(10_080)])
     channels = models.ManyToManyField(NotificationChannel, related_name="escalation_steps")
+    oncall_schedule = models.ForeignKey(
+        "oncall.Schedule",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escalation_steps",
+        verbose_name="on-call of schedule",
+        help_text=(
+            "Also reach whoever is on call in this schedule when the step fires: an e-mail to them through an "
+            "e-mail channel, a mention of them in a Slack or Teams channel (of this step, else of the route)."
+        ),
+    )
 
     class Meta:
         ordering = ["route", "after_minutes"]
@@ -238,6 +252,17 @@ class Notification(TimeStampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     digest = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="held_items", help_text="Sent in."
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The on-call person this message reached through their own contact (blank: the channel's audience).",
+    )
+    recipient_address = models.CharField(
+        max_length=254, blank=True, help_text="Their e-mail address, Slack member id or Teams user it went to."
     )
 
     class Meta:

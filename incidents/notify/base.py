@@ -36,6 +36,9 @@ class NotificationMessage:
     url: str  # absolute link to the incident page
     incident_id: int | None = None
     actions: tuple[str, ...] = ()  # recommended actions
+    ack_url: str = ""  # signed link to acknowledge (pages only)
+    mention_name: str = ""  # the on-call person this message is for (their username), if any
+    mention_id: str = ""  # their Slack member id or Teams user, mentioned by the Slack and Teams senders
     digest_items: tuple[DigestItem, ...] = field(default_factory=tuple)
 
 

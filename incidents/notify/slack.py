@@ -2,6 +2,7 @@
 and every piece of user text escaped so it cannot form links or mentions (`<!channel>`, `<https://…|…>`)."""
 
 import json
+import re
 
 from incidents.notify.base import (
     ChannelConfig,
@@ -13,6 +14,8 @@ from incidents.notify.base import (
     message_facts,
 )
 from incidents.notify.http import post_json
+
+SLACK_MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 MAX_TEXT_CHARS = 3000  # fallback text, section text, context element
 MAX_HEADER_CHARS = 150
@@ -91,6 +94,9 @@ def block_kit_payload(message: NotificationMessage) -> dict:
         "text": {"type": "plain_text", "text": clip(message.headline, MAX_HEADER_CHARS), "emoji": True},
     }
     body = _digest_blocks(message) if is_digest else _incident_blocks(message)
+    mention = _mention(message)
+    if mention:
+        body.insert(0, _section(f"{mention} you are on call: please acknowledge."))
     context = f"AIMS · {_escape(message.event)}"
     if message.incident_id is not None:
         context += f" · incident #{message.incident_id}"
@@ -103,9 +109,28 @@ def block_kit_payload(message: NotificationMessage) -> dict:
             "url": message.url,
             "action_id": "open_incident",
         }
-        blocks.append({"type": "actions", "elements": [button]})
+        buttons = [button]
+        if message.ack_url:
+            buttons.append(
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Acknowledge"},
+                    "url": message.ack_url,
+                    "action_id": "acknowledge_incident",
+                    "style": "primary",
+                },
+            )
+        blocks.append({"type": "actions", "elements": buttons})
     fallback = f"{message.headline}: {message.title}" if message.title else message.headline
-    return {"text": _mrkdwn(fallback, MAX_TEXT_CHARS), "blocks": blocks}
+    text = _mrkdwn(fallback, MAX_TEXT_CHARS - 20)
+    return {"text": f"{mention} {text}" if mention else text, "blocks": blocks}
+
+
+def _mention(message: NotificationMessage) -> str:
+    """`<@U012ABCDEF>`, which an incoming webhook turns into a mention that notifies the member (webhooks cannot
+    send a direct message); only a well-formed member id, so no other markup can be formed."""
+    member = message.mention_id
+    return f"<@{member}>" if SLACK_MEMBER_ID.match(member) else ""
 
 
 class SlackSender:

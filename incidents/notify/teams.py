@@ -105,13 +105,22 @@ def adaptive_card_payload(message: NotificationMessage) -> dict:
     is_digest = message.event == "digest"
     body = _digest_body(message) if is_digest else _incident_body(message)
     open_title = "Open incidents" if is_digest else "Open incident"
+    entities = []
+    if message.mention_id and message.mention_name:
+        # A Teams mention: <at>name</at> in the text and an entity naming the user by their sign-in name (UPN).
+        tag = f"<at>{markdown_escaped(clip(message.mention_name, 100))}</at>"
+        body.insert(0, _text_block(f"{tag} you are on call: please acknowledge."))
+        entities.append({"type": "mention", "text": tag, "mentioned": {"id": message.mention_id, "name": tag[4:-5]}})
+    actions = [{"type": "Action.OpenUrl", "title": open_title, "url": message.url}] if message.url else []
+    if message.ack_url:
+        actions.append({"type": "Action.OpenUrl", "title": "Acknowledge", "url": message.ack_url})
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
-        "msteams": {"width": "Full"},
+        "msteams": {"width": "Full", **({"entities": entities} if entities else {})},
         "body": [headline, *body],
-        "actions": [{"type": "Action.OpenUrl", "title": open_title, "url": message.url}] if message.url else [],
+        "actions": actions,
     }
     return {"type": "message", "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}]}
 

@@ -62,9 +62,15 @@ def _escalations_fire(now: datetime) -> int:
                     if current.status != Incident.Status.TRIGGERED:
                         break
                     reason = f"not acknowledged after {step.after_minutes} min"
+                    on_call = notifications.step_on_call(step, now)
                     if notifications.incident_notify(
-                        incident=current, event=Notification.Event.ESCALATED, step=step, reason=reason
+                        incident=current, event=Notification.Event.ESCALATED, step=step, reason=reason, on_call=on_call
                     ):
+                        oncall_params = (
+                            {"schedule": step.oncall_schedule.name, "on_call": on_call.person.name if on_call else ""}
+                            if step.oncall_schedule is not None
+                            else {}
+                        )
                         incident_event_add(
                             incident=current,
                             kind=IncidentEvent.Kind.ESCALATED,
@@ -74,6 +80,7 @@ def _escalations_fire(now: datetime) -> int:
                                 "step_id": step.pk,
                                 "after_minutes": step.after_minutes,
                                 "channels": [str(channel) for channel in step.channels.all()],
+                                **oncall_params,
                             },
                         )
                         fired += 1

@@ -1,11 +1,13 @@
 """Notifications: who is told about an incident event (routes, escalation steps), once per state change, within
 each channel's rate limit (the rest in one digest), delivered by a task and retried with backoff."""
 
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -16,6 +18,7 @@ from aimsweb.crypto import SecretDecryptionError
 from aimsweb.memo import memoized
 from aimsweb.redact import redact
 from incidents import tasks
+from incidents.ack_links import ack_url
 from incidents.models import (
     EscalationStep,
     Incident,
@@ -29,6 +32,8 @@ from incidents.notify.channels import channel_config
 from incidents.notify.http import sender_for
 from incidents.services.events import NOTIFICATIONS, incident_event_add
 from monitors.maintenance import maintenance_window_active
+from oncall.rota import OnCall
+from oncall.selectors import contact_get, schedule_on_call
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +52,9 @@ HEADLINES: dict[str, str] = {
 @memoized
 def _enabledroutes_for() -> list[NotificationRoute]:
     return list(
-        NotificationRoute.objects.filter(enabled=True).prefetch_related("channels", "escalation_steps__channels")
+        NotificationRoute.objects.filter(enabled=True).prefetch_related(
+            "channels", "escalation_steps__channels", "escalation_steps__oncall_schedule"
+        )
     )
 
 
@@ -130,13 +137,45 @@ def channel_over_limit(channel: NotificationChannel, now: datetime) -> bool:
     return recent >= channel.rate_limit_count
 
 
+def step_on_call(step: EscalationStep, at: datetime) -> OnCall | None:
+    """Who is on call at `at` in the schedule an escalation step targets (None: it targets none, or nobody is)."""
+    if step.oncall_schedule_id is None:
+        return None
+    return schedule_on_call(schedule_id=step.oncall_schedule_id, at=at)
+
+
+PERSONAL_KINDS = (NotificationChannel.Kind.EMAIL, NotificationChannel.Kind.SLACK, NotificationChannel.Kind.TEAMS)
+
+
+def _personal_targets(step: EscalationStep, user_id: int) -> list[tuple[NotificationChannel, str]]:
+    """Through which channel, to which address, the on-call person is reached: per contact method they gave (the
+    account's e-mail counts), the first enabled channel of that kind on the step, else on its route."""
+    contact = contact_get(user_id=user_id)
+    if contact is not None:
+        addresses = {"email": contact.email_address, "slack": contact.slack_member_id, "teams": contact.teams_upn}
+    else:
+        user = get_user_model().objects.filter(pk=user_id).first()
+        addresses = {"email": user.email if user else ""}
+    chosen: dict[str, NotificationChannel] = {}
+    for channel in [*step.channels.all(), *step.route.channels.all()]:
+        if channel.enabled and channel.kind in PERSONAL_KINDS and addresses.get(channel.kind):
+            chosen.setdefault(channel.kind, channel)
+    return [(channel, addresses[kind]) for kind, channel in chosen.items()]
+
+
 def incident_notify(
-    *, incident: Incident, event: str, step: EscalationStep | None = None, reason: str = "", retrying: bool = False
+    *,
+    incident: Incident,
+    event: str,
+    step: EscalationStep | None = None,
+    reason: str = "",
+    retrying: bool = False,
+    on_call: OnCall | None = None,
 ) -> int:
     """Create one notification per channel the routes (or the escalation step) name for this event, at most once
     per incident, generation, event and step; hold back what a channel's rate limit does not allow (a digest follows);
-    queue the sending after commit. Call inside the transaction that changed the incident. Returns how many were
-    created."""
+    for a step with `on_call`, one more per contact method of that person (never held back); queue the sending after
+    commit. Call inside the transaction that changed the incident. Returns how many were created."""
     suppressed = _suppressed(incident) if event != Notification.Event.RESOLVED else {}
     if suppressed:
         incident_event_add(
@@ -175,12 +214,38 @@ def incident_notify(
             continue  # this state change was already notified on this channel
         if not held:
             created_ids.append(notification.pk)
+    if step is not None and on_call is not None:
+        created_ids += _personal_notifications(incident, event, step, on_call, headline)
     if created_ids and event in PAGE_EVENTS and incident.paged_at is None:
         Incident.objects.filter(pk=incident.pk, paged_at__isnull=True).update(paged_at=now)
         incident.paged_at = now
     if created_ids:
         transaction.on_commit(partial(async_task, tasks.notifications_send_task, created_ids))
     return len(created_ids)
+
+
+def _personal_notifications(
+    incident: Incident, event: str, step: EscalationStep, on_call: OnCall, headline: str
+) -> list[int]:
+    created = []
+    for channel, address in _personal_targets(step, on_call.person.id):
+        key = f"{event}:i{incident.pk}:g{incident.generation}:s{step.pk}:u{on_call.person.id}:{channel.kind}"
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    channel=channel,
+                    incident=incident,
+                    event=event,
+                    generation=incident.generation,
+                    dedup_key=key,
+                    headline=headline[:300],
+                    recipient_id=on_call.person.id,
+                    recipient_address=address,
+                )
+        except IntegrityError:
+            continue
+        created.append(notification.pk)
+    return created
 
 
 # --- Sending ------------------------------------------------------------------------------------------------------
@@ -234,6 +299,11 @@ def _message(notification: Notification) -> NotificationMessage:
         url=_url(incident),
         incident_id=incident.pk,
         actions=tuple(str(action) for action in evidence.get("recommended_actions") or () if action),
+        ack_url=ack_url(incident_id=incident.pk, generation=notification.generation, user_id=notification.recipient_id)
+        if notification.event in PAGE_EVENTS
+        else "",
+        mention_name=notification.recipient.get_username() if notification.recipient else "",
+        mention_id=notification.recipient_address if notification.channel.kind != "email" else "",
     )
 
 
@@ -264,13 +334,16 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         .update(next_attempt_at=now + timedelta(seconds=SEND_CLAIM_SECONDS))
     )
     notification = Notification.objects.select_related(
-        "channel", "incident__latest_occurrence", "incident__pipeline", "incident__connection"
+        "channel", "incident__latest_occurrence", "incident__pipeline", "incident__connection", "recipient"
     ).get(pk=notification_id)
     if not claimed:
         return notification.status
     try:
+        config = channel_config(notification.channel)
+        if notification.recipient_id and notification.channel.kind == NotificationChannel.Kind.EMAIL:
+            config = dataclasses.replace(config, recipients=(notification.recipient_address,))  # the person only
         result = sender_for(notification.channel.kind).send(
-            channel_config(notification.channel), _message(notification), delivery_id=str(notification.pk)
+            config, _message(notification), delivery_id=str(notification.pk)
         )
     except (ImproperlyConfigured, SecretDecryptionError) as exc:  # trying again cannot help
         result = DeliveryResult(ok=False, error=f"{exc.__class__.__name__}: {exc}"[:500], retryable=False)
@@ -301,6 +374,8 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         if notification.incident_id and status in (Notification.Status.SENT, Notification.Status.FAILED):
             assert notification.incident is not None  # its id is set
             params = {"notification_id": notification.pk, "channel": str(notification.channel)}
+            if notification.recipient is not None:
+                params["to"] = notification.recipient.get_username()
             if status == Notification.Status.SENT:
                 kind = IncidentEvent.Kind.NOTIFIED
                 params["event"] = notification.get_event_display().lower()

@@ -5,6 +5,7 @@ from aimsweb.demo import (
     demo_contracts_ensure,
     demo_integrations_ensure,
     demo_notifications_ensure,
+    demo_oncall_ensure,
     simulator_connections_ensure,
 )
 from aimsweb.services import demo_users_ensure
@@ -31,6 +32,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {name!r}: a demo contract (or the warehouse they are checked on).")
         for name in demo_notifications_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
             self.stdout.write(f"Created {name!r}: it posts to {settings.AIMS_SIMULATOR_URL}/_sim/inbox (see there).")
+        for name in demo_oncall_ensure():
+            self.stdout.write(f"Created {name!r}: the on-call schedule the demo route escalates to (see /oncall/).")
         for name in demo_integrations_ensure(simulator_url=settings.AIMS_SIMULATOR_URL):
             self.stdout.write(f"Created {name!r}: a webhook subscriber or ticket route on the local simulator.")
         self.stdout.write("")
