@@ -122,6 +122,18 @@ class RetryForm(ActionForm):
         validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Reload the page and try again.")],
         error_messages={"required": "Reload the page and try again."},
     )
+    confirm = forms.BooleanField(
+        label="Retry although the analysis advises against it", required=False, help_text="Sent by “Retry anyway”."
+    )
+
+
+class RetryCancelForm(ActionForm):
+    attempt = forms.IntegerField(
+        label="Retry",
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={"required": "Say which retry to cancel.", "invalid": "Say which retry to cancel."},
+    )
 
 
 def _is_id(value: str) -> bool:
