@@ -122,9 +122,11 @@ class RetryForm(ActionForm):
         validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Reload the page and try again.")],
         error_messages={"required": "Reload the page and try again."},
     )
-    confirm = forms.BooleanField(
-        label="Retry although the analysis advises against it", required=False, help_text="Sent by “Retry anyway”."
-    )
+    # Exactly "yes" (what "Retry anyway" sends) confirms; anything else asks again.
+    confirm = forms.CharField(label="Retry anyway", required=False, max_length=10)
+
+    def clean_confirm(self) -> bool:
+        return self.cleaned_data.get("confirm") == "yes"
 
 
 class RetryCancelForm(ActionForm):

@@ -47,7 +47,7 @@ def clock_text(left: timedelta) -> str:
 
 
 def attempt_label(attempt: RetryAttempt) -> str:
-    """"retry 2/3" for a policy's attempt, "retry 2" for one asked for by hand."""
+    """ "retry 2/3" for a policy's attempt, "retry 2" for one asked for by hand."""
     policy = attempt.policy if attempt.trigger == RetryAttempt.Trigger.POLICY else None
     return f"retry {attempt.attempt_number}/{policy.max_attempts}" if policy else f"retry {attempt.attempt_number}"
 

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from aimsweb.http import AuthenticatedHttpRequest
 from incidents.forms import IncidentBulkForm, RetryCancelForm, RetryForm, form_errors_add, form_problems
 from incidents.models import Incident
-from remediation.models import RetryAttempt
 from incidents.pages.incident_detail import ACTION_FORMS, action_form_auto_id, incident_detail_page
 from incidents.pages.incident_list import incident_list_page
 from incidents.selectors import incident_get, incident_run_get
@@ -37,6 +36,7 @@ from incidents.services import (
     incidents_bulk_act,
     pipeline_run_retry_by_hand,
 )
+from remediation.models import RetryAttempt
 
 DETAIL = "incidents/incident_detail.html"
 
