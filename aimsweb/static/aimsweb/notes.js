@@ -25,11 +25,12 @@
     if (area instanceof HTMLTextAreaElement && area.dataset.draftKey) { store.set(area.dataset.draftKey, area.value); }
   });
 
-  // Posted and accepted: the draft is done with (a refused post keeps it). The form names its textarea by id: after
-  // the swap the preserved textarea sits in the new form, not in the one that was posted.
-  document.addEventListener("htmx:afterRequest", (event) => {
-    const form = event.detail.elt;
-    if (!(form instanceof HTMLFormElement) || !form.dataset.draftFor || !event.detail.successful) { return; }
+  // Posted and accepted: the draft is done with (a refused post keeps it). Cleared before the swap, while the posted
+  // form is still in the page (its events no longer reach the document once the answer has replaced it).
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    const status = event.detail.xhr.status;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.draftFor || status < 200 || status > 299) { return; }
     const area = document.getElementById(form.dataset.draftFor);
     if (area instanceof HTMLTextAreaElement) {
       area.value = "";
