@@ -6,7 +6,7 @@ from typing import Any
 from django.core.paginator import Paginator
 
 from aimsweb.querystring import query_string
-from incidents.pages.retries import retry_badges_attach
+from incidents.pages.retries import retry_badges_of_runs
 from incidents.selectors.pipelines import PipelineSort, pipeline_list_with_incidents, pipeline_open_incidents
 from monitors.charts import duration_trend, run_strip
 from monitors.models import Pipeline, PipelineRun
@@ -17,7 +17,7 @@ from monitors.selectors import (
     pipeline_run_strips,
     pipeline_week_counts,
 )
-from remediation.selectors import pending_attempts, retry_counts
+from remediation.selectors import retry_counts
 
 PIPELINES_PER_PAGE = 50
 STRIP_SIZE = 20
@@ -83,7 +83,7 @@ def pipeline_detail_page(*, pipeline: Pipeline) -> dict[str, Any]:
     """One pipeline: its week in numbers, its latest runs as a strip and a duration trend, and its open incidents."""
     detail = pipeline_detail(pipeline=pipeline)
     retries = retry_counts(run_ids=[run.pk for run in detail.runs])
-    retry_badges_attach(detail.runs, pending_attempts(run_ids=[run.pk for run in detail.runs]))
+    retry_badges_of_runs(detail.runs)
     for run in detail.runs:
         run.retries = retries.get(run.pk, 0)  # type: ignore[attr-defined]  # shown in the runs table
     return {

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from remediation.models import RetryAttempt
-from remediation.selectors import PENDING
+from remediation.selectors import PENDING, pending_attempts
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,11 @@ def retry_badges_attach(rows: Iterable, attempts: dict[int, RetryAttempt], *, ke
     now = timezone.now()
     for row in rows:
         row.retry_badge = retry_badge(attempts.get(getattr(row, key)), now=now)
+
+
+def retry_badges_of_runs(runs: list) -> None:
+    """Set `retry_badge` on a page of runs (one query): the runs page's hook (monitors.run_rows)."""
+    retry_badges_attach(runs, pending_attempts(run_ids=[run.pk for run in runs]))
 
 
 def retry_card(attempts: list[RetryAttempt]) -> RetryCard | None:

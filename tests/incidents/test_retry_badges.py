@@ -117,3 +117,27 @@ def test_pipeline_page_shows_badge_on_the_run(viewer_client):
 
     row = html[html.index(f'id="run-{attempt.run_id}"') :]
     assert 'data-testid="retry-badge"' in row[: row.index("</tr>")]
+
+
+def test_runs_page_shows_badge_on_the_run(viewer_client):
+    _, attempt = with_attempt()
+
+    html = viewer_client.get("/runs/").content.decode()
+
+    row = html[html.index(f'id="run-{attempt.run_id}"') :]
+    assert 'data-testid="retry-badge"' in row[: row.index("</tr>")]
+
+
+def test_runs_page_badges_constant_queries(viewer_client):
+    with_attempt()
+    viewer_client.get("/runs/")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            viewer_client.get("/runs/")
+        return len(queries)
+
+    one = count()
+    for _ in range(4):
+        with_attempt()
+    assert count() == one
