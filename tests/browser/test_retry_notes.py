@@ -1,7 +1,11 @@
 """Safe retries and notes in a real browser: a retry the analysis advises against asks first (with its reason), a
 half-typed comment survives Acknowledge and a reload, and a hostile note is rendered harmless."""
 
+import re
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from aimsweb.roles import Role
@@ -9,7 +13,9 @@ from incidents.models import FailureAnalysis
 from incidents.services import Actor, incident_comment
 from remediation.models import RetryAttempt
 from tests.browser.conftest import assert_no_console_errors, shot
+from tests.browser.test_pages import OVERFLOW, PHONE
 from tests.incidents.incident_page_helpers import make_failed_incident
+from tests.monitors.factories import make_retry_attempt, make_retry_policy
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -95,3 +101,28 @@ def test_hostile_note_rendered_harmless(make_user, page_for):
     expect(note).to_contain_text("<script>alert('script')</script>")  # shown as text
     assert dialogs == []
     shot(page, "note-hostile")
+
+
+def test_retry_badges_and_card_count_down_and_fit_a_phone(make_user, page_for):
+    incident = make_failed_incident()
+    make_retry_attempt(
+        incident.latest_run,
+        policy=make_retry_policy(name="Transient failures", max_attempts=3),
+        status=RetryAttempt.Status.SCHEDULED,
+        scheduled_for=timezone.now() + timedelta(minutes=30),
+    )
+    page = page_for(make_user("rory", Role.RESPONDER))
+    countdown = re.compile(r"^retry 1/3 in \d{1,2}:\d\d$")
+
+    for path in ("/", "/incidents/", "/runs/", f"/pipelines/{incident.pipeline_id}/", f"/incidents/{incident.pk}/"):
+        page.set_viewport_size(PHONE)
+        page.goto(path)
+        expect(page.get_by_test_id("retry-badge").first).to_have_text(countdown)
+        overflow = page.evaluate(OVERFLOW)
+        assert overflow["scrollWidth"] <= overflow["innerWidth"] + 1, f"{path} overflows at 390 px: {overflow}"
+    expect(page.get_by_test_id("retry-card")).to_contain_text("Transient failures")
+    shot(page, "retry-card-390")
+    page.get_by_test_id("retry-cancel").click()
+    expect(page.get_by_test_id("retry-state")).to_have_text("Cancelled")
+    expect(page.locator("#incident-events")).to_contain_text("cancelled by rory")
+    assert_no_console_errors(page)
