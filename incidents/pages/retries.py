@@ -23,8 +23,9 @@ class RetryBadge:
 
     @property
     def key(self) -> str:
-        """Changes whenever the badge's words can (for cached rows)."""
-        return f"{self.status}-{self.label}-{self.text}"
+        """Changes with the attempt, its state or time (for cached rows; the countdown itself ticks in the browser
+        and the rows' cache keys hold the minute)."""
+        return f"{self.status}-{self.label}-{self.at.isoformat() if self.at else ''}"
 
 
 @dataclass(frozen=True)
