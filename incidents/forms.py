@@ -137,6 +137,20 @@ class RetryForm(ActionForm):
         validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Reload the page and try again.")],
         error_messages={"required": "Reload the page and try again."},
     )
+    # Exactly "yes" (what "Retry anyway" sends) confirms; anything else asks again.
+    confirm = forms.CharField(label="Retry anyway", required=False, max_length=10)
+
+    def clean_confirm(self) -> bool:
+        return self.cleaned_data.get("confirm") == "yes"
+
+
+class RetryCancelForm(ActionForm):
+    attempt = forms.IntegerField(
+        label="Retry",
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={"required": "Say which retry to cancel.", "invalid": "Say which retry to cancel."},
+    )
 
 
 def _is_id(value: str) -> bool:

@@ -38,6 +38,14 @@ def event_text(*, kind: str, params: Params, note: str, at: datetime) -> str:
     return words(params, note, at) if words is not None else note
 
 
+def event_sentence(*, kind: str, params: Params, at: datetime) -> str:
+    """One timeline entry in words without the person's note (pages show the note apart, rendered as markdown)."""
+    if params.get("legacy_text"):
+        return params["legacy_text"]
+    words = WORDS.get(kind)
+    return words(params, "", at) if words is not None else ""
+
+
 def _with_note(sentence: str, note: str) -> str:
     return f"{sentence}: {note}" if note else f"{sentence}."
 
@@ -71,6 +79,8 @@ def skip_words(reason: str, params: Params) -> str:
         )
     if reason == Skip.POLICY_GONE:
         return "the retry policy that scheduled it no longer applies."
+    if reason == Skip.CANCELLED_BY_HAND:
+        return f"cancelled by {params.get('user') or 'a person'}."
     return "the incident was resolved meanwhile."
 
 

@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:incident_id>/unsilence/", views.incident_unsilence_view, name="unsilence"),
     path("<int:incident_id>/ticket/", views.incident_ticket_view, name="ticket"),
     path("<int:incident_id>/runs/<int:run_id>/retry/", views.incident_run_retry_view, name="run-retry"),
+    path("<int:incident_id>/retries/cancel/", views.incident_retry_cancel_view, name="retry-cancel"),
 ]

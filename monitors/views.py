@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from aimsweb.htmx import partial_only
 from aimsweb.querystring import positive_int, query_string
 from monitors.models import Connection, PipelineRun, WebhookDelivery
+from monitors.run_rows import run_rows_annotate
 from monitors.selectors import pipeline_get, pipeline_run_page, webhook_target_get
 from monitors.services import webhook_delivery_receive, webhook_signature_first_seen, webhook_signature_forget
 from monitors.webhooks import MAX_BODY_BYTES, NO_SECRET, SOURCE_KIND, request_authenticate
@@ -125,6 +126,7 @@ def run_list_view(request: HttpRequest) -> HttpResponse:
         page=positive_int(request.GET.get("page")) or 1,
         per_page=PER_PAGE,
     )
+    run_rows_annotate(page.runs)  # e.g. the retry badges of the layers above
     template = "monitors/run_list.html#rows" if partial_only(request) else "monitors/run_list.html"
     context = {
         "runs": page.runs,

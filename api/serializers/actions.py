@@ -95,3 +95,13 @@ class BulkResultSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=BULK_ACTIONS)
     done = serializers.IntegerField()
     results = BulkOutcomeSerializer(many=True, help_text="One per distinct id, in id order.")
+
+
+class RunRetrySerializer(serializers.Serializer):
+    """The body of "retry this run" (optional)."""
+
+    force = serializers.BooleanField(
+        default=False,
+        help_text="Retry although the analysis advises against it (retry not advised, or a manual fix required). "
+        "Without it such a retry is refused (422 needed_for_action naming force).",
+    )

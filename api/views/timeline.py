@@ -8,7 +8,7 @@ from typing import cast
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,14 +17,16 @@ from api.conventions import ConventionsMixin, actor_of
 from api.filters import IncidentEventFilterSet
 from api.pagination import KeysetPagination
 from api.permissions import Access
+from api.problems import NEEDED_FOR_ACTION
 from api.ratelimit import caller_of
+from api.serializers.actions import RunRetrySerializer
 from api.serializers.fields import MAX_ID
 from api.serializers.timeline import AnalysisSerializer, AttemptSerializer, RunSerializer, TimelineEventSerializer
 from api.views.incidents import READ
 from api.views.writes import IDEMPOTENCY_KEY, refusals_as_problems
 from incidents.models import FailureAnalysis, Incident, IncidentEvent
 from incidents.selectors import incident_run_get
-from incidents.services import pipeline_run_retry_by_hand
+from incidents.services import RetryNotAdvised, pipeline_run_retry_by_hand
 from monitors.models import PipelineRun
 from monitors.selectors import error_headline
 from remediation.models import RetryAttempt
@@ -130,8 +132,10 @@ class IncidentRunRetryView(ConventionsMixin, generics.GenericAPIView):
         summary="Retry this run",
         description="Schedules a rerun now (the mode of the matching retry policy, else a recovery). The "
         "Idempotency-Key makes a repeated request one attempt. Refused (409 retry_refused) unless the run failed "
-        "and no retry of it is pending.",
-        request=None,
+        "and no retry of it is pending. A retry the analysis advises against (retry not advised, or a manual fix "
+        'required) needs `"force": true` in the body, else it is refused with 422 needed_for_action naming `force` '
+        "and the analysis's reason (send the forced request with a new Idempotency-Key).",
+        request=RunRetrySerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={202: AttemptSerializer},
     )
@@ -141,13 +145,20 @@ class IncidentRunRetryView(ConventionsMixin, generics.GenericAPIView):
         run = incident_run_get(incident_id=kwargs["incident_id"], run_id=kwargs["run_id"]) if in_range else None
         if run is None:
             raise NotFound("No such run in this incident.")
+        body = RunRetrySerializer(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
         with refusals_as_problems(default_code="retry_refused"):
-            attempt = pipeline_run_retry_by_hand(
-                run_id=run.pk,
-                user=cast(User, request.user),
-                request_key=self._request_key(request, run.pk),
-                actor=actor_of(request),
-            )
+            try:
+                attempt = pipeline_run_retry_by_hand(
+                    run_id=run.pk,
+                    user=cast(User, request.user),
+                    request_key=self._request_key(request, run.pk),
+                    actor=actor_of(request),
+                    confirmed=body.validated_data["force"],
+                )
+            except RetryNotAdvised as refusal:
+                why = f'{refusal.reason} Send "force": true to retry anyway.'
+                raise serializers.ValidationError({"force": why}, code=NEEDED_FOR_ACTION) from None
         return Response(AttemptSerializer(attempt).data, status=status.HTTP_202_ACCEPTED)
 
     @staticmethod

@@ -242,6 +242,18 @@ class IncidentEvent(TimeStampedModel):
 
         return event_text(kind=self.kind, params=self.params, note=self.note, at=self.created_at)
 
+    @property
+    def sentence(self) -> str:
+        """The entry in words without the person's note, which pages render apart (as markdown)."""
+        from incidents.timeline import event_sentence
+
+        return event_sentence(kind=self.kind, params=self.params, at=self.created_at)
+
+    @property
+    def shown_note(self) -> str:
+        """The person's note as pages show it under the sentence (an entry of older versions has it in its text)."""
+        return "" if self.params.get("legacy_text") else self.note
+
 
 class TicketLink(TimeStampedModel):
     """An issue in an external ticketing system that tracks an incident: linked by hand, or opened and kept in step

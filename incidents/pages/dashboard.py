@@ -1,7 +1,8 @@
 """The dashboard page: open incidents by severity and age, KPIs of a time window, and failures charted.
 
 `dashboard_page` needs no request, so the websocket consumer re-renders the live part with it too. It runs a fixed
-number of queries (ten) whatever the data size: every number is aggregated in the database (incidents.selectors).
+number of queries (eleven, one of them the open incidents' pending retries) whatever the data size: every number is
+aggregated in the database (incidents.selectors).
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from aimsweb.choices import ErrorCategory, Severity
 from aimsweb.durations import duration_text
 from incidents.charts import BarItem, Bucket, HorizontalBarChart, Series, StackedBarChart, horizontal_bars, stacked_bars
 from incidents.models import Incident
+from incidents.pages.retries import retry_badges_attach
+from incidents.selectors import incident_pending_attempts
 from incidents.selectors.dashboard import (
     failed_run_counts_by_class,
     failed_run_counts_by_pipeline,
@@ -159,7 +162,9 @@ def open_incident_matrix(*, now: datetime) -> OpenMatrix:
 
 def recent_open_incidents(*, now: datetime, limit: int = RECENT_OPEN_LIMIT) -> list[OpenIncident]:
     """The most recently opened open incidents, with their pipeline and age."""
-    return [OpenIncident(incident, now - incident.opened_at) for incident in open_incident_list_recent(limit=limit)]
+    incidents = list(open_incident_list_recent(limit=limit))
+    retry_badges_attach(incidents, incident_pending_attempts(incident_ids=[incident.pk for incident in incidents]))
+    return [OpenIncident(incident, now - incident.opened_at) for incident in incidents]
 
 
 def dashboard_kpis(*, window: Window, now: datetime) -> list[Kpi[Any]]:

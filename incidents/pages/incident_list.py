@@ -13,7 +13,8 @@ from aimsweb.querystring import query_string
 from incidents.filters import DEFAULT_SORT, DEFAULT_STATUS, INCIDENT_SORTS, OPEN_STATUSES, IncidentFilters
 from incidents.forms import IncidentFilterForm
 from incidents.models import Incident
-from incidents.selectors import incident_list, incident_list_rows, incident_open_counts
+from incidents.pages.retries import retry_badges_attach
+from incidents.selectors import incident_list, incident_list_rows, incident_open_counts, incident_pending_attempts
 
 INCIDENT_PAGE_SIZE = 50
 # The order of the query string, so the same filters always give the same (shareable, cacheable) link.
@@ -63,6 +64,7 @@ def incident_list_page(*, params: Mapping[str, Any], user: AbstractUser | Anonym
         paginator.count = total  # counted above: no second COUNT
     page = paginator.page(min(max(filters.page, 1), paginator.num_pages))
     rows = list(incident_list_rows(ids=page.object_list, sort=filters.sort))
+    retry_badges_attach(rows, incident_pending_attempts(incident_ids=[row.pk for row in rows]))
 
     params_kept = _canonical(filters)
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.paginator import Paginator
 
 from aimsweb.querystring import query_string
+from incidents.pages.retries import retry_badges_of_runs
 from incidents.selectors.pipelines import PipelineSort, pipeline_list_with_incidents, pipeline_open_incidents
 from monitors.charts import duration_trend, run_strip
 from monitors.models import Pipeline, PipelineRun
@@ -82,6 +83,7 @@ def pipeline_detail_page(*, pipeline: Pipeline) -> dict[str, Any]:
     """One pipeline: its week in numbers, its latest runs as a strip and a duration trend, and its open incidents."""
     detail = pipeline_detail(pipeline=pipeline)
     retries = retry_counts(run_ids=[run.pk for run in detail.runs])
+    retry_badges_of_runs(detail.runs)
     for run in detail.runs:
         run.retries = retries.get(run.pk, 0)  # type: ignore[attr-defined]  # shown in the runs table
     return {

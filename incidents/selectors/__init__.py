@@ -8,6 +8,7 @@ from incidents.selectors.incidents import (
     incident_list,
     incident_list_rows,
     incident_open_counts,
+    incident_pending_attempts,
     incident_run_get,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "incident_list",
     "incident_list_rows",
     "incident_open_counts",
+    "incident_pending_attempts",
     "incident_run_get",
 ]

@@ -28,9 +28,12 @@ from incidents.services.occurrences import (
     occurrences_recovered,
 )
 from incidents.services.retries import (
+    RetryNotAdvised,
     attempt_outcome_take,
+    incident_retry_cancel,
     incident_retry_decide,
     pipeline_run_retry_by_hand,
+    retry_advised_against,
     runs_succeeded,
     silences_end,
 )
@@ -44,6 +47,7 @@ __all__ = [
     "BulkOutcome",
     "Keep",
     "OccurrenceReport",
+    "RetryNotAdvised",
     "attempt_outcome_take",
     "failure_triage",
     "failures_triage",
@@ -54,6 +58,7 @@ __all__ = [
     "incident_notify",
     "incident_recover",
     "incident_reopen",
+    "incident_retry_cancel",
     "incident_retry_decide",
     "incident_resolve",
     "incident_silence",
@@ -70,6 +75,7 @@ __all__ = [
     "notifications_send",
     "notifications_tick",
     "pipeline_run_retry_by_hand",
+    "retry_advised_against",
     "runs_succeeded",
     "silences_end",
     "signature_retry_record",

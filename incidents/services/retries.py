@@ -5,6 +5,7 @@ module listens and never starts a rerun itself."""
 from datetime import datetime
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,10 +23,12 @@ from remediation.models import RetryAttempt, RetryPolicy
 from remediation.services import (
     RetryAdvice,
     Scheduled,
+    Skip,
     pipeline_run_retry,
     remediation_decide,
     retry_attempt_continue,
     retry_attempt_outcome_taken,
+    retry_attempts_cancel,
     retry_attempts_follow_succeeded,
     retry_policy_match,
 )
@@ -99,19 +102,76 @@ def _incident_of_run(run_id: int, *, lock: bool = False) -> Incident | None:
     return incidents.select_related("pipeline", "connection").get(pk=incident_id)
 
 
+class RetryNotAdvised(ValidationError):
+    """A retry by hand the analysis advises against, asked for without confirming: `reason` says why in words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, code="not_advised")
+        self.reason = reason
+
+
+def retry_advised_against(analysis: FailureAnalysis | None) -> str:
+    """Why the analysis advises against retrying its run, in words, or "" when it does not (or there is none)."""
+    if analysis is None or (analysis.should_retry and not analysis.manual_intervention_required):
+        return ""
+    verdict = (
+        "The analysis says a manual fix is required"
+        if analysis.manual_intervention_required
+        else "The analysis does not advise a retry"
+    )
+    why = (analysis.root_cause or analysis.summary).strip()
+    return f"{verdict}: {why[:500]}" if why else f"{verdict}."
+
+
 def pipeline_run_retry_by_hand(
-    *, run_id: int, user: User, request_key: str, actor: Actor | None = None
+    *, run_id: int, user: User, request_key: str, actor: Actor | None = None, confirmed: bool = False
 ) -> RetryAttempt:
     """A Responder retries a failed run: the engine schedules it now (see pipeline_run_retry), the run's incident
-    says who asked (`actor`, by default the user; an API key names itself)."""
+    says who asked (`actor`, by default the user; an API key names itself). A retry the analysis advises against
+    needs `confirmed`, else RetryNotAdvised is raised and nothing is written."""
     with transaction.atomic():
         analysis = FailureAnalysis.objects.filter(run_id=run_id).first()
+        against = retry_advised_against(analysis)
+        if against and not confirmed:
+            raise RetryNotAdvised(against)
         category = analysis.category if analysis else ErrorCategory.UNKNOWN
         scheduled = pipeline_run_retry(run_id=run_id, user=user, request_key=request_key, category=category)
         incident = _incident_of_run(run_id)
         if incident is not None:
             _scheduled_note(incident, scheduled, actor=actor or Actor.of_user(user))
     return scheduled.attempt
+
+
+def incident_retry_cancel(*, incident_id: int, attempt_id: int, user: User) -> RetryAttempt:
+    """A Responder cancels a scheduled attempt of a run of this incident: marked cancelled with the reason "cancelled
+    by <user>", put on the timeline. RetryAttempt.DoesNotExist for an attempt of another incident; ValidationError
+    when it is no longer scheduled (claimed, running or finished)."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).get(pk=incident_id)
+        attempt = _attempt(attempt_id)
+        owner = _incident_of_run(attempt.run_id)
+        if owner is None or owner.pk != incident.pk:
+            raise RetryAttempt.DoesNotExist("No such retry in this incident.")
+        cancelled = retry_attempts_cancel(
+            run_ids=[attempt.run_id], reason=Skip.CANCELLED_BY_HAND, attempt_ids=[attempt.pk]
+        )
+        if not cancelled:
+            state = attempt.get_status_display().lower()
+            raise ValidationError(
+                f"Retry {attempt.attempt_number} is {state}: only a scheduled retry can be cancelled."
+            )
+        incident_event_add(
+            incident=incident,
+            kind=IncidentEvent.Kind.RETRY_SKIPPED,
+            actor=Actor.of_user(user),
+            params={
+                **_attempt_params(attempt),
+                "reason": Skip.CANCELLED_BY_HAND,
+                "reason_params": {"user": user.get_username()},
+            },
+        )
+    attempt.refresh_from_db()
+    return attempt
 
 
 def _attempt(attempt_id: int, *, lock: bool = False) -> RetryAttempt:

@@ -16,18 +16,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from aimsweb.http import AuthenticatedHttpRequest
-from incidents.forms import IncidentBulkForm, RetryForm, form_errors_add, form_problems
+from incidents.forms import IncidentBulkForm, RetryCancelForm, RetryForm, form_errors_add, form_problems
 from incidents.models import Incident
 from incidents.pages.incident_detail import ACTION_FORMS, action_form_auto_id, incident_detail_page
 from incidents.pages.incident_list import incident_list_page
 from incidents.selectors import incident_get, incident_run_get
 from incidents.services import (
     Actor,
+    RetryNotAdvised,
     incident_acknowledge,
     incident_assign,
     incident_comment,
     incident_reopen,
     incident_resolve,
+    incident_retry_cancel,
     incident_silence,
     incident_ticket_link,
     incident_unsilence,
@@ -35,6 +37,7 @@ from incidents.services import (
     incidents_bulk_act,
     pipeline_run_retry_by_hand,
 )
+from remediation.models import RetryAttempt
 
 DETAIL = "incidents/incident_detail.html"
 
@@ -132,9 +135,15 @@ def _page(
     problems: list[str] | None = None,
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
+    extra: dict | None = None,
 ) -> HttpResponse:
     """The incident page (only its main partial for htmx), with the failed action's errors when there are."""
-    context = {**incident_detail_page(incident, bound=bound), "failed_action": action, "problems": problems or []}
+    context = {
+        **incident_detail_page(incident, bound=bound),
+        "failed_action": action,
+        "problems": problems or [],
+        **(extra or {}),
+    }
     response = render(request, f"{DETAIL}#main" if request.htmx else DETAIL, context, status=status)
     if request.htmx and problems:
         # Bring the error banner into view (aims.js lets htmx swap this 400 in, see data-swap-bad-request).
@@ -160,6 +169,8 @@ def _act(
         return _page(request, incident, action=action, problems=form_problems(form), bound=bound, status=400)
     try:
         apply(form.cleaned_data if form is not None else {})
+    except RetryNotAdvised:
+        raise  # not a mistake in the input: the retry view asks for a confirmation
     except ValidationError as error:
         if form is None:
             return _page(request, incident, action=action, problems=error.messages, status=400)
@@ -295,19 +306,55 @@ def incident_ticket_view(request: AuthenticatedHttpRequest, incident_id: int) ->
     )
 
 
+RETRY_CONFIRM = "incidents/includes/run_retry.html"
+
+
 @permission_required("monitors.retry_pipelinerun", raise_exception=True)
 @require_POST
 def incident_run_retry_view(request: AuthenticatedHttpRequest, incident_id: int, run_id: int) -> HttpResponse:
-    """Retry a failed run of this incident now; the form's token makes a double submit one attempt."""
+    """Retry a failed run of this incident now; the form's token makes a double submit one attempt. A retry the
+    analysis advises against is first answered with a confirmation (its reason, "Retry anyway" / "Cancel"): only a
+    post with `confirm` starts it."""
     run = incident_run_get(incident_id=incident_id, run_id=run_id)
     if run is None:
         raise Http404("No such run in this incident.")
-    return _act(
-        request,
-        incident_id,
-        action=f"retry run {run.external_run_id}",
-        form_class=RetryForm,
-        apply=lambda data: pipeline_run_retry_by_hand(
-            run_id=run.pk, user=request.user, request_key=f"{request.user.pk}-{run.pk}-{data['request_key']}"
-        ),
-    )
+
+    def apply(data: dict) -> object:
+        return pipeline_run_retry_by_hand(
+            run_id=run.pk,
+            user=request.user,
+            request_key=f"{request.user.pk}-{run.pk}-{data['request_key']}",
+            confirmed=data["confirm"],
+        )
+
+    try:
+        return _act(request, incident_id, action=f"retry run {run.external_run_id}", form_class=RetryForm, apply=apply)
+    except RetryNotAdvised as refusal:
+        confirm = {"run_id": run.pk, "reason": refusal.reason, "request_key": request.POST.get("request_key", "")}
+        if not request.htmx:
+            return _page(request, _incident_or_404(incident_id), extra={"retry_confirm": confirm})
+        run.retry_pending = False  # type: ignore[attr-defined]  # refused: nothing is pending
+        context = {"incident": _incident_or_404(incident_id), "run": run, "retry_confirm": confirm}
+        response = render(request, RETRY_CONFIRM, context)
+        response["HX-Retarget"] = f"#run-retry-{run.pk}"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+
+
+@permission_required("monitors.retry_pipelinerun", raise_exception=True)
+@require_POST
+def incident_retry_cancel_view(request: AuthenticatedHttpRequest, incident_id: int) -> HttpResponse:
+    """Cancel a scheduled retry of a run of this incident (an attempt of another incident is a 404)."""
+    incident = _incident_or_404(incident_id)
+    form = RetryCancelForm(request.POST)
+    if not form.is_valid():
+        return _page(request, incident, action="cancel the retry", problems=form_problems(form), status=400)
+    try:
+        incident_retry_cancel(incident_id=incident.pk, attempt_id=form.cleaned_data["attempt"], user=request.user)
+    except RetryAttempt.DoesNotExist as missing:
+        raise Http404("No such retry in this incident.") from missing
+    except ValidationError as error:
+        return _page(request, incident, action="cancel the retry", problems=error.messages, status=400)
+    if request.htmx:
+        return _page(request, _incident_or_404(incident_id))
+    return HttpResponseSeeOther(incident.get_absolute_url())

@@ -152,19 +152,25 @@ def pipeline_run_retry(*, run_id: int, user: User, request_key: str, category: s
         )
 
 
-def retry_attempts_cancel(*, run_ids: Iterable[int] | QuerySet, reason: Skip) -> list[RetryAttempt]:
+def retry_attempts_cancel(
+    *, run_ids: Iterable[int] | QuerySet, reason: Skip, attempt_ids: Iterable[int] | None = None
+) -> list[RetryAttempt]:
     """Cancel the scheduled policy attempts of these runs (e.g. their incident was resolved); returns those
-    cancelled. Attempts by hand stay: a person asked for them."""
-    due = list(
-        RetryAttempt.objects.select_for_update(of=("self",))
-        .filter(run_id__in=run_ids, status=RetryAttempt.Status.SCHEDULED, trigger=RetryAttempt.Trigger.POLICY)
-        .order_by("pk")
+    cancelled. Attempts by hand stay: a person asked for them. With `attempt_ids` (a person cancels), exactly those
+    of them still scheduled are cancelled, by hand or not. Call inside a transaction."""
+    due = RetryAttempt.objects.select_for_update(of=("self",)).filter(
+        run_id__in=run_ids, status=RetryAttempt.Status.SCHEDULED
     )
-    if due:
-        RetryAttempt.objects.filter(pk__in=[attempt.pk for attempt in due]).update(
+    if attempt_ids is None:
+        due = due.filter(trigger=RetryAttempt.Trigger.POLICY)
+    else:
+        due = due.filter(pk__in=list(attempt_ids))
+    cancelled = list(due.order_by("pk"))
+    if cancelled:
+        RetryAttempt.objects.filter(pk__in=[attempt.pk for attempt in cancelled]).update(
             status=RetryAttempt.Status.CANCELLED, finished_at=timezone.now(), error_message=redact(str(reason))
         )
-    return due
+    return cancelled
 
 
 def retry_attempt_outcome_taken(*, attempt_id: int) -> None:

@@ -56,6 +56,7 @@ class Skip(StrEnum):
     LOW_CONFIDENCE = "low_confidence"  # params: policy, confidence, required
     POLICY_GONE = "policy_gone"  # the policy that scheduled it no longer applies
     INCIDENT_RESOLVED = "incident_resolved"
+    CANCELLED_BY_HAND = "cancelled_by_hand"  # params: user (who cancelled it)
 
 
 @dataclass(frozen=True)

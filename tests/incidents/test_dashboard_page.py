@@ -123,7 +123,7 @@ def test_dashboard_context_query_count_constant(window):
 
     large = query_count(lambda: dashboard_page(window=window, now=now))
 
-    assert large == small == 10
+    assert large == small == 11
     assert len(dashboard_page(window=window, now=now)["recent_open"]) == 10
 
 
