@@ -35,7 +35,7 @@ RESPONDER_ACTIONS = (
 ADMIN_EDITS = {
     "monitors": ("connection", "monitor", "pipeline", "maintenancewindow"),
     "remediation": ("retrypolicy",),
-    "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
+    "incidents": ("notificationchannel", "notificationroute", "escalationstep", "runbook"),
     "contracts": ("datacontract", "contractproducer", "warehouse"),
     "insights": ("series",),
     "api": ("apikey",),
