@@ -3,6 +3,7 @@ error class and connection), shown on the incident page and in every notificatio
 
 import fnmatch
 import ipaddress
+import string
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,9 @@ from aimsweb.models import TimeStampedModel
 
 MAX_URL_CHARS = 500
 LOOPBACK_HOSTS = frozenset({"localhost"})
+# RFC 3986's characters only (anything else percent-encoded): nothing that ends a link in chat markup (Slack's
+# "<url|text>", markdown's "[text](url)") or an HTML attribute.
+URL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=%")
 
 
 def _is_loopback(host: str) -> bool:
@@ -26,14 +30,16 @@ def _is_loopback(host: str) -> bool:
 
 def runbook_url_problem(url: str) -> str:
     """Why a runbook URL may not be shown as a link ('' when it may): https to any host, plain http to this machine
-    only; no other scheme (javascript:, data:, file:), no credentials, no spaces or control characters, at most
-    MAX_URL_CHARS characters. People click it from the incident page and from chat, so it must be a plain web page."""
+    only; no other scheme (javascript:, data:, file:), no credentials, only URL characters, at most MAX_URL_CHARS
+    characters. People click it from the incident page and from chat, so it must be a plain web page."""
     if not url:
         return "Give the runbook's URL."
     if len(url) > MAX_URL_CHARS:
         return f"At most {MAX_URL_CHARS} characters."
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return "A URL has no spaces or control characters."
+    if not set(url) <= URL_CHARACTERS:
+        return "Percent-encode the characters a URL may not hold (such as < > \" | or letters outside ASCII)."
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""

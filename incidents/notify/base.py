@@ -37,6 +37,9 @@ class NotificationMessage:
     incident_id: int | None = None
     actions: tuple[str, ...] = ()  # recommended actions
     digest_items: tuple[DigestItem, ...] = field(default_factory=tuple)
+    # The most specific runbook that applies (incidents.selectors.context), its URL checked when saved.
+    runbook_title: str = ""
+    runbook_url: str = ""
 
 
 @dataclass(frozen=True)

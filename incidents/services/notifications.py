@@ -27,6 +27,7 @@ from incidents.models import (
 from incidents.notify.base import DeliveryResult, DigestItem, NotificationMessage
 from incidents.notify.channels import channel_config
 from incidents.notify.http import sender_for
+from incidents.selectors.context import incident_runbooks
 from incidents.services.events import NOTIFICATIONS, incident_event_add
 from monitors.maintenance import maintenance_window_active
 
@@ -234,7 +235,14 @@ def _message(notification: Notification) -> NotificationMessage:
         url=_url(incident),
         incident_id=incident.pk,
         actions=tuple(str(action) for action in evidence.get("recommended_actions") or () if action),
+        **_runbook(incident),
     )
+
+
+def _runbook(incident: Incident) -> dict[str, str]:
+    """The most specific runbook that applies, as the message's runbook fields (none: empty)."""
+    runbook = next((runbook for runbook in incident_runbooks(incident=incident) if runbook.safe_url), None)
+    return {"runbook_title": runbook.title, "runbook_url": runbook.safe_url} if runbook else {}
 
 
 def _text(evidence: dict, key: str) -> str:
