@@ -8,6 +8,7 @@ from incidents import pipeline_urls
 from incidents.views.dashboard import dashboard_view
 from monitors import urls as monitors_urls
 
+handler403 = "aimsweb.access.permission_denied"
 handler500 = "api.views.errors.server_error"
 
 admin.site.site_header = "AIMS administration"
