@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "webhooks",
     "tickets",
     "api",
+    "settings_pages",
     "rest_framework",
     "django_filters",
     "drf_spectacular",

@@ -34,5 +34,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     # Jira webhooks and ServiceNow callbacks for ticket routes (verified per route, CSRF-exempt).
     path("integrations/", include("tickets.urls")),
+    # Read-only pages of retry policies, routes, channels, maintenance windows and runbooks, for every role.
+    path("settings/", include("settings_pages.urls")),
     path("admin/", admin.site.urls),
 ]
