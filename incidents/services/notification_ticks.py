@@ -74,6 +74,7 @@ def _escalations_fire(now: datetime) -> int:
                                 "step_id": step.pk,
                                 "after_minutes": step.after_minutes,
                                 "channels": [str(channel) for channel in step.channels.all()],
+                                "channel_ids": [channel.pk for channel in step.channels.all()],
                             },
                         )
                         fired += 1

@@ -84,7 +84,12 @@ def _suppressed(incident: Incident) -> dict:
         at=now,
     )
     if window is not None:
-        return {"reason": "maintenance", "window": window.name, "until": window.ends_at.isoformat()}
+        return {
+            "reason": "maintenance",
+            "window": window.name,
+            "window_id": window.pk,
+            "until": window.ends_at.isoformat(),
+        }
     return {}
 
 
@@ -308,7 +313,11 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         )
         if notification.incident_id and status in (Notification.Status.SENT, Notification.Status.FAILED):
             assert notification.incident is not None  # its id is set
-            params = {"notification_id": notification.pk, "channel": str(notification.channel)}
+            params = {
+                "notification_id": notification.pk,
+                "channel": str(notification.channel),
+                "channel_id": notification.channel_id,
+            }
             if status == Notification.Status.SENT:
                 kind = IncidentEvent.Kind.NOTIFIED
                 params["event"] = notification.get_event_display().lower()
