@@ -160,7 +160,7 @@ def incident_context(
     if signature:
         past = _past_incidents(signature=signature, exclude_id=incident.pk)
         past_list = list(past.select_related("pipeline").order_by("-opened_at", "-id")[:past_limit])
-        past_count = len(past_list) if len(past_list) < past_limit else past.count()
+        past_count = past.count()
         last = _last_resolution(past)
         facts = _signature_facts(
             signature=signature, past=past, now=now or timezone.now(), pipeline_limit=pipeline_limit
