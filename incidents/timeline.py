@@ -65,7 +65,7 @@ def event_html(*, kind: str, params: Params, note: str, at: datetime, link: Cite
     html = str(escape(text))
     for token, anchor in links.items():
         html = html.replace(token, anchor)
-    return mark_safe(html)  # noqa: S308 - escaped above; the anchors are format_html's
+    return mark_safe(html)
 
 
 def rerun_words(platform: str, mode: str) -> str:
@@ -109,7 +109,8 @@ def skip_words(reason: str, params: Params) -> str:
         return f"policy “{policy}” would allow it, but the analysis advises against a retry."
     if reason == Skip.LOW_CONFIDENCE:
         policy = _cite("policy", params["policy"], params.get("policy_id"))
-        return f"the analysis is {params['confidence']}% confident, below the {params['required']}% policy “{policy}” requires."
+        required = params["required"]
+        return f"the analysis is {params['confidence']}% confident, below the {required}% policy “{policy}” requires."
     if reason == Skip.POLICY_GONE:
         return "the retry policy that scheduled it no longer applies."
     return "the incident was resolved meanwhile."
@@ -245,7 +246,8 @@ def _escalated(params: Params, note: str, at: datetime) -> str:
     if "after_minutes" in params:
         ids = params.get("channel_ids") or []
         names = ", ".join(
-            _cite("channel", name, ids[n] if n < len(ids) else None) for n, name in enumerate(params.get("channels") or [])
+            _cite("channel", name, ids[n] if n < len(ids) else None)
+            for n, name in enumerate(params.get("channels") or [])
         )
         return f"Not acknowledged {params['after_minutes']} min after the page: notified {names}."
     return f"Escalated: {escalation_words(params.get('reason', ''), params)}; a person needs to look at it."
@@ -266,7 +268,9 @@ def _suppressed(params: Params, note: str, at: datetime) -> str:
 
 def _notified(params: Params, note: str, at: datetime) -> str:
     """channel (its name), event (its label)."""
-    return f"Notified {_cite('channel', params.get('channel', ''), params.get('channel_id'))} ({params.get('event', '')})."
+    return (
+        f"Notified {_cite('channel', params.get('channel', ''), params.get('channel_id'))} ({params.get('event', '')})."
+    )
 
 
 def _notify_failed(params: Params, note: str, at: datetime) -> str:

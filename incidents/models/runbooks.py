@@ -39,7 +39,7 @@ def runbook_url_problem(url: str) -> str:
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return "A URL has no spaces or control characters."
     if not set(url) <= URL_CHARACTERS:
-        return "Percent-encode the characters a URL may not hold (such as < > \" | or letters outside ASCII)."
+        return 'Percent-encode the characters a URL may not hold (such as < > " | or letters outside ASCII).'
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""

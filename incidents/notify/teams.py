@@ -92,7 +92,7 @@ def _incident_body(message: NotificationMessage) -> list[dict]:
 
 
 def runbook_line(message: NotificationMessage) -> str:
-    """"Runbook: [title](url)": the title escaped like any text; the URL (checked when saved to hold URL characters
+    """ "Runbook: [title](url)": the title escaped like any text; the URL (checked when saved to hold URL characters
     only) with its parentheses encoded, which would end the markdown link."""
     url = message.runbook_url.replace("(", "%28").replace(")", "%29")
     return f"**Runbook:** [{_plain(message.runbook_title, MAX_FACT_CHARS)}]({url})"

@@ -2,7 +2,6 @@
 they ended, the signature's statistics, open incidents related to it now, and the runbooks that apply. Each part
 is a fixed number of queries, whatever the history's size."""
 
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -90,13 +89,13 @@ def _signature_facts(*, signature: str, past: QuerySet[Incident], now: datetime,
         .distinct()[: pipeline_limit + 1]
     )
     stats = SignatureStats.objects.filter(signature=signature).only("failures", "retry_successes").first()
-    durations = [
+    durations = sorted(
         resolved - opened
         for opened, resolved in past.filter(status=Incident.Status.RESOLVED, resolved_at__isnull=False)
         .order_by("-resolved_at")
         .values_list("opened_at", "resolved_at")[:500]
-        if resolved >= opened
-    ]
+        if resolved is not None and resolved >= opened
+    )
     return SignatureFacts(
         first_seen_at=counts["first"],
         failures_7d=counts["d7"],
@@ -105,8 +104,15 @@ def _signature_facts(*, signature: str, past: QuerySet[Incident], now: datetime,
         pipelines_more=len(names) > pipeline_limit,
         failures=stats.failures if stats else 0,
         retry_recoveries=stats.retry_successes if stats else 0,
-        median_resolve=statistics.median(durations) if durations else None,
+        median_resolve=_median(durations),
     )
+
+
+def _median(ordered: list[timedelta]) -> timedelta | None:
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def incident_related(*, incident: Incident, limit: int = 10) -> list[Incident]:

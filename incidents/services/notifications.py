@@ -23,6 +23,7 @@ from incidents.models import (
     Notification,
     NotificationChannel,
     NotificationRoute,
+    Runbook,
 )
 from incidents.notify.base import DeliveryResult, DigestItem, NotificationMessage
 from incidents.notify.channels import channel_config
@@ -223,6 +224,7 @@ def _message(notification: Notification) -> NotificationMessage:
     incident = notification.incident
     assert incident is not None  # a digest, the one notification without an incident, was built above
     evidence = incident.latest_occurrence.evidence if incident.latest_occurrence else {}
+    runbook = _runbook(incident)
     return NotificationMessage(
         event=notification.event,
         headline=redact(notification.headline),
@@ -240,14 +242,14 @@ def _message(notification: Notification) -> NotificationMessage:
         url=_url(incident),
         incident_id=incident.pk,
         actions=tuple(str(action) for action in evidence.get("recommended_actions") or () if action),
-        **_runbook(incident),
+        runbook_title=runbook.title if runbook else "",
+        runbook_url=runbook.safe_url if runbook else "",
     )
 
 
-def _runbook(incident: Incident) -> dict[str, str]:
-    """The most specific runbook that applies, as the message's runbook fields (none: empty)."""
-    runbook = next((runbook for runbook in incident_runbooks(incident=incident) if runbook.safe_url), None)
-    return {"runbook_title": runbook.title, "runbook_url": runbook.safe_url} if runbook else {}
+def _runbook(incident: Incident) -> Runbook | None:
+    """The most specific runbook that applies and may be a link."""
+    return next((runbook for runbook in incident_runbooks(incident=incident) if runbook.safe_url), None)
 
 
 def _text(evidence: dict, key: str) -> str:

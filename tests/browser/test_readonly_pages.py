@@ -65,7 +65,9 @@ def test_viewer_never_reaches_admin_login(page_for, viewer, world, aims_server):
     targets: set[str] = set()
     for start in starts:
         page.goto(start)
-        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(el => new URL(el.getAttribute('href'), location.href).href)")
+        hrefs = page.eval_on_selector_all(
+            "a[href]", "els => els.map(el => new URL(el.getAttribute('href'), location.href).href)"
+        )
         for href in hrefs:
             parts = urlsplit(href)
             if parts.netloc == origin and parts.scheme in ("http", "https"):

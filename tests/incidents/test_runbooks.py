@@ -116,7 +116,10 @@ def test_incident_page_shows_runbook_most_specific_first(viewer_client):
     html = viewer_client.get(f"/incidents/{incident.pk}/").content.decode()
 
     assert html.index("Sales loads") < html.index("General")
-    assert 'Runbook: <a href="https://wiki.example.com/Sales-loads" rel="noopener noreferrer" target="_blank">Sales loads</a>' in html
+    assert (
+        'Runbook: <a href="https://wiki.example.com/Sales-loads" rel="noopener noreferrer" target="_blank">'
+        "Sales loads</a>" in html
+    )
 
 
 HOSTILE_TITLE = "Fix [it](https://evil.example) <!channel> *now*"

@@ -14,7 +14,9 @@ from tests.monitors.factories import make_connection, make_retry_policy
 
 pytestmark = pytest.mark.django_db
 
-SECRET_URL = "https://prod-12.westeurope.logic.azure.com:443/workflows/abc123/triggers/manual/paths/invoke?sig=S3CRETsig"
+SECRET_URL = (
+    "https://prod-12.westeurope.logic.azure.com:443/workflows/abc123/triggers/manual/paths/invoke?sig=S3CRETsig"
+)
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/XOXB-SECRET-TOKEN"
 SIGNING_SECRET = "whsec-signing-secret-0123456789"
 PASSWORD_URL = "https://bob:hunter2-password@hooks.example.com/in"
@@ -78,7 +80,7 @@ def test_settings_pages_admin_sees_edit_link(admin_client_, settings_rows, key, 
     pk = settings_rows[row].pk
     html = admin_client_.get(f"/settings/{key}/{pk}/").content.decode()
     assert 'data-testid="edit-in-admin"' in html
-    assert f"/change/" in html and f"/{pk}/change/" in html
+    assert "/change/" in html and f"/{pk}/change/" in html
 
 
 def test_settings_channels_never_show_secret_material(request, settings_rows):
@@ -107,7 +109,9 @@ def test_settings_channels_never_show_secret_material(request, settings_rows):
             for secret in secrets + [value[:40] for value in stored]:
                 assert secret not in html, (who, page.request["PATH_INFO"], secret)
     html = request.getfixturevalue("viewer_client").get("/settings/channels/").content.decode()
-    assert "https://prod-12.westeurope.logic.azure.com:443" in html or "https://prod-12.westeurope.logic.azure.com" in html
+    assert (
+        "https://prod-12.westeurope.logic.azure.com:443" in html or "https://prod-12.westeurope.logic.azure.com" in html
+    )
     assert "https://hooks.slack.com" in html
     assert "2 email addresses" in html
 
