@@ -31,7 +31,7 @@ Params = dict[str, Any]
 
 
 # What a setting cited in an entry links to: (kind, name, id or None) -> a URL, or '' for none. Kinds: "policy",
-# "channel", "maintenance". Set only while `event_html` words an entry; plain text otherwise.
+# "channel", "route", "maintenance". Set only while `event_html` words an entry; plain text otherwise.
 Citer = Callable[[str, str, Any], str]
 _CITER: ContextVar[Citer | None] = ContextVar("timeline_citer", default=None)
 
@@ -242,14 +242,16 @@ def _retry_skipped(params: Params, note: str, at: datetime) -> str:
 
 
 def _escalated(params: Params, note: str, at: datetime) -> str:
-    """reason and max_attempts (the retries ran out), or after_minutes and channels (nobody acknowledged)."""
+    """reason and max_attempts (the retries ran out), or after_minutes, channels (channel_ids) and route (route_id)
+    of the escalation step (nobody acknowledged)."""
     if "after_minutes" in params:
         ids = params.get("channel_ids") or []
         names = ", ".join(
             _cite("channel", name, ids[n] if n < len(ids) else None)
             for n, name in enumerate(params.get("channels") or [])
         )
-        return f"Not acknowledged {params['after_minutes']} min after the page: notified {names}."
+        route = f" (route “{_cite('route', params['route'], params.get('route_id'))}”)" if params.get("route") else ""
+        return f"Not acknowledged {params['after_minutes']} min after the page: notified {names}{route}."
     return f"Escalated: {escalation_words(params.get('reason', ''), params)}; a person needs to look at it."
 
 

@@ -1,20 +1,20 @@
 """Timeline entries in words with links to the read-only pages of the settings they cite (retry policies,
-notification channels, maintenance windows), by the id an entry stores or, for older entries, by name. The pages are
-reached by URL name: they sit in a higher layer (settings_pages)."""
+notification channels and routes, maintenance windows), by the id an entry stores or, for older entries, by name.
+The pages are reached by URL name: they sit in a higher layer (settings_pages)."""
 
 from collections.abc import Iterable
 from typing import Any
 
 from django.urls import reverse
 
-from incidents.models import IncidentEvent, NotificationChannel
+from incidents.models import IncidentEvent, NotificationChannel, NotificationRoute
 from incidents.timeline import event_html
 from monitors.models import MaintenanceWindow
 from remediation.models import RetryPolicy
 
 LOOKUP_LIMIT = 2000  # settings rows read per kind to link by name: far more than any installation has
 
-PAGES = {"policy": "policies", "channel": "channels", "maintenance": "maintenance"}
+PAGES = {"policy": "policies", "channel": "channels", "route": "routes", "maintenance": "maintenance"}
 
 
 class SettingLinks:
@@ -28,6 +28,9 @@ class SettingLinks:
             names: dict[str, int] = {}
             if kind == "policy":
                 rows = list(RetryPolicy.objects.values_list("pk", "name")[:LOOKUP_LIMIT])
+                names = {name: pk for pk, name in rows}
+            elif kind == "route":
+                rows = list(NotificationRoute.objects.values_list("pk", "name")[:LOOKUP_LIMIT])
                 names = {name: pk for pk, name in rows}
             elif kind == "channel":
                 channels = list(NotificationChannel.objects.only("pk", "name", "kind")[:LOOKUP_LIMIT])

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.models import IncidentEvent, NotificationChannel
+from incidents.models import IncidentEvent, NotificationChannel, NotificationRoute
 from incidents.pages.timeline_links import SettingLinks
 from incidents.timeline import event_html, event_text
 from monitors.models import MaintenanceWindow
@@ -62,7 +62,18 @@ def test_incident_page_timeline_links_each_setting(viewer_client):
     window = MaintenanceWindow.objects.create(name="Patching", starts_at=now, ends_at=now + timedelta(hours=1))
     _event(incident, "retry_scheduled", {"attempt_number": 1, "max_attempts": 3, "policy": policy.name})  # by name
     _event(incident, "notified", {"channel": str(channel), "channel_id": channel.pk, "event": "opened"})
-    _event(incident, "escalated", {"after_minutes": 15, "channels": [str(channel)], "channel_ids": [channel.pk]})
+    route = NotificationRoute.objects.create(name="Every incident")
+    _event(
+        incident,
+        "escalated",
+        {
+            "after_minutes": 15,
+            "channels": [str(channel)],
+            "channel_ids": [channel.pk],
+            "route": route.name,
+            "route_id": route.pk,
+        },
+    )
     _event(
         incident,
         "suppressed",
@@ -74,5 +85,6 @@ def test_incident_page_timeline_links_each_setting(viewer_client):
     assert f'<a href="/settings/policies/{policy.pk}/" data-cites="policy">Transient reruns</a>' in html
     assert html.count(f'<a href="/settings/channels/{channel.pk}/" data-cites="channel">ops-mail (Email)</a>') == 2
     assert f'<a href="/settings/maintenance/{window.pk}/" data-cites="maintenance">Patching</a>' in html
+    assert f'(route “<a href="/settings/routes/{route.pk}/" data-cites="route">Every incident</a>”)' in html
     for path in (f"/settings/policies/{policy.pk}/", f"/settings/channels/{channel.pk}/"):
         assert viewer_client.get(path).status_code == 200
