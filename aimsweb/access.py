@@ -42,10 +42,10 @@ class AdminSiteGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if (
-            user is not None
+            request.path.startswith(reverse("admin:index"))
+            and user is not None
             and user.is_authenticated
             and not admin.site.has_permission(request)
-            and request.path.startswith(reverse("admin:index"))
         ):
             raise PermissionDenied(ADMIN_SITE)
         return self.get_response(request)

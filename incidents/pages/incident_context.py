@@ -2,15 +2,28 @@
 statistics and related open incidents (incidents.selectors.context), shaped for templates/incidents/includes/
 context.html."""
 
-from typing import Any
+from functools import cached_property
 
 from aimsweb.durations import duration_text
 from incidents.models import Incident
-from incidents.selectors import incident_context
+from incidents.selectors import IncidentContext, incident_context
 
 
-def incident_context_panel(incident: Incident) -> dict[str, Any]:
-    """The selector's result plus what the template cannot word itself."""
-    context = incident_context(incident=incident)
-    median = context.facts.median_resolve if context.facts else None
-    return {"ctx": context, "median_resolve": duration_text(median) if median is not None else ""}
+class IncidentContextPanel:
+    """Read when the template first asks (a live update that re-renders other parts of the page reads nothing)."""
+
+    def __init__(self, incident: Incident) -> None:
+        self.incident = incident
+
+    @cached_property
+    def ctx(self) -> IncidentContext:
+        return incident_context(incident=self.incident)
+
+    @property
+    def median_resolve(self) -> str:
+        median = self.ctx.facts.median_resolve if self.ctx.facts else None
+        return duration_text(median) if median is not None else ""
+
+
+def incident_context_panel(incident: Incident) -> IncidentContextPanel:
+    return IncidentContextPanel(incident)

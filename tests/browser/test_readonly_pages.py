@@ -13,6 +13,7 @@ from aimsweb.roles import Role
 from incidents.models import FailureAnalysis, Incident, IncidentEvent, NotificationChannel, NotificationRoute, Runbook
 from monitors.models import MaintenanceWindow
 from tests.browser.conftest import assert_no_console_errors, shot
+from tests.browser.test_pages import OVERFLOW, PHONE
 from tests.incidents.factories import make_analysis, make_incident
 from tests.monitors.factories import make_pipeline, make_retry_policy, make_run
 
@@ -102,6 +103,11 @@ def test_viewer_reads_each_settings_page(page_for, viewer, world):
         assert page.get_by_test_id("edit-in-admin").count() == 0
         assert "SECRET" not in page.content()
         shot(page, f"settings-{title.lower().replace(' ', '-')}-viewer")
+        page.set_viewport_size(PHONE)
+        overflow = page.evaluate(OVERFLOW)
+        assert overflow["scrollWidth"] <= overflow["innerWidth"], (title, overflow)
+        shot(page, f"settings-{title.lower().replace(' ', '-')}-viewer-390")
+        page.set_viewport_size({"width": 1280, "height": 900})
     assert_no_console_errors(page)
 
 
