@@ -186,3 +186,20 @@ def test_runbook_admin_viewer_cannot_add(viewer_client):
     response = viewer_client.post("/admin/incidents/runbook/add/", {"title": "x", "url": "https://a.example/"})
     assert response.status_code == 403
     assert not Runbook.objects.exists()
+
+
+def test_runbook_admin_saves_valid_runbook(admin_client_):
+    page = admin_client_.get("/admin/incidents/runbook/add/")
+    data = admin_post_data(
+        page, title="SQL timeouts", url="https://wiki.example.com/sql#timeouts", category="transient", enabled="on"
+    )
+
+    response = admin_client_.post("/admin/incidents/runbook/add/", data)
+
+    assert response.status_code == 302
+    runbook = Runbook.objects.get()
+    assert (runbook.title, runbook.url, runbook.category) == (
+        "SQL timeouts",
+        "https://wiki.example.com/sql#timeouts",
+        "transient",
+    )
