@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from aimsweb.choices import ErrorCategory, Severity
 from aimsweb.durations import duration_text
-from incidents.models import NotificationChannel, NotificationRoute, Runbook
+from incidents.models import NotificationChannel, NotificationRoute, Occurrence, Runbook
 from monitors.models import MaintenanceWindow
 from remediation.models import RetryPolicy
 from settings_pages import selectors
@@ -62,6 +62,7 @@ def _route_links(routes: Iterable[NotificationRoute]) -> Cell:
 
 CATEGORIES = dict(ErrorCategory.choices)
 SEVERITIES = dict(Severity.choices)
+SOURCES = dict(Occurrence.Source.choices)
 
 
 # --- What each section shows ---------------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ ROUTE_FIELDS: list[Field] = [
     ("Pipelines", lambda r: _pattern(r.pipeline_pattern)),
     ("Severities", lambda r: _any(r.severities, SEVERITIES, "Every severity")),
     ("Error classes", lambda r: _any(r.categories, CATEGORIES, "Every class")),
-    ("Sources", lambda r: _any(r.sources, {}, "Every source")),
+    ("Sources", lambda r: _any(r.sources, SOURCES, "Every source")),
     ("Subjects", lambda r: _text(r.subject_pattern if r.subject_pattern not in ("", "*") else "Every subject")),
     ("Channels", lambda r: _channel_links(r.channels.all()) or [Link("None")]),
     ("Escalation", _escalation),

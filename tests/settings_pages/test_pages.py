@@ -167,3 +167,11 @@ def test_settings_list_fixed_queries(viewer_client, settings_rows, key):
         MaintenanceWindow.objects.create(name=f"w{n}", connection=conn, starts_at=now, ends_at=now + timedelta(hours=1))
         Runbook.objects.create(title=f"rb{n}", url="https://wiki.example.com/", connection=conn)
     assert queries() == few
+
+
+def test_settings_route_page_words_its_choices(viewer_client):
+    route = NotificationRoute.objects.create(
+        name="Contracts", sources=["contract_check"], severities=["critical"], categories=["data_quality"]
+    )
+    html = viewer_client.get(f"/settings/routes/{route.pk}/").content.decode()
+    assert "Contract check" in html and "Critical" in html and "Data quality" in html
