@@ -11,11 +11,20 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from aimsweb.roles import Role, user_role
 
 ADMIN_SITE = "admin-site"  # the PermissionDenied message of the admin guard
+# Admin pages whose settings every role reads on a page of its own (settings_pages, by URL name): the 403 page for
+# /admin/<app>/<model>/[<id>/...] points there.
+READ_ONLY_PAGES = {
+    ("remediation", "retrypolicy"): "policies",
+    ("incidents", "notificationroute"): "routes",
+    ("incidents", "notificationchannel"): "channels",
+    ("monitors", "maintenancewindow"): "maintenance",
+    ("incidents", "runbook"): "runbooks",
+}
 DENIED_ATTRIBUTE = "_aims_denied_permission"
 MAX_ADMINS_NAMED = 10
 
@@ -76,9 +85,27 @@ def _missing(request: HttpRequest, exception: Exception | None) -> str:
     return f"“{name}” ({perm})" if name else perm
 
 
+def read_only_page(path: str) -> str:
+    """For an admin URL of a setting every role reads, the URL of its read-only page ('' for any other)."""
+    admin_root = reverse("admin:index")
+    if not path.startswith(admin_root):
+        return ""
+    parts = path[len(admin_root) :].strip("/").split("/")
+    key = READ_ONLY_PAGES.get((parts[0], parts[1])) if len(parts) >= 2 else None
+    if key is None:
+        return ""
+    try:
+        if len(parts) >= 3 and parts[2].isdigit():
+            return reverse(f"settings_pages:{key}-detail", args=[int(parts[2])])
+        return reverse(f"settings_pages:{key}-list")
+    except NoReverseMatch:
+        return ""
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """handler403: what was missing and whom to ask."""
+    """handler403: what was missing and whom to ask, and where to read a setting instead of the admin."""
     context = {
+        "read_instead": read_only_page(request.path),
         "missing": _missing(request, exception),
         "admins": admin_names(),
         "has_role": user_role(request.user) is not None if hasattr(request, "user") else False,

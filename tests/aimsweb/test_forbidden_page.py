@@ -31,6 +31,16 @@ def test_admin_url_viewer_gets_403_naming_admins(viewer_client, admins):
     assert "retired" not in html  # inactive Admins cannot help
     assert "grace@example.com" not in html  # no email addresses: pages show none anywhere else
     assert "Missing: the Admin role" in html
+    assert '<a href="/settings/policies/">' in html  # where a Viewer reads it instead
+
+
+def test_admin_change_url_points_to_read_only_page(viewer_client, admins):
+    from tests.monitors.factories import make_retry_policy
+
+    policy = make_retry_policy()
+    html = viewer_client.get(f"/admin/remediation/retrypolicy/{policy.pk}/change/").content.decode()
+    assert f'<a href="/settings/policies/{policy.pk}/">' in html
+    assert "read-instead" not in viewer_client.get("/admin/auth/user/").content.decode()
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/login/", "/admin/login/?next=/admin/", "/admin/auth/user/"])
