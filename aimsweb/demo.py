@@ -13,7 +13,7 @@ from django.db import transaction
 
 from contracts.models import ContractProducer, DataContract, Warehouse
 from contracts.services import contract_save
-from incidents.models import EscalationStep, NotificationChannel, NotificationRoute
+from incidents.models import EscalationStep, NotificationChannel, NotificationRoute, Runbook
 from monitors.models import Connection, Monitor
 from oncall.models import ContactMethod, Rotation, RotationMember, Schedule
 from simulator.jira_workflows import API_EMAIL as SIM_JIRA_EMAIL
@@ -102,8 +102,9 @@ DEMO_CHANNELS = [
 
 @transaction.atomic
 def demo_notifications_ensure(*, simulator_url: str) -> list[str]:
-    """Notification channels posting to the simulator's inbox, a route sending every incident to the first three and
-    an escalation to the team lead after 15 minutes without acknowledgement. Returns the names it created."""
+    """Notification channels posting to the simulator's inbox, a route sending every incident to the first three,
+    an escalation to the team lead after 15 minutes without acknowledgement, and runbooks. Returns the names it
+    created."""
     created, channels = [], {}
     for name, kind, inbox in DEMO_CHANNELS:
         channel = NotificationChannel.objects.filter(name=name).first()
@@ -121,7 +122,31 @@ def demo_notifications_ensure(*, simulator_url: str) -> list[str]:
         step = EscalationStep.objects.create(route=route, after_minutes=15)
         step.channels.set([channels["Team lead (Slack)"]])
         created.append(route.name)
+    for title, url, fields in DEMO_RUNBOOKS:
+        _, was_created = Runbook.objects.get_or_create(title=title, defaults={"url": url, **fields})
+        if was_created:
+            created.append(title)
     return created
+
+
+# Runbooks the demo's incidents show (the pages and every notification sent): public troubleshooting guides.
+DEMO_RUNBOOKS = [
+    (
+        "ADF: troubleshoot pipeline failures",
+        "https://learn.microsoft.com/en-us/azure/data-factory/data-factory-troubleshoot-guide",
+        {"pipeline_pattern": "*", "category": ""},
+    ),
+    (
+        "ADF: connector and copy activity errors",
+        "https://learn.microsoft.com/en-us/azure/data-factory/connector-troubleshoot-guide",
+        {"pipeline_pattern": "", "category": "configuration"},
+    ),
+    (
+        "Databricks: repair a failed job run",
+        "https://learn.microsoft.com/en-us/azure/databricks/jobs/repair-job-failures",
+        {"pipeline_pattern": "", "category": "transient"},
+    ),
+]
 
 
 def _loader_producer(table: str) -> tuple[str, str]:

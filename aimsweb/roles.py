@@ -36,7 +36,7 @@ ADMIN_EDITS = {
     "monitors": ("connection", "monitor", "pipeline", "maintenancewindow"),
     "remediation": ("retrypolicy",),
     "oncall": ("schedule", "rotation", "rotationmember", "override", "contactmethod"),
-    "incidents": ("notificationchannel", "notificationroute", "escalationstep"),
+    "incidents": ("notificationchannel", "notificationroute", "escalationstep", "runbook"),
     "contracts": ("datacontract", "contractproducer", "warehouse"),
     "insights": ("series",),
     "api": ("apikey",),

@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "webhooks",
     "tickets",
     "api",
+    "settings_pages",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -145,6 +146,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "aimsweb.access.AdminSiteGuardMiddleware",
     "aimsweb.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -344,7 +346,12 @@ AIMS_OUTBOUND_LOOPBACK_ORIGINS = env.list("AIMS_OUTBOUND_LOOPBACK_ORIGINS", defa
 AIMS_LOGIN_FAILURES_PER_USER = env.int("AIMS_LOGIN_FAILURES_PER_USER", default=5)
 AIMS_LOGIN_FAILURES_PER_ADDRESS = env.int("AIMS_LOGIN_FAILURES_PER_ADDRESS", default=20)
 AIMS_LOGIN_COOLOFF_MINUTES = env.int("AIMS_LOGIN_COOLOFF_MINUTES", default=15)
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# The last one grants nothing: it remembers which permission was refused, for the 403 page (aimsweb.access).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "aimsweb.access.DeniedPermissionRecorder",
+]
 AXES_HANDLER = "aimsweb.login_throttle.LoginThrottleHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = AIMS_LOGIN_FAILURES_PER_USER  # the handler scales the per-address count to this limit

@@ -9,6 +9,7 @@ from incidents.views.dashboard import dashboard_view
 from monitors import urls as monitors_urls
 from oncall import views as oncall_views
 
+handler403 = "aimsweb.access.permission_denied"
 handler500 = "api.views.errors.server_error"
 
 admin.site.site_header = "AIMS administration"
@@ -36,5 +37,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     # Jira webhooks and ServiceNow callbacks for ticket routes (verified per route, CSRF-exempt).
     path("integrations/", include("tickets.urls")),
+    # Read-only pages of retry policies, routes, channels, maintenance windows and runbooks, for every role.
+    path("settings/", include("settings_pages.urls")),
     path("admin/", admin.site.urls),
 ]

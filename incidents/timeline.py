@@ -3,12 +3,16 @@ person's note, and put into words here when it is read (pages, the admin, later 
 listed by the function that words it; an entry converted from the free text of older versions carries it in
 `legacy_text`, shown as it was."""
 
+import secrets
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from aimsweb.choices import ErrorCategory
 from aimsweb.durations import duration_text
@@ -24,6 +28,44 @@ RERUN_WORDS: dict[tuple[str, str], str] = {
 }
 
 Params = dict[str, Any]
+
+
+# What a setting cited in an entry links to: (kind, name, id or None) -> a URL, or '' for none. Kinds: "policy",
+# "channel", "route", "maintenance". Set only while `event_html` words an entry; plain text otherwise.
+Citer = Callable[[str, str, Any], str]
+_CITER: ContextVar[Citer | None] = ContextVar("timeline_citer", default=None)
+
+
+def _cite(kind: str, name: str, ident: Any = None) -> str:
+    """A setting's name in an entry's words: as is, or (in `event_html`) a placeholder that becomes its link."""
+    citer = _CITER.get()
+    return citer(kind, name, ident) if citer is not None else name
+
+
+def event_html(*, kind: str, params: Params, note: str, at: datetime, link: Citer) -> SafeString:
+    """The entry's words as HTML: every character escaped, and each setting it cites (a retry policy, a channel, a
+    maintenance window) a link where `link` gives a URL. The names are put in as placeholders no text can forge (a
+    fresh random marker per entry) and replaced after escaping."""
+    marker = secrets.token_hex(8)
+    links: dict[str, SafeString] = {}
+
+    def placeholder(cited: str, name: str, ident: Any) -> str:
+        url = link(cited, name, ident)
+        if not url:
+            return name
+        token = f"\ue000{marker}{len(links)}\ue001"
+        links[token] = format_html('<a href="{}" data-cites="{}">{}</a>', url, cited, name)
+        return token
+
+    reset = _CITER.set(placeholder)
+    try:
+        text = event_text(kind=kind, params=params, note=note, at=at)
+    finally:
+        _CITER.reset(reset)
+    html = str(escape(text))
+    for token, anchor in links.items():
+        html = html.replace(token, anchor)
+    return mark_safe(html)
 
 
 def rerun_words(platform: str, mode: str) -> str:
@@ -66,17 +108,17 @@ def _attempt_of(params: Params, *, by_hand: str = "") -> str:
 def skip_words(reason: str, params: Params) -> str:
     """Why a failure is not rerun or an attempt was cancelled (remediation's Skip reasons)."""
     if reason == Skip.MAINTENANCE:
-        return f"maintenance window “{params['window']}” is active."
+        return f"maintenance window “{_cite('maintenance', params['window'], params.get('window_id'))}” is active."
     if reason == Skip.NO_POLICY:
         category = ErrorCategory(params["category"]).label.lower() if params["category"] in ErrorCategory else "these"
         return f"no retry policy covers {category} failures here."
     if reason == Skip.ADVISED_AGAINST:
-        return f"policy “{params['policy']}” would allow it, but the analysis advises against a retry."
+        policy = _cite("policy", params["policy"], params.get("policy_id"))
+        return f"policy “{policy}” would allow it, but the analysis advises against a retry."
     if reason == Skip.LOW_CONFIDENCE:
-        return (
-            f"the analysis is {params['confidence']}% confident, below the {params['required']}% "
-            f"policy “{params['policy']}” requires."
-        )
+        policy = _cite("policy", params["policy"], params.get("policy_id"))
+        required = params["required"]
+        return f"the analysis is {params['confidence']}% confident, below the {required}% policy “{policy}” requires."
     if reason == Skip.POLICY_GONE:
         return "the retry policy that scheduled it no longer applies."
     if reason == Skip.CANCELLED_BY_HAND:
@@ -176,7 +218,7 @@ def _retry_scheduled(params: Params, note: str, at: datetime) -> str:
     mode."""
     delay = timedelta(seconds=params.get("delay_seconds") or 0)
     when = "now" if delay < timedelta(seconds=1) else f"in {duration_text(delay)}"
-    by = f"policy “{params['policy']}”" if params.get("policy") else "request"
+    by = f"policy “{_cite('policy', params['policy'], params.get('policy_id'))}”" if params.get("policy") else "request"
     rerun = rerun_words(params.get("platform", ""), params.get("mode", ""))
     return f"{_attempt_of(params)} scheduled {when} ({by}): {rerun}."
 
@@ -210,11 +252,17 @@ def _retry_skipped(params: Params, note: str, at: datetime) -> str:
 
 
 def _escalated(params: Params, note: str, at: datetime) -> str:
-    """reason and max_attempts (the retries ran out), or after_minutes and channels (nobody acknowledged), with
-    schedule and on_call (the person on call then, '' for nobody) when the step targets a schedule's on-call."""
+    """reason and max_attempts (the retries ran out), or after_minutes, channels (channel_ids) and route (route_id)
+    of the escalation step (nobody acknowledged), with schedule and on_call (the person on call then, '' for nobody)
+    when the step targets a schedule's on-call."""
     if "after_minutes" in params:
-        names = ", ".join(params.get("channels") or [])
-        sentence = f"Not acknowledged {params['after_minutes']} min after the page: notified {names}"
+        ids = params.get("channel_ids") or []
+        names = ", ".join(
+            _cite("channel", name, ids[n] if n < len(ids) else None)
+            for n, name in enumerate(params.get("channels") or [])
+        )
+        route = f" (route “{_cite('route', params['route'], params.get('route_id'))}”)" if params.get("route") else ""
+        sentence = f"Not acknowledged {params['after_minutes']} min after the page: notified {names}{route}"
         if params.get("schedule"):
             who = params.get("on_call")
             on_call = (
@@ -233,23 +281,26 @@ def _suppressed(params: Params, note: str, at: datetime) -> str:
     if reason == "retrying":
         return "Page deferred: a retry is under way; it pages if it fails."
     if reason == "maintenance":
-        why = f"maintenance window “{params.get('window', '')}” until {_local(params.get('until'), zone=False)}"
+        window = _cite("maintenance", params.get("window", ""), params.get("window_id"))
+        why = f"maintenance window “{window}” until {_local(params.get('until'), zone=False)}"
     else:
         why = f"the incident is silenced until {_local(params.get('until'), zone=False)}"
     return f"Nobody notified ({params.get('event', '')}): {why}."
 
 
 def _notified(params: Params, note: str, at: datetime) -> str:
-    """channel (its name), event (its label), to (the on-call person reached through it, if any)."""
+    """channel (its name, channel_id), event (its label), to (the on-call person reached through it, if any)."""
+    channel = _cite("channel", params.get("channel", ""), params.get("channel_id"))
     if params.get("to"):
-        return f"Notified {params['to']} (on call) through {params.get('channel', '')} ({params.get('event', '')})."
-    return f"Notified {params.get('channel', '')} ({params.get('event', '')})."
+        return f"Notified {params['to']} (on call) through {channel} ({params.get('event', '')})."
+    return f"Notified {channel} ({params.get('event', '')})."
 
 
 def _notify_failed(params: Params, note: str, at: datetime) -> str:
     """channel, attempts, error."""
     attempts = params.get("attempts", "?")
-    return f"Could not notify {params.get('channel', '')} after {attempts} attempt(s): {params.get('error', '')}"
+    channel = _cite("channel", params.get("channel", ""), params.get("channel_id"))
+    return f"Could not notify {channel} after {attempts} attempt(s): {params.get('error', '')}"
 
 
 def _constant(sentence: str) -> Callable[[Params, str, datetime], str]:

@@ -9,6 +9,7 @@ from incidents.models.notifications import (
     NotificationRoute,
     channel_url_problem,
 )
+from incidents.models.runbooks import Runbook, runbook_url_problem
 
 __all__ = [
     "EscalationStep",
@@ -19,7 +20,9 @@ __all__ = [
     "NotificationChannel",
     "NotificationRoute",
     "Occurrence",
+    "Runbook",
     "SignatureStats",
     "TicketLink",
     "channel_url_problem",
+    "runbook_url_problem",
 ]

@@ -40,6 +40,9 @@ class NotificationMessage:
     mention_name: str = ""  # the on-call person this message is for (their username), if any
     mention_id: str = ""  # their Slack member id or Teams user, mentioned by the Slack and Teams senders
     digest_items: tuple[DigestItem, ...] = field(default_factory=tuple)
+    # The most specific runbook that applies (incidents.selectors.context), its URL checked when saved.
+    runbook_title: str = ""
+    runbook_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,10 @@ def _incident_blocks(message: NotificationMessage) -> list[dict]:
         per_action = (MAX_TEXT_CHARS - len(heading)) // MAX_ACTIONS - len("\n• ")
         lines = [f"• {_mrkdwn(action, per_action)}" for action in message.actions[:MAX_ACTIONS]]
         blocks.append(_section("\n".join([heading, *lines])))
+    if message.runbook_url:
+        # The URL holds URL characters only (checked when saved): no "|" or ">" to end the link early.
+        title = _mrkdwn(message.runbook_title.replace("|", "/"), MAX_TITLE_CHARS)
+        blocks.append(_section(f"*Runbook:* <{_escape(message.runbook_url)}|{title}>"))
     return blocks
 
 

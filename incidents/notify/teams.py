@@ -86,7 +86,16 @@ def _incident_body(message: NotificationMessage) -> list[dict]:
     if message.actions:
         lines = [f"- {_plain(action, MAX_ACTION_CHARS)}" for action in message.actions[:MAX_ACTIONS]]
         body.append(_text_block("\n".join(lines)))
+    if message.runbook_url:
+        body.append(_text_block(runbook_line(message)))
     return body
+
+
+def runbook_line(message: NotificationMessage) -> str:
+    """ "Runbook: [title](url)": the title escaped like any text; the URL (checked when saved to hold URL characters
+    only) with its parentheses encoded, which would end the markdown link."""
+    url = message.runbook_url.replace("(", "%28").replace(")", "%29")
+    return f"**Runbook:** [{_plain(message.runbook_title, MAX_FACT_CHARS)}]({url})"
 
 
 def _digest_body(message: NotificationMessage) -> list[dict]:

@@ -7,7 +7,8 @@ The body, version 1 (keys sorted, no spaces; new keys may be added within a vers
                   "failed_step": str, "occurrences": int, "url": str},
      "analysis": {"summary": str, "root_cause": str, "recommended_actions": [str]},
      "error": str (at most 10,000 characters),
-     "digest": [{"title", "event", "severity", "url"}]  (empty unless event is "digest")}
+     "digest": [{"title", "event", "severity", "url"}]  (empty unless event is "digest"),
+     "runbook": {"title": str, "url": str} | null  (the most specific runbook that applies)}
 
 Headers: X-AIMS-Delivery (the delivery id, the same on every retry: receivers deduplicate on it), X-AIMS-Timestamp
 (unix seconds) and X-AIMS-Signature: "sha256=" + hex HMAC-SHA256 over f"{timestamp}." + the raw body bytes, keyed
@@ -67,6 +68,7 @@ def webhook_body(message: NotificationMessage, *, delivery_id: str) -> dict:
             {"title": item.title, "event": item.event, "severity": item.severity, "url": item.url}
             for item in message.digest_items
         ],
+        "runbook": {"title": message.runbook_title, "url": message.runbook_url} if message.runbook_url else None,
     }
 
 

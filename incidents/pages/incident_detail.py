@@ -12,6 +12,8 @@ from aimsweb.charts import band_chart
 from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm, TitleForm
 from incidents.models import Incident, Occurrence
 from incidents.pages.retries import retry_card
+from incidents.pages.incident_context import incident_context_panel
+from incidents.pages.timeline_links import events_linked
 from incidents.selectors import incident_detail
 
 # The context name of each action's form on the page; an action that failed is shown with its bound form.
@@ -33,6 +35,7 @@ def action_form_auto_id(form_name: str) -> str:
 def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | None = None) -> dict[str, Any]:
     """What the incident page shows, with empty action forms (or the bound ones of a failed action)."""
     detail = incident_detail(incident=incident)
+    events_linked(detail.events)
     context: dict[str, Any] = {
         "incident": incident,
         "detail": detail,
@@ -41,6 +44,7 @@ def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | N
         "contract_evidence": contract_check_evidence(incident),
         "anomaly_evidence": anomaly_evidence(incident),
         "missed_run_evidence": missed_run_evidence(incident),
+        "incident_context": incident_context_panel(incident),
     }
     bound = bound or {}
     for name, form_class in ACTION_FORMS.items():

@@ -77,10 +77,12 @@ def _escalations_fire(now: datetime) -> int:
                             actor=NOTIFICATIONS,
                             params={
                                 "route": route.name,
+                                "route_id": route.pk,
                                 "step_id": step.pk,
                                 "after_minutes": step.after_minutes,
                                 "channels": [str(channel) for channel in step.channels.all()],
                                 **oncall_params,
+                                "channel_ids": [channel.pk for channel in step.channels.all()],
                             },
                         )
                         fired += 1

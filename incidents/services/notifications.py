@@ -26,10 +26,12 @@ from incidents.models import (
     Notification,
     NotificationChannel,
     NotificationRoute,
+    Runbook,
 )
 from incidents.notify.base import DeliveryResult, DigestItem, NotificationMessage
 from incidents.notify.channels import channel_config
 from incidents.notify.http import sender_for
+from incidents.selectors.context import incident_runbooks
 from incidents.services.events import NOTIFICATIONS, incident_event_add
 from monitors.maintenance import maintenance_window_active
 from oncall.rota import OnCall
@@ -90,7 +92,12 @@ def _suppressed(incident: Incident) -> dict:
         at=now,
     )
     if window is not None:
-        return {"reason": "maintenance", "window": window.name, "until": window.ends_at.isoformat()}
+        return {
+            "reason": "maintenance",
+            "window": window.name,
+            "window_id": window.pk,
+            "until": window.ends_at.isoformat(),
+        }
     return {}
 
 
@@ -282,6 +289,7 @@ def _message(notification: Notification) -> NotificationMessage:
     incident = notification.incident
     assert incident is not None  # a digest, the one notification without an incident, was built above
     evidence = incident.latest_occurrence.evidence if incident.latest_occurrence else {}
+    runbook = _runbook(incident)
     return NotificationMessage(
         event=notification.event,
         headline=redact(notification.headline),
@@ -304,7 +312,14 @@ def _message(notification: Notification) -> NotificationMessage:
         else "",
         mention_name=notification.recipient.get_username() if notification.recipient else "",
         mention_id=notification.recipient_address if notification.channel.kind != "email" else "",
+        runbook_title=runbook.title if runbook else "",
+        runbook_url=runbook.safe_url if runbook else "",
     )
+
+
+def _runbook(incident: Incident) -> Runbook | None:
+    """The most specific runbook that applies and may be a link."""
+    return next((runbook for runbook in incident_runbooks(incident=incident) if runbook.safe_url), None)
 
 
 def _text(evidence: dict, key: str) -> str:
@@ -373,7 +388,11 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         )
         if notification.incident_id and status in (Notification.Status.SENT, Notification.Status.FAILED):
             assert notification.incident is not None  # its id is set
-            params = {"notification_id": notification.pk, "channel": str(notification.channel)}
+            params = {
+                "notification_id": notification.pk,
+                "channel": str(notification.channel),
+                "channel_id": notification.channel_id,
+            }
             if notification.recipient is not None:
                 params["to"] = notification.recipient.get_username()
             if status == Notification.Status.SENT:

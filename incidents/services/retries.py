@@ -58,6 +58,7 @@ def _scheduled_note(incident: Incident, scheduled: Scheduled, *, actor: Actor = 
             "scheduled_for": attempt.scheduled_for.isoformat(),
             "delay_seconds": (attempt.scheduled_for - attempt.created_at).total_seconds(),
             "policy": policy.name if policy else None,
+            "policy_id": policy.pk if policy else None,
             "platform": run.connection.kind,
             "mode": attempt.mode,
         },

@@ -84,7 +84,7 @@ def retry_attempt_execute(*, attempt_id: int, now: datetime | None = None) -> Re
         connection_id=run.connection_id, pipeline_name=run.pipeline.name, suppresses="retries", at=now
     )
     if window is not None:
-        return _cancel(attempt, Skip.MAINTENANCE, {"window": window.name})
+        return _cancel(attempt, Skip.MAINTENANCE, {"window": window.name, "window_id": window.pk})
     cap = policy.max_concurrent_reruns if policy else MANUAL_CAP
     in_flight = RetryAttempt.objects.filter(run__connection_id=run.connection_id, status__in=IN_FLIGHT).count()
     if in_flight >= cap:

@@ -109,12 +109,17 @@ def retry_verdict(*, run: PipelineRun, advice: RetryAdvice) -> Verdict:
     )
     policy = retry_policy_match(connection_id=run.connection_id, pipeline_name=pipeline_name, category=advice.category)
     if window is not None:
-        return Verdict(policy=None, skip=Skip.MAINTENANCE, params={"window": window.name})
+        return Verdict(policy=None, skip=Skip.MAINTENANCE, params={"window": window.name, "window_id": window.pk})
     if policy is None:
         return Verdict(policy=None, skip=Skip.NO_POLICY, params={"category": advice.category})
     if not advice.should_retry:
-        return Verdict(policy=None, skip=Skip.ADVISED_AGAINST, params={"policy": policy.name})
+        return Verdict(policy=None, skip=Skip.ADVISED_AGAINST, params={"policy": policy.name, "policy_id": policy.pk})
     if advice.confidence < policy.min_confidence:
-        params = {"policy": policy.name, "confidence": advice.confidence, "required": policy.min_confidence}
+        params = {
+            "policy": policy.name,
+            "policy_id": policy.pk,
+            "confidence": advice.confidence,
+            "required": policy.min_confidence,
+        }
         return Verdict(policy=None, skip=Skip.LOW_CONFIDENCE, params=params)
     return Verdict(policy=policy)

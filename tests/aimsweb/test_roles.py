@@ -20,19 +20,20 @@ def users(viewer, responder, admin_user, no_role_user):
 
 ALLOWED = 200
 FORBIDDEN = 403
-TO_ADMIN_LOGIN = 302
+# Signed in without access to the admin: the 403 page that says whom to ask, never the admin's login form.
+NOT_STAFF = 403
 
 ACCESS = [
     # (path, {user: expected status})
     ("/incidents/", {"viewer": ALLOWED, "responder": ALLOWED, "admin": ALLOWED, "none": FORBIDDEN}),
-    ("/admin/", {"viewer": TO_ADMIN_LOGIN, "responder": TO_ADMIN_LOGIN, "admin": ALLOWED, "none": TO_ADMIN_LOGIN}),
+    ("/admin/", {"viewer": NOT_STAFF, "responder": NOT_STAFF, "admin": ALLOWED, "none": NOT_STAFF}),
     (
         "/admin/remediation/retrypolicy/add/",
-        {"viewer": TO_ADMIN_LOGIN, "responder": TO_ADMIN_LOGIN, "admin": ALLOWED, "none": TO_ADMIN_LOGIN},
+        {"viewer": NOT_STAFF, "responder": NOT_STAFF, "admin": ALLOWED, "none": NOT_STAFF},
     ),
-    ("/admin/monitors/connection/add/", {"admin": ALLOWED, "responder": TO_ADMIN_LOGIN}),
-    ("/admin/contracts/datacontract/add/", {"admin": ALLOWED, "viewer": TO_ADMIN_LOGIN}),
-    ("/admin/auth/user/", {"admin": ALLOWED, "responder": TO_ADMIN_LOGIN}),
+    ("/admin/monitors/connection/add/", {"admin": ALLOWED, "responder": NOT_STAFF}),
+    ("/admin/contracts/datacontract/add/", {"admin": ALLOWED, "viewer": NOT_STAFF}),
+    ("/admin/auth/user/", {"admin": ALLOWED, "responder": NOT_STAFF}),
     ("/admin/auth/user/add/", {"admin": ALLOWED}),
     ("/admin/incidents/incident/", {"admin": ALLOWED}),
     # Records the system writes are read-only even for Admins.

@@ -242,7 +242,7 @@ def test_block_kit_payload_digest_shows_20_and_says_how_many_more():
 def test_webhook_body_documented_shape():
     body = webhook_body(make_digest(2), delivery_id="d-7")
 
-    assert set(body) == {"version", "delivery_id", "event", "incident", "analysis", "error", "digest"}
+    assert set(body) == {"version", "delivery_id", "event", "incident", "analysis", "error", "digest", "runbook"}
     assert (body["version"], body["delivery_id"], body["event"]) == (1, "d-7", "digest")
     assert set(body["incident"]) == {
         "id", "title", "status", "severity", "category", "pipeline", "connection", "failed_step", "occurrences", "url"
