@@ -11,8 +11,8 @@ from django.urls import reverse
 from aimsweb.charts import band_chart
 from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm, TitleForm
 from incidents.models import Incident, Occurrence
-from incidents.pages.retries import retry_card
 from incidents.pages.incident_context import incident_context_panel
+from incidents.pages.retries import retry_card
 from incidents.pages.timeline_links import events_linked
 from incidents.selectors import incident_detail
 
