@@ -16,12 +16,15 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from honcho.environ import expand_processes, parse, parse_procfile
 from honcho.manager import Manager
@@ -91,30 +94,38 @@ def wait_until_ready(base_url: str, *, stopped: threading.Event, wait_seconds: f
     return False
 
 
-def demo_logins_start() -> subprocess.Popen | None:
+@dataclass
+class LoginsCommand:
+    process: subprocess.Popen | None
+    output: IO[str]
+
+
+def demo_logins_start() -> LoginsCommand:
     """`manage.py demo_logins` (the demo users and their passwords, or how to get new ones), started at once: it needs
-    only the database, and Django takes a few seconds to start."""
+    only the database, and Django takes a few seconds to start. Its output goes to a temporary file, not a pipe:
+    honcho forks its processes meanwhile, and each fork would hold a pipe open (no end of file, ever)."""
+    output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by demo_logins_read or the caller
     try:
-        return subprocess.Popen(
-            [sys.executable, str(BASE_DIR / "manage.py"), "demo_logins"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        process = subprocess.Popen(
+            [sys.executable, str(BASE_DIR / "manage.py"), "demo_logins"], stdout=output, stderr=subprocess.STDOUT
         )
     except OSError:
-        return None
+        process = None
+    return LoginsCommand(process, output)
 
 
-def demo_logins_read(command: subprocess.Popen | None) -> str:
+def demo_logins_read(command: LoginsCommand) -> str:
     how = "run `.venv/bin/python manage.py demo_logins`"
-    if command is None:
-        return f"(demo logins not read: {how})"
-    try:
-        out, err = command.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        command.kill()
-        return f"(demo logins not read in time: {how})"
-    return out.rstrip() or err.strip()
+    with command.output:
+        if command.process is None:
+            return f"(demo logins not read: {how})"
+        try:
+            command.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            command.process.kill()
+            return f"(demo logins not read in time: {how})"
+        command.output.seek(0)
+        return command.output.read().rstrip()
 
 
 def banner(base_url: str, logins: str) -> str:
@@ -142,8 +153,10 @@ def _announce_when_ready(base_url: str, stopped: threading.Event) -> None:
         if not stopped.is_set():
             sys.stdout.write(text)
             sys.stdout.flush()
-    elif logins is not None and logins.poll() is None:
-        logins.kill()
+    else:
+        if logins.process is not None and logins.process.poll() is None:
+            logins.process.kill()
+        logins.output.close()
 
 
 def main(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from aimsweb.charts import band_chart
 from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm
 from incidents.models import Incident, Occurrence
+from incidents.pages.notifications import incident_notification_rows
 from incidents.selectors import incident_detail
 
 # The context name of each action's form on the page; an action that failed is shown with its bound form.
@@ -30,9 +31,11 @@ def action_form_auto_id(form_name: str) -> str:
 
 def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | None = None) -> dict[str, Any]:
     """What the incident page shows, with empty action forms (or the bound ones of a failed action)."""
+    detail = incident_detail(incident=incident)
     context: dict[str, Any] = {
         "incident": incident,
-        "detail": incident_detail(incident=incident),
+        "detail": detail,
+        "notification_rows": incident_notification_rows(incident, detail.notifications),
         "retry_token": secrets.token_urlsafe(24),
         "contract_evidence": contract_check_evidence(incident),
         "anomaly_evidence": anomaly_evidence(incident),

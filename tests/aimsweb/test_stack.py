@@ -69,9 +69,15 @@ class Stack:
         return self.process.wait(timeout=60)
 
     def kill(self) -> None:
+        """Stop a stack a test left running: honcho starts each process in a session of its own, so only the stack
+        itself can stop them (SIGTERM); SIGKILL is the last resort."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -171,7 +177,7 @@ def test_make_run_stack_ctrl_c_after_the_banner_ends_with_status_0(tmp_path):
     )
     stack = Stack(procfile, env)
     try:
-        assert stack.wait_for(READY, 120), stack.lines
+        assert stack.wait_for(READY, 120), "\n".join(stack.lines)
         banner_at = next(i for i, line in enumerate(stack.lines) if READY in line)
         assert any("username admin" in line and "password " in line for line in stack.lines[banner_at:])
         assert stack.stop(signal.SIGINT, group=True) == 0, stack.lines[-30:]
