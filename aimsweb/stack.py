@@ -101,9 +101,8 @@ class LoginsCommand:
 
 
 def demo_logins_start() -> LoginsCommand:
-    """`manage.py demo_logins` (the demo users and their passwords, or how to get new ones), started at once: it needs
-    only the database, and Django takes a few seconds to start. Its output goes to a temporary file, not a pipe:
-    honcho forks its processes meanwhile, and each fork would hold a pipe open (no end of file, ever)."""
+    """`manage.py demo_logins`: the demo users and their passwords, or how to get new ones. Its output goes to a
+    temporary file, not a pipe, which a process honcho forked could hold open."""
     output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by demo_logins_read or the caller
     try:
         process = subprocess.Popen(
@@ -147,16 +146,14 @@ def banner(base_url: str, logins: str) -> str:
 
 
 def _announce_when_ready(base_url: str, stopped: threading.Event) -> None:
-    logins = demo_logins_start()
-    if wait_until_ready(base_url, stopped=stopped) and not stopped.is_set():
-        text = banner(base_url, demo_logins_read(logins))
-        if not stopped.is_set():
-            sys.stdout.write(text)
-            sys.stdout.flush()
-    else:
-        if logins.process is not None and logins.process.poll() is None:
-            logins.process.kill()
-        logins.output.close()
+    if not wait_until_ready(base_url, stopped=stopped) or stopped.is_set():
+        return
+    # Only now: honcho forks its processes as it starts, and a fork taken while Popen runs here holds Popen's own
+    # pipe open, blocking it until that process ends.
+    text = banner(base_url, demo_logins_read(demo_logins_start()))
+    if not stopped.is_set():
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def main(argv: list[str]) -> int:
