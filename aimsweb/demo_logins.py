@@ -15,6 +15,8 @@ from django.contrib.auth.hashers import check_password
 from aimsweb.roles import Role
 from aimsweb.services import DemoUser
 
+UNKNOWN_PASSWORD = "not known here (set by an older demo_setup, or changed since): `manage.py demo_setup --reset`"
+
 
 @dataclass(frozen=True)
 class DemoLogin:
@@ -69,7 +71,5 @@ def demo_logins_list() -> list[DemoLogin]:
         elif username in kept and check_password(kept[username], user.password):
             logins.append(DemoLogin(role, username, kept[username]))
         else:
-            logins.append(
-                DemoLogin(role, username, "", "changed since demo_setup? `manage.py demo_setup --reset` sets new ones")
-            )
+            logins.append(DemoLogin(role, username, "", UNKNOWN_PASSWORD))
     return logins
