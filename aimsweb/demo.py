@@ -92,8 +92,8 @@ DEMO_CHANNELS = [
     # (name, kind, inbox name, rate limit: pages per minutes): the simulator keeps what they receive, see /_sim/inbox.
     # The limits are the demo's, sized to its pace (a failure or two a minute): within its first ten minutes a
     # watcher sees pages delivered, the Teams channel's overflow held for a digest and sent in one, and an escalation.
-    ("On-call Teams channel", NotificationChannel.Kind.TEAMS, "teams", (4, 5)),
-    ("On-call Slack channel", NotificationChannel.Kind.SLACK, "slack", (10, 10)),
+    ("On-call Teams channel", NotificationChannel.Kind.TEAMS, "teams", (6, 5)),
+    ("On-call Slack channel", NotificationChannel.Kind.SLACK, "slack", (20, 10)),
     ("Ticketing webhook", NotificationChannel.Kind.WEBHOOK, "webhook", (200, 10)),
     ("Team lead (Slack)", NotificationChannel.Kind.SLACK, "slack-team-lead", (5, 10)),
 ]

@@ -12,7 +12,7 @@ from incidents.services import SYSTEM, failure_triage, incident_resolve, notific
 from tests.monitors.factories import make_pipeline, make_run
 
 MISSING_TABLE = "[TABLE_OR_VIEW_NOT_FOUND] The table or view `main`.`sales`.`orders_{n}` cannot be found."
-FAILURES_PER_MINUTE = 2  # about the demo scenario's pace (simulator/scenario_demo.py)
+FAILURES_PER_MINUTE = 2  # new incidents a minute; the demo scenario pages about three times a minute, resolves included
 
 
 class FakeClock:
