@@ -11,8 +11,8 @@ from simulator.timefmt import US_PER_S, real_now_us
 class SimClock:
     """now = clock_start + real_elapsed * speed + manual offset; never goes backwards.
 
-    A clock that starts at the wall clock (a scenario without clock_start, as `make run`'s) is bounded by it: a run
-    "starts" or "ends" no later than now, whatever the speed (above 1 it only catches up on a start in the past).
+    A running clock that starts at the wall clock (a scenario without clock_start, as `make run`'s) is bounded by it:
+    a run "starts" or "ends" no later than now, whatever the speed or manual advances.
     """
 
     def __init__(self, start_us: int, speed: float, *, wall_bound: bool = False) -> None:

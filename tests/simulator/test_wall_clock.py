@@ -81,3 +81,11 @@ def test_demo_scenario_is_the_default_world_on_minute_schedules():
     assert demo["clock_start"] is None and demo["speed"] == 1.0
     live = [item for item in schedules(demo).values() if not item["paused"]]
     assert all(item["interval_seconds"] % 60 == 0 and item["interval_seconds"] <= 300 for item in live)
+
+
+def test_frozen_clock_started_now_still_moves_as_far_as_a_test_advances_it(fake_time):
+    world = World("quiet")  # speed 0, clock_start null
+
+    world.advance(3600)
+
+    assert world.now_us() == fake_time.wall_us + 3600 * US_PER_S
