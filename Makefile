@@ -20,12 +20,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The processes run under honcho (aimsweb/stack.py): a "ready" banner with the URL and the demo logins once the web
+# server answers; Ctrl-C (or SIGTERM to the pid in var/run/stack.pid) stops them all with status 0.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py sync_schedules
-	$(BIN)/honcho --procfile Procfile --app-root $(CURDIR) start
+	$(BIN)/python -m aimsweb.stack Procfile
 
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright (never a browser Playwright downloads).
 browser-deps:

@@ -55,7 +55,9 @@ class AccessLog:
             query = scope.get("query_string", b"")
             path = scope.get("path", "") + ("?" + query_redacted(query) if query else "")
             path = json.dumps(path)[1:-1]  # control characters escaped: one request, one line
-            logger.info(
+            # Server errors (or no answer at all) stay in the log when the access log is quiet (AIMS_VERBOSE_LOGS).
+            logger.log(
+                logging.WARNING if not status or status >= 500 else logging.INFO,
                 '%s "%s %s HTTP/%s" %s %s %.3fs',
                 f"{client[0]}:{client[1]}" if client else "-",
                 scope.get("method", ""),

@@ -92,25 +92,35 @@ def simulator_connections_ensure(*, simulator_url: str) -> list[str]:
 
 
 DEMO_CHANNELS = [
-    # (name, kind, inbox name): the simulator keeps what they receive, see /_sim/inbox.
-    ("On-call Teams channel", NotificationChannel.Kind.TEAMS, "teams"),
-    ("On-call Slack channel", NotificationChannel.Kind.SLACK, "slack"),
-    ("Ticketing webhook", NotificationChannel.Kind.WEBHOOK, "webhook"),
-    ("Team lead (Slack)", NotificationChannel.Kind.SLACK, "slack-team-lead"),
+    # (name, kind, inbox name, rate limit: pages per minutes): the simulator keeps what they receive, see /_sim/inbox.
+    # The limits are the demo's, sized to its pace (a failure or two a minute): within its first ten minutes a
+    # watcher sees pages delivered, the Teams channel's overflow held for a digest and sent in one, and an escalation.
+    ("On-call Teams channel", NotificationChannel.Kind.TEAMS, "teams", (6, 5)),
+    ("On-call Slack channel", NotificationChannel.Kind.SLACK, "slack", (20, 10)),
+    ("Ticketing webhook", NotificationChannel.Kind.WEBHOOK, "webhook", (200, 10)),
+    ("Team lead (Slack)", NotificationChannel.Kind.SLACK, "slack-team-lead", (5, 10)),
 ]
+DEMO_ESCALATION_MINUTES = 5
+# A channel still at the model's limits was never tuned: the demo's replace them (an Admin's own are kept).
+_MODEL_LIMITS = (
+    NotificationChannel._meta.get_field("rate_limit_count").default,
+    NotificationChannel._meta.get_field("rate_limit_minutes").default,
+)
 
 
 @transaction.atomic
 def demo_notifications_ensure(*, simulator_url: str) -> list[str]:
-    """Notification channels posting to the simulator's inbox, a route sending every incident to the first three,
-    an escalation to the team lead after 15 minutes without acknowledgement, and runbooks. Returns the names it
-    created."""
+    """Notification channels posting to the simulator's inbox with the demo's rate limits, a route sending every
+    incident to the first three, an escalation to the team lead after DEMO_ESCALATION_MINUTES without
+    acknowledgement, and runbooks. Returns the names it created."""
     created, channels = [], {}
-    for name, kind, inbox in DEMO_CHANNELS:
+    for name, kind, inbox, (count, minutes) in DEMO_CHANNELS:
         channel = NotificationChannel.objects.filter(name=name).first()
         if channel is None:
             channel = NotificationChannel(name=name, kind=kind)
             created.append(name)
+        if channel.pk is None or (channel.rate_limit_count, channel.rate_limit_minutes) == _MODEL_LIMITS:
+            channel.rate_limit_count, channel.rate_limit_minutes = count, minutes
         channel.set_url(f"{simulator_url}/_sim/inbox/{inbox}")
         if kind == NotificationChannel.Kind.WEBHOOK and not channel.signing_secret_encrypted:
             channel.set_signing_secret(secrets.token_urlsafe(32))
@@ -118,8 +128,8 @@ def demo_notifications_ensure(*, simulator_url: str) -> list[str]:
         channels[name] = channel
     route, was_created = NotificationRoute.objects.get_or_create(name="Every incident")
     if was_created:
-        route.channels.set([channels[name] for name, _, inbox in DEMO_CHANNELS if inbox != "slack-team-lead"])
-        step = EscalationStep.objects.create(route=route, after_minutes=15)
+        route.channels.set([channels[name] for name, _, inbox, _ in DEMO_CHANNELS if inbox != "slack-team-lead"])
+        step = EscalationStep.objects.create(route=route, after_minutes=DEMO_ESCALATION_MINUTES)
         step.channels.set([channels["Team lead (Slack)"]])
         created.append(route.name)
     for title, url, fields in DEMO_RUNBOOKS:

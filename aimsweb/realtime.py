@@ -13,7 +13,8 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -80,8 +81,25 @@ class _SenderLoop:
             return cls._loop
 
 
+_unannounced = threading.local()
+
+
+@contextmanager
+def announcements_off() -> Iterator[None]:
+    """Announce nothing from this thread meanwhile: for set-up commands that run before any page (or Redis) is up,
+    where every send would only fail with a warning."""
+    previous = getattr(_unannounced, "active", False)
+    _unannounced.active = True
+    try:
+        yield
+    finally:
+        _unannounced.active = previous
+
+
 def broadcast_after_commit(*, group: str, event: str, ids: Iterable[int]) -> None:
     """Send `{event, ids}` to a group once the current transaction commits (at once outside a transaction)."""
+    if getattr(_unannounced, "active", False):
+        return
     if connection.in_atomic_block:
         # Join the batch already waiting at this savepoint level: it commits or rolls back exactly as ours would.
         level = set(connection.savepoint_ids)

@@ -388,5 +388,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django.request": {"filters": ["forbidden_without_traceback"]},
+        # Quiet by default: AIMS_VERBOSE_LOGS=true lets their per-request and per-task lines through again.
+        **{name: {"level": "WARNING"} for name in AIMS_CHATTY_LOGGERS if not AIMS_VERBOSE_LOGS},  # noqa: F405
     },
 }

@@ -135,3 +135,17 @@ AIMS_TICKET_SYSTEMS = {
     "jira": "tickets.systems.jira.JiraSystem",
     "servicenow": "tickets.systems.servicenow.ServiceNowSystem",
 }
+
+# --- Logs --------------------------------------------------------------------------------------------------------
+# Libraries that log every request they make or task they run (the Azure SDK's header dumps, databricks-sdk, urllib3,
+# django-q2's per-task lines, the access log) log only warnings and errors unless this is true.
+AIMS_VERBOSE_LOGS = env.bool("AIMS_VERBOSE_LOGS", default=False)
+AIMS_CHATTY_LOGGERS = [
+    "azure",  # azure.core.pipeline.policies.http_logging_policy: every request's and answer's headers
+    "azure.core.pipeline.policies.http_logging_policy",
+    "databricks.sdk",
+    "urllib3",
+    "django-q",
+    "aims.access",
+    "daphne",
+]

@@ -13,6 +13,7 @@ from typing import Any
 
 from simulator.adf_callback import CALLBACK_DEFAULTS
 from simulator.alert_shapes import ALERT_SHAPES
+from simulator.scenario_demo import demo_scenario
 from simulator.scenario_triggers import LEGACY_TRIGGERS
 from simulator.scenario_warehouse import (
     normalize_loads,
@@ -269,6 +270,7 @@ def _adf_callbacks() -> dict[str, Any]:
 
 BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {
     "default": DEFAULT_SCENARIO,
+    "demo": demo_scenario(DEFAULT_SCENARIO),
     "alerts": _alerts(),
     "adf_callbacks": _adf_callbacks(),
     "bulk": _bulk(),

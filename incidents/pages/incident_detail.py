@@ -14,6 +14,7 @@ from incidents.models import Incident, Occurrence
 from incidents.pages.incident_context import incident_context_panel
 from incidents.pages.retries import retry_card
 from incidents.pages.timeline_links import events_linked
+from incidents.pages.notifications import incident_notification_rows
 from incidents.selectors import incident_detail
 
 # The context name of each action's form on the page; an action that failed is shown with its bound form.
@@ -40,6 +41,7 @@ def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | N
         "incident": incident,
         "detail": detail,
         "retry_card": retry_card(detail.attempts),
+        "notification_rows": incident_notification_rows(incident, detail.notifications),
         "retry_token": secrets.token_urlsafe(24),
         "contract_evidence": contract_check_evidence(incident),
         "anomaly_evidence": anomaly_evidence(incident),

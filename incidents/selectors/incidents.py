@@ -94,7 +94,7 @@ def incident_detail(
         attempts=attempts,
         notifications=list(
             Notification.objects.filter(incident=incident)
-            .select_related("channel")
+            .select_related("channel", "incident", "digest")  # the rows say what happened to each, in words
             .order_by("-created_at", "-id")[:notification_limit]
         ),
     )

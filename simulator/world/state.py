@@ -76,7 +76,9 @@ class World:
         self.scenario = sc
         self.seed = sc["seed"]
         start = parse_iso(sc["clock_start"]) if sc.get("clock_start") else real_now_us()
-        self.clock = SimClock(start, sc["speed"])
+        # A running clock started at the wall clock is bounded by it: no run's times are ever ahead of the real now.
+        # (A frozen one, speed 0, moves only when told to: tests advance it as far as they need.)
+        self.clock = SimClock(start, sc["speed"], wall_bound=not sc.get("clock_start") and sc["speed"] > 0)
         self.clock_start_us = start
         # Run ids are drawn from the seeded streams, then mixed with the clock's start: the same seed and start give
         # the same world, and a restart (a new start) never hands out the run ids an earlier one did. A client that

@@ -50,7 +50,7 @@ def test_demo_setup_creates_users_with_roles_and_prints_passwords():
     assert all(c.is_simulator and c.get_webhook_secret() and c.monitors.count() == 1 for c in connections)
     assert Connection.objects.get(name="sim-databricks").get_secret() == "dapi-sim-ws1"
     route = NotificationRoute.objects.get()
-    assert route.channels.count() == 3 and route.escalation_steps.get().after_minutes == 15
+    assert route.channels.count() == 3 and route.escalation_steps.get().after_minutes == 5
     urls = {channel.name: channel.get_url() for channel in NotificationChannel.objects.all()}
     assert all(url.startswith("http://127.0.0.1:8765/_sim/inbox/") for url in urls.values()), urls
     assert NotificationChannel.objects.get(kind="webhook").get_signing_secret()

@@ -1,5 +1,6 @@
 """The settings module read afresh under different environments (it is the one place that reads them)."""
 
+import logging
 import re
 import runpy
 import stat
@@ -137,3 +138,34 @@ def test_settings_sqlite_options_put_database_in_wal_mode(load_settings, django_
             assert cursor.fetchone()[0] == "wal"
     finally:
         wrapper.close()
+
+
+QUIET_BY_DEFAULT = [
+    "azure.core.pipeline.policies.http_logging_policy",
+    "azure.identity",
+    "databricks.sdk",
+    "urllib3.connectionpool",
+    "django-q",
+    "aims.access",
+    "daphne.server",
+]
+
+
+@pytest.mark.parametrize("name", QUIET_BY_DEFAULT)
+def test_settings_chatty_loggers_log_only_warnings_by_default(name):
+    """The configured process (these tests run with the project's logging): per-request and per-task lines of the
+    SDKs, django-q2 and the access log are dropped, their warnings kept."""
+    logger = logging.getLogger(name)
+
+    assert not logger.isEnabledFor(logging.INFO)
+    assert logger.isEnabledFor(logging.WARNING)
+
+
+def test_settings_verbose_logs_let_chatty_loggers_through(load_settings):
+    quiet = load_settings()["LOGGING"]["loggers"]
+    verbose = load_settings(AIMS_VERBOSE_LOGS="true")["LOGGING"]["loggers"]
+
+    assert quiet["azure.core.pipeline.policies.http_logging_policy"] == {"level": "WARNING"}
+    assert quiet["django-q"] == {"level": "WARNING"}
+    assert "azure.core.pipeline.policies.http_logging_policy" not in verbose and "django-q" not in verbose
+    assert verbose["django.request"] == quiet["django.request"]

@@ -8,6 +8,8 @@ from aimsweb.demo import (
     demo_oncall_ensure,
     simulator_connections_ensure,
 )
+from aimsweb.demo_logins import demo_logins_remember
+from aimsweb.realtime import announcements_off
 from aimsweb.services import demo_users_ensure
 from remediation.services import retry_policy_defaults_ensure
 
@@ -22,7 +24,14 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="Give existing demo users new passwords.")
 
     def handle(self, *args, reset: bool, **options) -> None:
+        # `make run` sets the demo up before Redis and the web server start: no page is open to be told, and each
+        # announcement would only fail with a warning.
+        with announcements_off():
+            self.setup(reset=reset)
+
+    def setup(self, *, reset: bool) -> None:
         users = demo_users_ensure(passwords=settings.AIMS_DEMO_PASSWORDS, reset=reset)
+        demo_logins_remember(users=users)
         created_policies = retry_policy_defaults_ensure()
         for name in created_policies:
             self.stdout.write(f"Created retry policy {name!r} (edit it in the admin).")
@@ -41,4 +50,5 @@ class Command(BaseCommand):
         for user in users:
             password = user.password or "(unchanged; `.venv/bin/python manage.py demo_setup --reset` sets new ones)"
             self.stdout.write(f"  {user.role.value:<10} username {user.username:<10} password {password}")
+        self.stdout.write("`.venv/bin/python manage.py demo_logins` prints them again.")
         self.stdout.write("")
