@@ -1,8 +1,7 @@
 from django.urls import path
 
-from incidents.views import ack_links
+from incidents.views import ack_links, notifications
 from incidents.views import incidents as views
-from incidents.views import notifications
 
 app_name = "incidents"
 

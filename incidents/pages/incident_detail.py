@@ -12,9 +12,9 @@ from aimsweb.charts import band_chart
 from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm, TitleForm
 from incidents.models import Incident, Occurrence
 from incidents.pages.incident_context import incident_context_panel
+from incidents.pages.notifications import incident_notification_rows
 from incidents.pages.retries import retry_card
 from incidents.pages.timeline_links import events_linked
-from incidents.pages.notifications import incident_notification_rows
 from incidents.selectors import incident_detail
 
 # The context name of each action's form on the page; an action that failed is shown with its bound form.
