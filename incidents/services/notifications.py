@@ -18,7 +18,6 @@ from aimsweb.crypto import SecretDecryptionError
 from aimsweb.memo import memoized
 from aimsweb.redact import redact
 from incidents import tasks
-from incidents.ack_links import ack_url
 from incidents.models import (
     EscalationStep,
     Incident,
@@ -26,20 +25,18 @@ from incidents.models import (
     Notification,
     NotificationChannel,
     NotificationRoute,
-    Runbook,
 )
-from incidents.notify.base import DeliveryResult, DigestItem, NotificationMessage
+from incidents.notify.base import DeliveryResult
 from incidents.notify.channels import channel_config
 from incidents.notify.http import sender_for
-from incidents.selectors.context import incident_runbooks
 from incidents.services.events import NOTIFICATIONS, incident_event_add
+from incidents.services.notification_messages import PAGE_EVENTS, notification_message
 from monitors.maintenance import maintenance_window_active
 from oncall.rota import OnCall
 from oncall.selectors import contact_get, schedule_on_call
 
 logger = logging.getLogger(__name__)
 
-PAGE_EVENTS = (Notification.Event.OPENED, Notification.Event.REOPENED, Notification.Event.ESCALATED)
 SEND_CLAIM_SECONDS = 120
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 3600
@@ -258,80 +255,6 @@ def _personal_notifications(
 # --- Sending ------------------------------------------------------------------------------------------------------
 
 
-def _message(notification: Notification) -> NotificationMessage:
-    if notification.incident_id is None:
-        items = tuple(
-            DigestItem(
-                title=held.incident.title if held.incident else held.headline,
-                event=held.event,
-                severity=held.incident.severity if held.incident else "",
-                url=_url(held.incident),
-            )
-            for held in notification.held_items.select_related("incident").order_by("created_at", "id")
-        )
-        return NotificationMessage(
-            event=Notification.Event.DIGEST,
-            headline=notification.headline,
-            title=notification.headline,
-            severity="",
-            status="",
-            category="",
-            summary=f"{len(items)} notification(s) were held back by this channel's rate limit.",
-            root_cause="",
-            error="",
-            pipeline="",
-            connection="",
-            failed_step="",
-            occurrences=len(items),
-            url=f"{settings.AIMS_BASE_URL}/incidents/",
-            digest_items=items,
-        )
-    incident = notification.incident
-    assert incident is not None  # a digest, the one notification without an incident, was built above
-    evidence = incident.latest_occurrence.evidence if incident.latest_occurrence else {}
-    runbook = _runbook(incident)
-    return NotificationMessage(
-        event=notification.event,
-        headline=redact(notification.headline),
-        title=redact(incident.title),
-        severity=incident.severity,
-        status=incident.get_status_display(),
-        category=incident.get_category_display(),
-        summary=_text(evidence, "summary"),
-        root_cause=_text(evidence, "root_cause"),
-        error=redact(_text(evidence, "error")),
-        pipeline=incident.pipeline.name if incident.pipeline else "",
-        connection=incident.connection.name if incident.connection else "",
-        failed_step=redact(_text(evidence, "failed_step")),
-        occurrences=incident.occurrence_count,
-        url=_url(incident),
-        incident_id=incident.pk,
-        actions=tuple(str(action) for action in evidence.get("recommended_actions") or () if action),
-        ack_url=ack_url(incident_id=incident.pk, generation=notification.generation, user_id=notification.recipient_id)
-        if notification.event in PAGE_EVENTS
-        else "",
-        mention_name=notification.recipient.get_username() if notification.recipient else "",
-        mention_id=notification.recipient_address if notification.channel.kind != "email" else "",
-        runbook_title=runbook.title if runbook else "",
-        runbook_url=runbook.safe_url if runbook else "",
-    )
-
-
-def _runbook(incident: Incident) -> Runbook | None:
-    """The most specific runbook that applies and may be a link."""
-    return next((runbook for runbook in incident_runbooks(incident=incident) if runbook.safe_url), None)
-
-
-def _text(evidence: dict, key: str) -> str:
-    """A text of an occurrence's evidence (whatever a source stored there, a string comes out)."""
-    value = evidence.get(key)
-    return value if isinstance(value, str) else "" if value is None else str(value)
-
-
-def _url(incident: Incident | None) -> str:
-    return settings.AIMS_BASE_URL + (incident.get_absolute_url() if incident else "/incidents/")
-
-
 def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
 
@@ -358,7 +281,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         if notification.recipient_id and notification.channel.kind == NotificationChannel.Kind.EMAIL:
             config = dataclasses.replace(config, recipients=(notification.recipient_address,))  # the person only
         result = sender_for(notification.channel.kind).send(
-            config, _message(notification), delivery_id=str(notification.pk)
+            config, notification_message(notification), delivery_id=str(notification.pk)
         )
     except (ImproperlyConfigured, SecretDecryptionError) as exc:  # trying again cannot help
         result = DeliveryResult(ok=False, error=f"{exc.__class__.__name__}: {exc}"[:500], retryable=False)

@@ -157,7 +157,7 @@ def test_notification_without_runbook_has_no_line():
 
 def test_notification_message_carries_most_specific_runbook():
     from incidents.models import Notification, NotificationChannel
-    from incidents.services.notifications import _message
+    from incidents.services.notification_messages import notification_message as _message
 
     run = make_run(pipeline=make_pipeline(name="sales_daily"))
     incident = make_incident(run)
