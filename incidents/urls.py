@@ -1,12 +1,14 @@
 from django.urls import path
 
 from incidents.views import incidents as views
+from incidents.views.export import incident_export_view
 
 app_name = "incidents"
 
 urlpatterns = [
     path("", views.incident_list_view, name="list"),
     path("bulk/", views.incident_bulk_view, name="bulk"),
+    path("export/", incident_export_view, name="export"),
     path("<int:incident_id>/", views.incident_detail_view, name="detail"),
     path("<int:incident_id>/acknowledge/", views.incident_acknowledge_view, name="acknowledge"),
     path("<int:incident_id>/resolve/", views.incident_resolve_view, name="resolve"),

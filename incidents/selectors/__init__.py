@@ -4,6 +4,7 @@ number of queries. Pages (incidents.pages) turn them into template context."""
 from incidents.selectors.incidents import (
     incident_assignee_choices,
     incident_detail,
+    incident_export_list,
     incident_get,
     incident_list,
     incident_list_rows,
@@ -14,6 +15,7 @@ from incidents.selectors.incidents import (
 __all__ = [
     "incident_assignee_choices",
     "incident_detail",
+    "incident_export_list",
     "incident_get",
     "incident_list",
     "incident_list_rows",
