@@ -130,5 +130,5 @@ def run_export(*, params: Mapping[str, Any], export_format: str) -> StreamingHtt
             yield _row(run)
 
     return export_response(
-        export_format=export_format, name="runs", columns=RUN_EXPORT_COLUMNS, rows=rows(), total=total
+        export_format=export_format, name="runs", columns=RUN_EXPORT_COLUMNS, rows=rows(), total=total, limit=EXPORT_MAX
     )

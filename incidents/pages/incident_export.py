@@ -65,5 +65,10 @@ def incident_export(
             yield _row(incident, base_url)
 
     return export_response(
-        export_format=export_format, name="incidents", columns=INCIDENT_EXPORT_COLUMNS, rows=rows(), total=total
+        export_format=export_format,
+        name="incidents",
+        columns=INCIDENT_EXPORT_COLUMNS,
+        rows=rows(),
+        total=total,
+        limit=EXPORT_MAX,
     )
