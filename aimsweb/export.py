@@ -52,7 +52,7 @@ def _json_chunks(key: str, meta: dict[str, Any], rows: Iterable[dict[str, Any]])
 
 def _plain(value: object) -> object:
     if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[union-attr]
+        return value.isoformat()
     return value
 
 

@@ -115,15 +115,19 @@ def _row(run: PipelineRun) -> dict[str, Any]:
 def run_export(*, params: Mapping[str, Any], export_format: str) -> StreamingHttpResponse:
     """Every run the runs page's filters select (the first EXPORT_MAX), as a CSV or JSON download."""
     filters = run_filters(params)
-    selection = {
-        "status": filters.status,
-        "search": filters.search,
-        "pipeline_id": filters.pipeline.pk if filters.pipeline else None,
-        "since": filters.time_range.since,
-        "until": filters.time_range.until,
-    }
-    total = pipeline_run_matching(**selection).count()
-    runs = pipeline_run_list(**selection, limit=EXPORT_MAX)
+    pipeline_id = filters.pipeline.pk if filters.pipeline else None
+    since, until = filters.time_range.since, filters.time_range.until
+    total = pipeline_run_matching(
+        status=filters.status, search=filters.search, pipeline_id=pipeline_id, since=since, until=until
+    ).count()
+    runs = pipeline_run_list(
+        status=filters.status,
+        search=filters.search,
+        pipeline_id=pipeline_id,
+        since=since,
+        until=until,
+        limit=EXPORT_MAX,
+    )
 
     def rows() -> Iterator[dict[str, Any]]:
         for run in runs.iterator(chunk_size=500):

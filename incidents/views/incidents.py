@@ -117,10 +117,10 @@ def _bulk_outcome(action: str, result: dict) -> str:
 def _bulk_data(request: AuthenticatedHttpRequest) -> QueryDict:
     """The bulk form's post; a row's one-tap Acknowledge (its button posts `one` = the incident's id) acts on that
     incident alone, whatever else is ticked."""
-    data = request.POST
+    data: QueryDict = request.POST
     if "one" in data:
         data = data.copy()
-        data.setlist("ids", [data["one"]])
+        data.setlist("ids", [data.get("one", "")])
         data["action"] = "acknowledge"
         data["scope"] = BULK_SCOPE_SELECTED
     return data
