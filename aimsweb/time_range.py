@@ -1,6 +1,7 @@
 """The time range of the list pages (incidents, runs): the last hour, day or week, or a custom from–to, as the
 query string gives it (`period`, `since`, `until`), checked here for every list alike."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,9 +89,8 @@ class TimeRangeForm(forms.Form):
             data["time_range"] = TimeRange(period=period, since=timezone.now() - PERIODS[period])
             return data
         if not (since or until) or "since" in self.errors or "until" in self.errors:
-            data["time_range"] = TimeRange()
-            if period == CUSTOM and not self.errors.get("since") and not self.errors.get("until"):
-                self.add_error("since", "Give the start of the range (or its end, or both).")
+            # "Custom…" just chosen (the list refreshes on change): no range yet, and no error before any is typed.
+            data["time_range"] = TimeRange(period=CUSTOM if period == CUSTOM else "")
             return data
         if since and until and since >= until:
             self.add_error("until", "The end must come after the start.")
@@ -107,3 +107,22 @@ class TimeRangeForm(forms.Form):
     def time_range(self) -> TimeRange:
         """The valid range of a checked form (every time when none or invalid)."""
         return getattr(self, "cleaned_data", {}).get("time_range") or TimeRange()
+
+
+QUICK_PERIODS = (("1h", "1 h"), ("24h", "24 h"), ("7d", "7 d"))
+
+
+def period_chips(current: TimeRange, link: Callable[..., str]) -> list[dict[str, Any]]:
+    """One-click ranges for a list: each a link (built by `link(**changes)`, which keeps the other filters) that
+    sets the range, or clears it when it is the one shown."""
+    chips = []
+    for period, label in QUICK_PERIODS:
+        active = current.period == period
+        chips.append(
+            {
+                "label": label,
+                "url": link(period=None if active else period, since=None, until=None, page=None),
+                "active": active,
+            }
+        )
+    return chips

@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 
 from aimsweb.export import EXPORT_MAX, export_response, export_text
 from aimsweb.querystring import positive_int, query_string
-from aimsweb.time_range import TimeRange, TimeRangeForm
+from aimsweb.time_range import TimeRange, TimeRangeForm, period_chips
 from monitors.models import Pipeline, PipelineRun
 from monitors.selectors import pipeline_get, pipeline_run_list, pipeline_run_matching, pipeline_run_page
 
@@ -79,7 +79,12 @@ def run_list_page(*, params: Mapping[str, Any]) -> dict[str, Any]:
         per_page=RUNS_PER_PAGE,
     )
     kept = filters.params()
+
+    def link(**changes: object) -> str:
+        return "?" + query_string({**kept, **changes})
+
     return {
+        "quick_filters": period_chips(filters.time_range, link),
         "runs": page.runs,
         "page": page,
         "form": filters.form,

@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.urls import reverse
 
 from aimsweb.querystring import query_string
+from aimsweb.time_range import period_chips
 from incidents.filters import DEFAULT_SORT, DEFAULT_STATUS, INCIDENT_SORTS, OPEN_STATUSES, IncidentFilters
 from incidents.forms import IncidentFilterForm
 from incidents.models import Incident
@@ -145,16 +146,7 @@ def incident_list_page(*, params: Mapping[str, Any], user: AbstractUser | Anonym
 
 def _quick_filters(filters: IncidentFilters, link: Callable[..., str]) -> list[dict[str, Any]]:
     """One-click time ranges and "mine", each a link that keeps the other filters (a second click clears it)."""
-    chips = []
-    for period, label in (("1h", "1 h"), ("24h", "24 h"), ("7d", "7 d")):
-        active = filters.time_range.period == period
-        chips.append(
-            {
-                "label": label,
-                "url": link(period=None if active else period, since=None, until=None, page=None),
-                "active": active,
-            }
-        )
+    chips = period_chips(filters.time_range, link)
     mine = filters.assignee == "me"
     chips.append({"label": "Mine", "url": link(assignee=None if mine else "me", page=None), "active": mine})
     return chips

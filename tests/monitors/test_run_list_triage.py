@@ -43,6 +43,8 @@ def test_runs_page_period_and_custom_range_select_by_start(viewer_client):
     assert _row(recent) in last_hour and _row(older) not in last_hour
     assert _row(older) in custom and _row(recent) not in custom
     assert "period=custom" in custom  # the socket and the export keep the range
+    assert '<a class="chip" href="?period=24h">24 h</a>' in custom  # a chip replaces the custom range
+    assert '<a class="chip" href="?" aria-current="true">1 h</a>' in last_hour  # and clears its own
 
 
 @pytest.mark.django_db
