@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentEvent
@@ -261,3 +262,11 @@ def test_incident_list_custom_chosen_before_dates_is_no_error_and_kept(viewer_cl
 
     assert 'id="incident-filter-problems"' not in html and row_ids(html) == [incident.pk]
     assert '<option value="custom" selected>' in html
+
+
+@pytest.mark.django_db
+def test_incident_export_refused_without_a_role(no_role_user):
+    client = Client()
+    client.force_login(no_role_user)
+
+    assert client.get(EXPORT, {"format": "json"}).status_code == 403
