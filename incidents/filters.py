@@ -4,6 +4,7 @@ and, later, from an API serializer; the selectors take it and nothing else."""
 from dataclasses import dataclass
 from typing import Literal
 
+from aimsweb.time_range import TimeRange
 from incidents.models import Incident
 
 DEFAULT_STATUS = "open"  # every status but resolved
@@ -45,6 +46,7 @@ class IncidentFilters:
     pipeline_id: int | None = None
     assignee: AssigneeFilter = ""
     text: str = ""
+    time_range: TimeRange = TimeRange()  # incidents seen in it: last seen after its start, opened before its end
     sort: str = DEFAULT_SORT
     page: int = 1
 

@@ -13,6 +13,7 @@ from django.utils.choices import CallableChoiceIterator
 
 from aimsweb.choices import ErrorCategory, Severity
 from aimsweb.headline import HEADLINE_MAX
+from aimsweb.time_range import TimeRangeForm
 from incidents.filters import (
     ALL_STATUSES,
     DEFAULT_SORT,
@@ -211,7 +212,7 @@ class PageNumberField(forms.Field):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
-class IncidentFilterForm(forms.Form):
+class IncidentFilterForm(TimeRangeForm):
     """The incident list's filters, as the query string gives them. Every field is optional (blank: the default);
     the list leaves an invalid one out and shows its message."""
 
@@ -283,6 +284,7 @@ class IncidentFilterForm(forms.Form):
             pipeline_id=data["pipeline"].pk if data.get("pipeline") else None,
             assignee=assignee.pk if isinstance(assignee, User) else assignee,
             text=data.get("q") or "",
+            time_range=self.time_range(),
             sort=data.get("sort") or DEFAULT_SORT,
             page=data.get("page") or 1,
         )
@@ -317,19 +319,74 @@ class IncidentIdsField(forms.Field):
         return list(dict.fromkeys(ids))
 
 
+BULK_SCOPE_SELECTED = "selected"
+BULK_SCOPE_MATCHING = "matching"
+
+
 class IncidentBulkForm(ActionForm):
-    """Acknowledge or resolve the incidents ticked on the list; `next` is the list (with its filters) to go back to."""
+    """Act on the incidents ticked on the list, or on every incident its filters match (`scope`); `next` is the list
+    (with its filters) to go back to. Each action's own fields are checked only for that action."""
 
     action = forms.ChoiceField(
         label="Action",
         choices=[(action, action.capitalize()) for action in INCIDENTS_BULK_ACTIONS],
         error_messages={
-            "required": "Choose acknowledge or resolve.",
-            "invalid_choice": "Unknown action “%(value)s”; use acknowledge or resolve.",
+            "required": f"Choose one of {', '.join(INCIDENTS_BULK_ACTIONS)}.",
+            "invalid_choice": f"Unknown action “%(value)s”; use one of {', '.join(INCIDENTS_BULK_ACTIONS)}.",
         },
     )
-    ids = IncidentIdsField(label="Selected incidents (ids)", max_count=INCIDENTS_BULK_MAX)
+    scope = forms.ChoiceField(
+        label="Apply to",
+        required=False,
+        choices=[(BULK_SCOPE_SELECTED, "The selected incidents"), (BULK_SCOPE_MATCHING, "Every matching incident")],
+        error_messages={"invalid_choice": "Unknown scope “%(value)s”; use selected or matching."},
+    )
+    ids = IncidentIdsField(label="Selected incidents (ids)", max_count=INCIDENTS_BULK_MAX, required=False)
+    duration = forms.ChoiceField(
+        label="Silence for",
+        required=False,
+        choices=[(hours, f"{hours} hour{'s' if hours != '1' else ''}") for hours in SILENCE_HOURS],
+        error_messages={"invalid_choice": "Silence for 1, 4 or 24 hours."},
+    )
+    reason = forms.CharField(label="Reason", required=False, max_length=500)
+    assignee = AssigneeField(
+        label="Assign to",
+        queryset=None,
+        required=False,
+        empty_label="Nobody",
+        error_messages={"invalid_choice": "Choose someone with the Responder or Admin role."},
+    )
+    text = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=MAX_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "A comment for each incident"}),
+    )
     next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, AssigneeField)
+        assignee.queryset = incident_assignee_choices()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
+        data["scope"] = data.get("scope") or BULK_SCOPE_SELECTED
+        if data["scope"] == BULK_SCOPE_SELECTED and not data.get("ids") and "ids" not in self.errors:
+            self.add_error("ids", "Select at least one incident.")
+        action = data.get("action")
+        if action == "silence":
+            duration = data.get("duration") or ""
+            if duration not in SILENCE_HOURS:
+                if "duration" not in self.errors:
+                    self.add_error("duration", "Say for how long: 1, 4 or 24 hours.")
+            else:
+                data["until"] = timezone.now() + timedelta(hours=SILENCE_HOURS[duration])
+        elif action == "comment" and not (data.get("text") or "").strip() and "text" not in self.errors:
+            self.add_error("text", "Write a comment.")
+        return data
 
 
 def form_errors_add(form: forms.Form, error: ValidationError) -> None:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from incidents.views import ack_links, notifications
 from incidents.views import incidents as views
+from incidents.views.export import incident_export_view
 
 app_name = "incidents"
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("bulk/", views.incident_bulk_view, name="bulk"),
     path("notifications/", notifications.notification_list_view, name="notifications"),
     path("notifications/<int:notification_id>/", notifications.notification_detail_view, name="notification"),
+    path("export/", incident_export_view, name="export"),
     path("<int:incident_id>/", views.incident_detail_view, name="detail"),
     path("<int:incident_id>/acknowledge/", views.incident_acknowledge_view, name="acknowledge"),
     path("<int:incident_id>/ack/<str:token>/", ack_links.incident_ack_link_view, name="ack-link"),

@@ -44,11 +44,37 @@ def webhook_targets_forget() -> None:
 
 
 def pipeline_run_list(
-    *, status: str = "", search: str = "", pipeline_id: int | None = None, offset: int = 0, limit: int = 100
+    *,
+    status: str = "",
+    search: str = "",
+    pipeline_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 100,
 ) -> QuerySet[PipelineRun]:
-    """Newest runs first, optionally of one status and one pipeline, and matching a search over pipeline, run id
-    and error."""
-    runs = PipelineRun.objects.select_related("pipeline", "connection").order_by("-started_at", "-id")
+    """Newest runs first, optionally of one status and one pipeline, started within since–until, and matching a
+    search over pipeline, run id and error."""
+    runs = pipeline_run_matching(status=status, search=search, pipeline_id=pipeline_id, since=since, until=until)
+    return runs.select_related("pipeline", "connection").defer("raw", "failure_detail", "error_trace")[
+        offset : offset + limit
+    ]
+
+
+def pipeline_run_matching(
+    *,
+    status: str = "",
+    search: str = "",
+    pipeline_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[PipelineRun]:
+    """The runs the runs page's filters select, newest first (unsliced: count it, or page it)."""
+    runs = PipelineRun.objects.order_by("-started_at", "-id")
+    if since is not None:
+        runs = runs.filter(started_at__gte=since)
+    if until is not None:
+        runs = runs.filter(started_at__lte=until)
     if pipeline_id is not None:
         runs = runs.filter(pipeline_id=pipeline_id)
     if status:
@@ -60,7 +86,7 @@ def pipeline_run_list(
             | Q(error_message__icontains=search)
             | Q(error_code__iexact=search)
         )
-    return runs.defer("raw", "failure_detail", "error_trace")[offset : offset + limit]
+    return runs
 
 
 # Runs that reached an end; the failure rate is failed / finished, so runs in flight never count against it.
@@ -83,14 +109,27 @@ class RunPage:
 
 
 def pipeline_run_page(
-    *, status: str = "", search: str = "", pipeline_id: int | None = None, page: int = 1, per_page: int = 50
+    *,
+    status: str = "",
+    search: str = "",
+    pipeline_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
 ) -> RunPage:
     """A page of `pipeline_run_list`; reads one row more than it shows to know whether another page follows.
     Pages past MAX_RUN_PAGE are that page: deeper offsets cost more than anyone reads."""
     page = min(max(page, 1), MAX_RUN_PAGE)
     runs = list(
         pipeline_run_list(
-            status=status, search=search, pipeline_id=pipeline_id, offset=(page - 1) * per_page, limit=per_page + 1
+            status=status,
+            search=search,
+            pipeline_id=pipeline_id,
+            since=since,
+            until=until,
+            offset=(page - 1) * per_page,
+            limit=per_page + 1,
         )
     )
     return RunPage(runs=runs[:per_page], number=page, has_previous=page > 1, has_next=len(runs) > per_page)

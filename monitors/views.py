@@ -6,17 +6,17 @@ import time
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from aimsweb.export import EXPORT_FORMATS
 from aimsweb.htmx import partial_only
-from aimsweb.querystring import positive_int, query_string
-from monitors.models import Connection, PipelineRun, WebhookDelivery
-from monitors.run_rows import run_rows_annotate
-from monitors.selectors import pipeline_get, pipeline_run_page, webhook_target_get
+from monitors.models import Connection, WebhookDelivery
+from monitors.run_list_page import run_export, run_list_page
+from monitors.selectors import webhook_target_get
 from monitors.services import webhook_delivery_receive, webhook_signature_first_seen, webhook_signature_forget
 from monitors.webhooks import MAX_BODY_BYTES, NO_SECRET, SOURCE_KIND, request_authenticate
 
@@ -106,36 +106,19 @@ def azure_monitor_webhook(request: HttpRequest, connection_name: str) -> JsonRes
     return _receive(request, connection_name, WebhookDelivery.Source.AZURE_MONITOR)
 
 
-PER_PAGE = 50
-
-
 @permission_required("monitors.view_pipelinerun", raise_exception=True)
 @vary_on_headers("HX-Request")
 def run_list_view(request: HttpRequest) -> HttpResponse:
-    """The newest runs, filtered by status, pipeline and a search, 50 a page; only the rows for an htmx request."""
-    status = request.GET.get("status", "")
-    if status not in PipelineRun.Status.values:
-        status = ""
-    search = request.GET.get("q", "").strip()[:200]
-    pipeline_id = positive_int(request.GET.get("pipeline"))
-    pipeline = pipeline_get(pipeline_id=pipeline_id) if pipeline_id else None  # an unknown one filters nothing
-    page = pipeline_run_page(
-        status=status,
-        search=search,
-        pipeline_id=pipeline.pk if pipeline else None,
-        page=positive_int(request.GET.get("page")) or 1,
-        per_page=PER_PAGE,
-    )
-    run_rows_annotate(page.runs)  # e.g. the retry badges of the layers above
+    """The newest runs, filtered by status, pipeline, time range and a search, 50 a page; only the rows for an htmx
+    request."""
     template = "monitors/run_list.html#rows" if partial_only(request) else "monitors/run_list.html"
-    context = {
-        "runs": page.runs,
-        "page": page,
-        "filters": query_string({"status": status, "q": search, "pipeline": pipeline.pk if pipeline else None}),
-        "filters_but_pipeline": query_string({"status": status, "q": search}),
-        "status": status,
-        "search": search,
-        "pipeline": pipeline,
-        "statuses": PipelineRun.Status.choices,
-    }
-    return render(request, template, context)
+    return render(request, template, run_list_page(params=request.GET))
+
+
+@permission_required("monitors.view_pipelinerun", raise_exception=True)
+def run_export_view(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The runs the page's filters select, as a file: ?format=csv (the default) or json."""
+    export_format = request.GET.get("format", "csv")
+    if export_format not in EXPORT_FORMATS:
+        return HttpResponseBadRequest(b"format: use csv or json.", content_type="text/plain; charset=utf-8")
+    return run_export(params=request.GET, export_format=export_format)

@@ -10,15 +10,35 @@ from django.core.paginator import Page, Paginator
 from django.urls import reverse
 
 from aimsweb.querystring import query_string
+from aimsweb.time_range import period_chips
 from incidents.filters import DEFAULT_SORT, DEFAULT_STATUS, INCIDENT_SORTS, OPEN_STATUSES, IncidentFilters
 from incidents.forms import IncidentFilterForm
 from incidents.models import Incident
 from incidents.pages.retries import retry_badges_attach
-from incidents.selectors import incident_list, incident_list_rows, incident_open_counts, incident_pending_attempts
+from incidents.selectors import (
+    incident_assignee_choices,
+    incident_list,
+    incident_list_rows,
+    incident_open_counts,
+    incident_pending_attempts,
+)
+from incidents.services.incidents import INCIDENTS_BULK_MAX, BulkOutcome
 
 INCIDENT_PAGE_SIZE = 50
 # The order of the query string, so the same filters always give the same (shareable, cacheable) link.
-FILTER_PARAMS = ("status", "severity", "category", "connection", "pipeline", "assignee", "q", "sort")
+FILTER_PARAMS = (
+    "status",
+    "severity",
+    "category",
+    "connection",
+    "pipeline",
+    "assignee",
+    "q",
+    "period",
+    "since",
+    "until",
+    "sort",
+)
 
 
 class IncidentListPage(TypedDict):
@@ -41,7 +61,14 @@ class IncidentListPage(TypedDict):
     filtered: bool
     can_acknowledge: bool
     can_resolve: bool
+    can_silence: bool
+    can_assign: bool
+    can_comment: bool
     can_bulk: bool
+    bulk_max: int
+    assignees: Any
+    quick_filters: list[dict[str, Any]]
+    export_query: str
 
 
 def incident_list_page(*, params: Mapping[str, Any], user: AbstractUser | AnonymousUser) -> IncidentListPage:
@@ -77,6 +104,10 @@ def incident_list_page(*, params: Mapping[str, Any], user: AbstractUser | Anonym
     query = query_string({**params_kept, "page": page.number if page.number > 1 else None})
     can_acknowledge = user.has_perm("incidents.acknowledge_incident")
     can_resolve = user.has_perm("incidents.resolve_incident")
+    can_silence = user.has_perm("incidents.silence_incident")
+    can_assign = user.has_perm("incidents.assign_incident")
+    can_comment = user.has_perm("incidents.comment_incident")
+    can_bulk = can_acknowledge or can_resolve or can_silence or can_assign or can_comment
     return IncidentListPage(
         form=form,
         problems=problems,
@@ -109,8 +140,24 @@ def incident_list_page(*, params: Mapping[str, Any], user: AbstractUser | Anonym
         filtered=any(params_kept[name] for name in FILTER_PARAMS if name not in ("status", "sort")),
         can_acknowledge=can_acknowledge,
         can_resolve=can_resolve,
-        can_bulk=can_acknowledge or can_resolve,
+        can_silence=can_silence,
+        can_assign=can_assign,
+        can_comment=can_comment,
+        can_bulk=can_bulk,
+        bulk_max=INCIDENTS_BULK_MAX,
+        # Read only when the template draws the bulk form's select.
+        assignees=incident_assignee_choices() if can_assign else [],
+        quick_filters=_quick_filters(filters, link),
+        export_query=query_string(params_kept),
     )
+
+
+def _quick_filters(filters: IncidentFilters, link: Callable[..., str]) -> list[dict[str, Any]]:
+    """One-click time ranges and "mine", each a link that keeps the other filters (a second click clears it)."""
+    chips = period_chips(filters.time_range, link)
+    mine = filters.assignee == "me"
+    chips.append({"label": "Mine", "url": link(assignee=None if mine else "me", page=None), "active": mine})
+    return chips
 
 
 def _sort_columns(filters: IncidentFilters, link: Callable[..., str]) -> dict[str, dict[str, Any]]:
@@ -138,5 +185,37 @@ def _canonical(filters: IncidentFilters) -> dict[str, object]:
         "pipeline": filters.pipeline_id,
         "assignee": filters.assignee or None,
         "q": filters.text or None,
+        **filters.time_range.params(),
         "sort": None if filters.sort == DEFAULT_SORT else filters.sort,
     }
+
+
+def incident_list_filters(*, params: Mapping[str, Any]) -> IncidentFilters:
+    """The filters of these query-string params as the list applies them (an invalid one left out)."""
+    form = IncidentFilterForm(data=params)
+    form.is_valid()
+    return form.filters()
+
+
+def incident_list_matching_ids(
+    *, params: Mapping[str, Any], user: AbstractUser | AnonymousUser, limit: int
+) -> tuple[list[int], int]:
+    """The ids of the incidents the list's filters match (what "select all matching" acts on), at most `limit`, and
+    how many match in all (counted only when more than `limit` do)."""
+    matching = incident_list(filters=incident_list_filters(params=params), user_id=user.pk)
+    ids = list(matching.values_list("pk", flat=True)[: limit + 1])
+    if len(ids) <= limit:
+        return ids, len(ids)
+    return ids[:limit], matching.count()
+
+
+BULK_OUTCOME_WORDS = {"done": "done", "unchanged": "skipped", "refused": "refused", "not_found": "not found"}
+
+
+def bulk_outcome_lines(outcomes: list[BulkOutcome]) -> list[str]:
+    """One line per incident of a bulk action: "#12: done", "#13: skipped (Already acknowledged.)"."""
+    lines = []
+    for outcome in outcomes:
+        words = BULK_OUTCOME_WORDS.get(outcome.outcome, outcome.outcome)
+        lines.append(f"#{outcome.incident_id}: {words}" + (f" ({outcome.detail})" if outcome.detail else ""))
+    return lines

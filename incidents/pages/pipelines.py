@@ -1,11 +1,12 @@
 """The pipelines list and one pipeline's page: monitors' runs and health with the pipelines' open incidents."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Paginator
 
-from aimsweb.querystring import query_string
+from aimsweb.querystring import positive_int, query_string
 from incidents.pages.retries import retry_badges_of_runs
 from incidents.selectors.pipelines import PipelineSort, pipeline_list_with_incidents, pipeline_open_incidents
 from monitors.charts import duration_trend, run_strip
@@ -40,6 +41,28 @@ class PipelineSummary:
     @property
     def last_run(self) -> PipelineRun | None:
         return self.runs[-1] if self.runs else None
+
+
+def pipeline_list_page_for(*, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The pipelines list for these query-string params (connection, q, sort, page), as its page and websocket
+    show it; an unknown connection or sort is left out."""
+    sort = params.get("sort", "")
+    page = pipeline_list_page(
+        connection_id=positive_int(params.get("connection")),
+        search=(params.get("q") or "").strip()[:200],
+        sort=sort if sort in PipelineSort.values else PipelineSort.NAME,
+        page=params.get("page", 1),
+    )
+    number = page["page"].number
+    page["query"] = query_string(
+        {
+            "connection": page["connection_id"],
+            "q": page["search"],
+            "sort": page["sort"],
+            "page": number if number > 1 else None,
+        }
+    )
+    return page
 
 
 def pipeline_list_page(

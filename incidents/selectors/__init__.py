@@ -5,6 +5,7 @@ from incidents.selectors.context import IncidentContext, incident_context, incid
 from incidents.selectors.incidents import (
     incident_assignee_choices,
     incident_detail,
+    incident_export_list,
     incident_get,
     incident_list,
     incident_list_rows,
@@ -20,6 +21,7 @@ __all__ = [
     "runbooks_for",
     "incident_assignee_choices",
     "incident_detail",
+    "incident_export_list",
     "incident_get",
     "incident_list",
     "incident_list_rows",

@@ -174,6 +174,10 @@ def _matching(*, filters: IncidentFilters, user_id: int | None) -> QuerySet[Inci
         incidents = incidents.filter(assignee_id=user_id)
     elif filters.assignee:
         incidents = incidents.filter(assignee_id=filters.assignee)
+    if filters.time_range.since is not None:
+        incidents = incidents.filter(last_seen_at__gte=filters.time_range.since)
+    if filters.time_range.until is not None:
+        incidents = incidents.filter(opened_at__lte=filters.time_range.until)
     if filters.text:
         incidents = incidents.filter(
             Q(title__icontains=filters.text) | Q(latest_run__error_message__icontains=filters.text)
@@ -210,4 +214,17 @@ def incident_list_rows(*, ids: Iterable[int], sort: str) -> QuerySet[Incident]:
         # The run's payload and trace can be large; the list shows only its error message.
         .defer("latest_run__raw", "latest_run__failure_detail", "latest_run__error_trace")
         .order_by(*_ordering(sort))
+    )
+
+
+def incident_export_list(*, filters: IncidentFilters, user_id: int | None, limit: int) -> QuerySet[Incident]:
+    """The first `limit` incidents the filters select, in list order, with what an export writes of each."""
+    return (
+        incident_list(filters=filters, user_id=user_id)
+        .select_related("pipeline", "connection", "assignee", "latest_run")
+        .only(
+            *("id", "status", "severity", "category", "title", "occurrence_count"),
+            *("first_seen_at", "last_seen_at", "opened_at", "acknowledged_at", "resolved_at"),
+            *("pipeline__name", "connection__name", "assignee__username", "latest_run__error_message"),
+        )[:limit]
     )

@@ -231,7 +231,8 @@ def incident_ticket_unlink(*, incident_id: int, link_id: int, actor: Actor) -> N
 # --- Bulk actions (the incident list, the API) ---------------------------------------------------------------------
 
 INCIDENTS_BULK_MAX = 500
-INCIDENTS_BULK_ACTIONS = ("acknowledge", "resolve")
+# What the incident list's bulk form offers (the API's BULK_ACTIONS add reopen and leave out comment).
+INCIDENTS_BULK_ACTIONS = ("acknowledge", "resolve", "silence", "assign", "comment")
 BULK_ACTIONS = ("acknowledge", "resolve", "reopen", "silence", "assign")
 _BULK_TARGETS = {"acknowledge": Incident.Status.ACKNOWLEDGED, "resolve": Incident.Status.RESOLVED}
 
@@ -261,10 +262,11 @@ def incidents_bulk_apply(
     until: datetime | None = None,
     reason: str = "",
     assignee: User | None = None,
+    text: str = "",
 ) -> list[BulkOutcome]:
     """Apply one lifecycle action to each incident through its own service (so each gets its own transaction,
     timeline entry, notification and broadcast); one outcome per distinct id, in id order."""
-    apply = _bulk_applier(action, actor=actor, note=note, until=until, reason=reason, assignee=assignee)
+    apply = _bulk_applier(action, actor=actor, note=note, until=until, reason=reason, assignee=assignee, text=text)
     ids = sorted(set(incident_ids))
     rows = {
         pk: (status, assignee_id)
@@ -295,7 +297,7 @@ def incidents_bulk_apply(
 
 
 def _bulk_applier(
-    action: str, *, actor: Actor, note: str, until: datetime | None, reason: str, assignee: User | None
+    action: str, *, actor: Actor, note: str, until: datetime | None, reason: str, assignee: User | None, text: str = ""
 ) -> Callable[[int], object]:
     """The service call of `action` for one incident id, its parameters checked once for all."""
     if action == "acknowledge":
@@ -311,19 +313,34 @@ def _bulk_applier(
             raise ValidationError({"until": "Say until when to silence."})
         moment = until
         return lambda pk: incident_silence(incident_id=pk, actor=actor, until=moment, reason=reason)
+    if action == "comment":
+        if not text.strip():
+            raise ValidationError({"text": "Write a comment."})
+        return lambda pk: incident_comment(incident_id=pk, actor=actor, text=text)
     raise ValidationError({"action": f"Unknown action {action!r}; use one of {', '.join(BULK_ACTIONS)}."})
 
 
-def incidents_bulk_act(*, incident_ids: list[int], action: str, actor: Actor) -> dict:
-    """Acknowledge or resolve the incidents ticked on the list (see incidents_bulk_apply), skipping those gone,
-    already there, or whose transition is refused. Returns {"done": n, "skipped": n, "reasons": {"already resolved":
-    n, ...}}."""
+def incidents_bulk_act(
+    *,
+    incident_ids: list[int],
+    action: str,
+    actor: Actor,
+    until: datetime | None = None,
+    reason: str = "",
+    assignee: User | None = None,
+    text: str = "",
+) -> dict:
+    """Acknowledge, resolve, silence, assign or comment on the incidents chosen on the list (see
+    incidents_bulk_apply), skipping those gone, already there, or whose transition is refused. Returns {"done": n,
+    "skipped": n, "reasons": {"already resolved": n, ...}, "outcomes": [BulkOutcome, ...]}."""
     if action not in INCIDENTS_BULK_ACTIONS:
-        raise ValidationError({"action": f"Unknown action {action!r}; use acknowledge or resolve."})
+        raise ValidationError({"action": f"Unknown action {action!r}; use one of {', '.join(INCIDENTS_BULK_ACTIONS)}."})
     ids = sorted(set(incident_ids))
     if len(ids) > INCIDENTS_BULK_MAX:
         raise ValidationError({"ids": f"At most {INCIDENTS_BULK_MAX} incidents at a time ({len(ids)} given)."})
-    outcomes = incidents_bulk_apply(incident_ids=ids, action=action, actor=actor)
+    outcomes = incidents_bulk_apply(
+        incident_ids=ids, action=action, actor=actor, until=until, reason=reason, assignee=assignee, text=text
+    )
     reasons = Counter(outcome.code.replace("_", " ") for outcome in outcomes if outcome.outcome != "done")
     done = sum(outcome.outcome == "done" for outcome in outcomes)
-    return {"done": done, "skipped": sum(reasons.values()), "reasons": dict(reasons)}
+    return {"done": done, "skipped": sum(reasons.values()), "reasons": dict(reasons), "outcomes": outcomes}

@@ -7,9 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
 from aimsweb.htmx import partial_only
-from aimsweb.querystring import positive_int
-from incidents.pages.pipelines import pipeline_detail_page, pipeline_list_page
-from incidents.selectors.pipelines import PipelineSort
+from incidents.pages.pipelines import pipeline_detail_page, pipeline_list_page_for
 from monitors.selectors import pipeline_get
 
 LIST = "monitors/pipeline_list.html"
@@ -20,13 +18,7 @@ LIST = "monitors/pipeline_list.html"
 def pipeline_list_view(request: HttpRequest) -> HttpResponse:
     """Every pipeline with its latest runs and recent health, filtered, searched and sorted, 50 a page; only the
     results for an htmx request."""
-    sort = request.GET.get("sort", "")
-    context = pipeline_list_page(
-        connection_id=positive_int(request.GET.get("connection")),
-        search=request.GET.get("q", "").strip()[:200],
-        sort=sort if sort in PipelineSort.values else PipelineSort.NAME,
-        page=request.GET.get("page", 1),
-    )
+    context = pipeline_list_page_for(params=request.GET)
     return render(request, f"{LIST}#results" if partial_only(request) else LIST, context)
 
 

@@ -18,6 +18,7 @@ from monitors.models import (
     Pipeline,
     PipelineRun,
 )
+from monitors.realtime import runs_changed_broadcast
 
 OPEN_STATUSES = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING, PipelineRun.Status.CANCELLING)
 # What an upsert of a known run may change; the failure detail columns belong to failures_enrich.
@@ -107,6 +108,8 @@ def runs_ingest(*, connection: Connection, records: Sequence[RunRecord], queue_d
             unique_fields=["connection", "external_run_id"],
             update_fields=RUN_UPDATE_FIELDS,
         )
+        if changed:
+            runs_changed_broadcast(pipeline_ids=pipeline_ids.values())
         # A known failure still without detail is queued again by a poll (its first task may have died); the
         # caller of queue_detail=False takes only the failures new to AIMS, which no one else is working on.
         needs_detail = [

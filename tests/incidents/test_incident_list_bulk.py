@@ -154,7 +154,10 @@ def test_incident_bulk_more_than_500_ids_rejected_naming_the_field(responder_cli
     [
         ({"action": "acknowledge"}, "Selected incidents (ids): Select at least one incident."),
         ({"action": "acknowledge", "ids": ["1", "x1"]}, "Selected incidents (ids): “x1” is not an incident number."),
-        ({"action": "delete", "ids": ["1"]}, "Action: Unknown action “delete”; use acknowledge or resolve."),
+        (
+            {"action": "delete", "ids": ["1"]},
+            "Action: Unknown action “delete”; use one of acknowledge, resolve, silence, assign, comment.",
+        ),
     ],
 )
 def test_incident_bulk_bad_input_400_naming_the_field(responder_client, data, message):
@@ -181,6 +184,12 @@ def test_incidents_bulk_act_counts_done_and_skipped_with_reasons(responder):
         actor=Actor.of_user(responder),
     )
 
+    assert [(outcome.incident_id, outcome.outcome) for outcome in result.pop("outcomes")] == [
+        (triggered.pk, "done"),
+        (acknowledged.pk, "unchanged"),
+        (resolved.pk, "refused"),
+        (10**9, "not_found"),
+    ]
     assert result == {
         "done": 1,
         "skipped": 3,

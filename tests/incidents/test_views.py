@@ -48,7 +48,7 @@ def test_incident_list_htmx_request_gets_results_only(viewer_client):
     html = viewer_client.get("/incidents/", headers={"HX-Request": "true"}).content.decode()
 
     assert html.lstrip().startswith('<div id="incident-results"')
-    assert '<tbody id="incident-rows">' in html
+    assert '<tbody id="incident-rows" data-shortcut-rows>' in html
     assert "partial please" in html and "<html" not in html and 'id="incident-filters"' not in html
 
 
@@ -58,4 +58,4 @@ def test_incident_list_rows_link_to_detail_page(viewer_client):
 
     html = viewer_client.get("/incidents/", headers={"HX-Request": "true"}).content.decode()
 
-    assert f'<a href="/incidents/{incident.pk}/">linked failure</a>' in html
+    assert f'<a href="/incidents/{incident.pk}/" data-row-link>linked failure</a>' in html
