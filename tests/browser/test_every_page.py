@@ -14,7 +14,8 @@ from incidents.models import FailureAnalysis, Incident, IncidentEvent
 from tests.browser.conftest import PASSWORD, AimsServer, shot
 from tests.contracts.page_helpers import make_checked_contract, make_failed_check
 from tests.incidents.factories import make_analysis, make_incident
-from tests.monitors.factories import make_run
+from tests.monitors.factories import make_retry_policy, make_run
+from tests.oncall.factories import make_schedule
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -41,6 +42,8 @@ class Rows:
 
     incident: Incident
     contract_id: int
+    schedule_id: int
+    policy_id: int
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,18 @@ PAGES = (
     ProductPage("pipelines", lambda rows: "/pipelines/"),
     ProductPage("pipeline", lambda rows: f"/pipelines/{rows.incident.pipeline_id}/"),
     ProductPage("runs", lambda rows: "/runs/"),
+    ProductPage("run", lambda rows: f"/runs/{rows.incident.latest_run_id}/"),
+    ProductPage("notifications", lambda rows: "/incidents/notifications/"),
+    ProductPage("oncall", lambda rows: "/oncall/"),
+    ProductPage("schedule", lambda rows: f"/oncall/{rows.schedule_id}/"),
+    ProductPage("contact", lambda rows: "/account/contact/"),
+    ProductPage("settings", lambda rows: "/settings/"),
+    ProductPage("policies", lambda rows: "/settings/policies/"),
+    ProductPage("policy", lambda rows: f"/settings/policies/{rows.policy_id}/"),
+    ProductPage("routes", lambda rows: "/settings/routes/"),
+    ProductPage("channels", lambda rows: "/settings/channels/"),
+    ProductPage("maintenance", lambda rows: "/settings/maintenance/"),
+    ProductPage("runbooks", lambda rows: "/settings/runbooks/"),
     ProductPage("contracts", lambda rows: "/contracts/"),
     ProductPage("contract", lambda rows: f"/contracts/{rows.contract_id}/"),
     ProductPage("health", lambda rows: "/health/"),
@@ -71,7 +86,7 @@ PAGES = (
 SCREENSHOT_ROLES = (Role.RESPONDER, NO_ROLE, ANONYMOUS)  # the set: each page once, as the role that sees most
 
 
-def _rows() -> Rows:
+def _rows(make_user) -> Rows:
     run = make_run(
         error_message="Copy sales failed: ErrorCode=SqlFailedToConnect, the source database timed out after 30 s "
         "while the gateway sqlgw-prod-weu-01.internal.example.com retried",
@@ -85,7 +100,10 @@ def _rows() -> Rows:
     IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.COMMENTED, params={"text": "looking"})
     contract = make_checked_contract("orders")
     make_failed_check(contract, violations=2)
-    return Rows(incident=incident, contract_id=contract.pk)
+    responder = make_user("on-call-person", Role.RESPONDER)
+    schedule = make_schedule(responder)
+    policy = make_retry_policy(name="Transient errors, three tries")
+    return Rows(incident=incident, contract_id=contract.pk, schedule_id=schedule.pk, policy_id=policy.pk)
 
 
 def _open(page: Page, path: str) -> None:
@@ -109,7 +127,7 @@ def _login(browser: Browser, server: AimsServer, username: str | None) -> Page:
 
 
 def test_every_page_fits_a_phone_for_each_role_and_is_screenshot(make_user, browser, aims_server):
-    rows = _rows()
+    rows = _rows(make_user)
     users = {role: make_user(f"user-{str(role).replace(' ', '-').lower()}", role) for role in ROLES}
     users[NO_ROLE] = make_user("nobody")
     overflows = []
