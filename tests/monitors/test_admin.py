@@ -12,6 +12,7 @@ from incidents.models import (
     Notification,
     NotificationChannel,
     NotificationRoute,
+    Runbook,
     SignatureStats,
     TicketLink,
 )
@@ -257,6 +258,9 @@ def one_of_each(db):
             channel=channel, incident=incident, event="opened", dedup_key=f"nightly-{n}", headline=f"nightly {n}"
         )
         TicketLink.objects.create(incident=incident, system="Jira", key=f"NIGHTLY-{n}")
+        Runbook.objects.create(
+            title=f"nightly runbook {n}", url=f"https://wiki.example.com/runbooks/{n}", connection=incident.connection
+        )
 
 
 def _lookup(obj, path: str) -> str:

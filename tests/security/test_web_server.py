@@ -61,6 +61,8 @@ def server(tmp_path_factory) -> Iterator[Server]:
         "AIMS_HTTP_REQUEST_TIMEOUT_SECONDS": str(REQUEST_TIMEOUT_SECONDS),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "PYTHONUNBUFFERED": "1",
+        # Every request's access-log line (quiet by default: only server errors), which these tests read.
+        "AIMS_VERBOSE_LOGS": "true",
     }
     env.pop("BEHIND_TLS_PROXY", None)
     with log.open("w") as output:
