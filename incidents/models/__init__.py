@@ -9,12 +9,14 @@ from incidents.models.notifications import (
     NotificationRoute,
     channel_url_problem,
 )
+from incidents.models.parts import IncidentPipeline
 
 __all__ = [
     "EscalationStep",
     "FailureAnalysis",
     "Incident",
     "IncidentEvent",
+    "IncidentPipeline",
     "Notification",
     "NotificationChannel",
     "NotificationRoute",

@@ -20,6 +20,7 @@ from incidents.models import (
     EscalationStep,
     Incident,
     IncidentEvent,
+    IncidentPipeline,
     Notification,
     NotificationChannel,
     NotificationRoute,
@@ -227,7 +228,7 @@ def _message(notification: Notification) -> NotificationMessage:
         summary=_text(evidence, "summary"),
         root_cause=_text(evidence, "root_cause"),
         error=redact(_text(evidence, "error")),
-        pipeline=incident.pipeline.name if incident.pipeline else "",
+        pipeline=_pipelines_text(incident),
         connection=incident.connection.name if incident.connection else "",
         failed_step=redact(_text(evidence, "failed_step")),
         occurrences=incident.occurrence_count,
@@ -235,6 +236,13 @@ def _message(notification: Notification) -> NotificationMessage:
         incident_id=incident.pk,
         actions=tuple(str(action) for action in evidence.get("recommended_actions") or () if action),
     )
+
+
+def _pipelines_text(incident: Incident) -> str:
+    """The incident's pipeline, and how many pipelines a storm's incident counts as they are when the page is sent."""
+    name = incident.pipeline.name if incident.pipeline else ""
+    affected = IncidentPipeline.objects.filter(incident=incident).count() if name else 0
+    return f"{name} and {affected - 1} more ({affected} pipelines affected)" if affected > 1 else name
 
 
 def _text(evidence: dict, key: str) -> str:
