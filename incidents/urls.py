@@ -1,6 +1,7 @@
 from django.urls import path
 
 from incidents.views import incidents as views
+from incidents.views import parts
 
 app_name = "incidents"
 
@@ -16,5 +17,7 @@ urlpatterns = [
     path("<int:incident_id>/silence/", views.incident_silence_view, name="silence"),
     path("<int:incident_id>/unsilence/", views.incident_unsilence_view, name="unsilence"),
     path("<int:incident_id>/ticket/", views.incident_ticket_view, name="ticket"),
+    path("<int:incident_id>/merge/", parts.incident_merge_into_view, name="merge-into"),
+    path("<int:incident_id>/split/", parts.incident_split_view, name="split"),
     path("<int:incident_id>/runs/<int:run_id>/retry/", views.incident_run_retry_view, name="run-retry"),
 ]

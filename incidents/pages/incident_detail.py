@@ -11,6 +11,7 @@ from django.urls import reverse
 from aimsweb.charts import band_chart
 from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm
 from incidents.models import Incident, Occurrence
+from incidents.pages.incident_parts import incident_parts_page
 from incidents.selectors import incident_detail
 
 # The context name of each action's form on the page; an action that failed is shown with its bound form.
@@ -37,6 +38,7 @@ def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | N
         "contract_evidence": contract_check_evidence(incident),
         "anomaly_evidence": anomaly_evidence(incident),
         "missed_run_evidence": missed_run_evidence(incident),
+        "parts": incident_parts_page(incident, merge_form=(bound or {}).get("merge_form")),
     }
     bound = bound or {}
     for name, form_class in ACTION_FORMS.items():
