@@ -199,7 +199,7 @@ def _pages() -> dict[str, int]:
         .values("channel__name")
         .annotate(n=Count("pk"))
     )
-    return {name: 0 for name in CHANNELS} | {row["channel__name"]: row["n"] for row in rows}
+    return dict.fromkeys(CHANNELS, 0) | {row["channel__name"]: row["n"] for row in rows}
 
 
 def _push_only(live: LiveList, samples: int = 5) -> list[float]:
@@ -231,7 +231,8 @@ def _push_only(live: LiveList, samples: int = 5) -> list[float]:
         t0 = time.perf_counter()
         incidents_changed_broadcast(incident_ids=[incident.pk])
         arrived = live.wait_for(
-            lambda html: any(int(i) == incident.pk and marker in row for i, row in ROW.findall(html)), 30.0
+            lambda html, marker=marker: any(int(i) == incident.pk and marker in row for i, row in ROW.findall(html)),
+            30.0,
         )
         times.append(((arrived[0] if arrived else t0 + 30.0) - t0) * 1000)
     return times
