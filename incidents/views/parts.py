@@ -1,6 +1,7 @@
 """The incident page's merge and split actions: merge this incident into another open one, or split one pipeline's
 part out into an incident of its own. Bad input answers the page with the problem named (400)."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -26,7 +27,7 @@ def incident_merge_into_view(request: AuthenticatedHttpRequest, incident_id: int
     """Merge this incident into the open incident the form names; answers that incident's page."""
     incident = _incident_or_404(incident_id)
     form = MergeIntoForm(request.POST, auto_id="merge-%s")
-    bound = {"merge_form": form}
+    bound: dict[str, forms.Form] = {"merge_form": form}
     if not form.is_valid():
         return _page(request, incident, action="merge", problems=form_problems(form), bound=bound, status=400)
     target_id = form.cleaned_data["into"]
