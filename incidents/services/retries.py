@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from aimsweb.batch import each_then_raise
 from aimsweb.choices import ErrorCategory
-from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification
+from incidents.models import FailureAnalysis, Incident, IncidentEvent, IncidentPipeline, Notification
 from incidents.services.analysis import signature_retry_record
 from incidents.services.events import RETRY_ENGINE, Actor, incident_event_add
 from incidents.services.incidents import incident_resolve_locked, incident_unsilence
@@ -223,10 +223,14 @@ def attempt_outcome_take(*, attempt_id: int) -> None:
 
 
 def recovery_awaited(*, connection_id: int, pipeline_ids: list[int]) -> bool:
-    """Whether a success on these pipelines may resolve an incident or end a rerun (one query)."""
+    """Whether a success on these pipelines may resolve an incident, recover a storm's part or end a rerun."""
     open_incident = Incident.objects.filter(pipeline_id__in=pipeline_ids).exclude(status=Incident.Status.RESOLVED)
+    # A storm's incident names its first pipeline: the others are its failing parts.
+    failing_part = IncidentPipeline.objects.filter(pipeline_id__in=pipeline_ids, recovered_at__isnull=True).exclude(
+        incident__status=Incident.Status.RESOLVED
+    )
     running = RetryAttempt.objects.filter(run__connection_id=connection_id, status=RetryAttempt.Status.RUNNING)
-    return open_incident.exists() or running.exists()
+    return open_incident.exists() or failing_part.exists() or running.exists()
 
 
 def runs_succeeded(*, connection_id: int, external_run_ids: list[str]) -> int:

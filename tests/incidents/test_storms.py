@@ -21,6 +21,7 @@ from incidents.models import (
 )
 from incidents.services import Actor, failure_triage, incident_merge, incident_split, runs_succeeded
 from incidents.services.events import SYSTEM
+from incidents.services.retries import recovery_awaited
 from monitors.models import PipelineRun
 from tests.monitors.factories import make_connection, make_pipeline, make_run
 
@@ -131,6 +132,19 @@ def test_storm_each_success_recovers_its_part_the_last_resolves(django_capture_o
     incident.refresh_from_db()
     assert incident.status == Incident.Status.RESOLVED
     assert "auto_resolved" in _kinds(incident)
+
+
+@pytest.mark.django_db
+def test_storm_success_of_a_joined_pipeline_is_awaited():
+    connection = make_connection()
+    first, second, bystander = (make_pipeline(connection) for _ in range(3))
+    _fail(first)
+    _fail(second)
+
+    assert recovery_awaited(connection_id=connection.pk, pipeline_ids=[second.pk])
+    assert not recovery_awaited(connection_id=connection.pk, pipeline_ids=[bystander.pk])
+    _succeed(second)
+    assert not recovery_awaited(connection_id=connection.pk, pipeline_ids=[second.pk])
 
 
 @pytest.mark.django_db
