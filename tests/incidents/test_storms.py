@@ -19,11 +19,19 @@ from incidents.models import (
     NotificationRoute,
     Occurrence,
 )
-from incidents.services import Actor, failure_triage, incident_merge, incident_split, runs_succeeded
+from incidents.services import (
+    Actor,
+    attempt_outcome_take,
+    failure_triage,
+    incident_merge,
+    incident_split,
+    runs_succeeded,
+)
 from incidents.services.events import SYSTEM
 from incidents.services.retries import recovery_awaited
 from monitors.models import PipelineRun
-from tests.monitors.factories import make_connection, make_pipeline, make_run
+from remediation.models import RetryAttempt
+from tests.monitors.factories import make_connection, make_pipeline, make_retry_attempt, make_run
 
 SHIR_OFFLINE = (
     "Operation on target Copy_{n} failed: ErrorCode=UserErrorSelfHostedIntegrationRuntimeOffline, "
@@ -145,6 +153,31 @@ def test_storm_success_of_a_joined_pipeline_is_awaited():
     assert not recovery_awaited(connection_id=connection.pk, pipeline_ids=[bystander.pk])
     _succeed(second)
     assert not recovery_awaited(connection_id=connection.pk, pipeline_ids=[second.pk])
+
+
+@pytest.mark.django_db
+def test_storm_retry_success_recovers_its_part_only_until_the_last():
+    connection = make_connection()
+    first, second = make_pipeline(connection), make_pipeline(connection)
+    incident = _fail(first)
+    _fail(second)
+    attempts = [
+        make_retry_attempt(
+            FailureAnalysis.objects.get(incident=incident, run__pipeline=pipeline).run,
+            status=RetryAttempt.Status.SUCCEEDED,
+            finished_at=timezone.now(),
+        )
+        for pipeline in (first, second)
+    ]
+
+    attempt_outcome_take(attempt_id=attempts[0].pk)
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.TRIGGERED
+    assert IncidentPipeline.objects.get(incident=incident, pipeline=first).recovered_at is not None
+
+    attempt_outcome_take(attempt_id=attempts[1].pk)
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.RESOLVED
 
 
 @pytest.mark.django_db
