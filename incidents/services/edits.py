@@ -105,9 +105,8 @@ def incident_merge(
     check: Callable[[Incident], None] | None = None,
 ) -> Incident:
     """Merge duplicates into this open incident: their occurrences, analysed runs and pipelines' parts move here and
-    its count grows;
-    each source is resolved with a `merged` entry naming this one, which gets one naming them. `check` sees the
-    locked target before anything is written (the API's If-Match)."""
+    its count grows; each source is resolved with a `merged` entry naming this one, which gets one naming them.
+    `check` sees the locked target before anything is written (the API's If-Match)."""
     sources = sorted(set(source_ids))
     if not sources:
         raise ValidationError({"sources": "Name at least one incident to merge into this one."})
