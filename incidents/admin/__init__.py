@@ -1,5 +1,5 @@
 """The incidents app in the admin, one module per concern; importing them registers their model admins."""
 
-from incidents.admin import analysis, channels, incidents, routes
+from incidents.admin import analysis, channels, incidents, parts, routes
 
-__all__ = ["analysis", "channels", "incidents", "routes"]
+__all__ = ["analysis", "channels", "incidents", "parts", "routes"]
