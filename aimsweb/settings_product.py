@@ -73,6 +73,12 @@ AIMS_LEARNING_MIN_RETRIES = env.int("AIMS_LEARNING_MIN_RETRIES", default=5)
 AIMS_INCIDENT_GROUPING = env.str("AIMS_INCIDENT_GROUPING", default="signature")
 if AIMS_INCIDENT_GROUPING not in {"signature", "category"}:
     raise ImproperlyConfigured("AIMS_INCIDENT_GROUPING must be 'signature' or 'category'")
+# Storms: with "signature" grouping, failures with the same signature on several pipelines of one connection count in
+# one shared incident (listing the affected pipelines) while it was last seen within this many minutes; a pipeline
+# failing that way later opens an incident of its own. 0 turns it off (one incident per pipeline and signature).
+AIMS_STORM_WINDOW_MINUTES = env.int("AIMS_STORM_WINDOW_MINUTES", default=30)
+if AIMS_STORM_WINDOW_MINUTES < 0:
+    raise ImproperlyConfigured("AIMS_STORM_WINDOW_MINUTES must be 0 (off) or more")
 # Failures that ended longer ago than this when AIMS first sees them (a first poll reading history, say) are analysed
 # but open no incident and are not rerun; nor are failures a later successful run of the pipeline has superseded.
 AIMS_TRIAGE_MAX_AGE_HOURS = env.int("AIMS_TRIAGE_MAX_AGE_HOURS", default=24)

@@ -1,7 +1,7 @@
 """Run every benchmark (or those named), print a table, write var/bench/results.json.
 
 Usage: python -m bench.run [name ...]   (names: poll_ingest, webhook_ingest, ui_pages, live_push, contract_check,
-detect_series);
+detect_series, storm);
 `make bench` runs them on PostgreSQL (`make bench BENCH="ui_pages live_push"` runs some).
 """
 
@@ -10,7 +10,7 @@ import sys
 
 from bench.common import write_results
 
-BENCHMARKS = ["poll_ingest", "webhook_ingest", "ui_pages", "live_push", "contract_check", "detect_series"]
+BENCHMARKS = ["poll_ingest", "webhook_ingest", "ui_pages", "live_push", "contract_check", "detect_series", "storm"]
 
 
 def main(names: list[str]) -> None:

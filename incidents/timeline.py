@@ -194,6 +194,30 @@ def _merged(params: Params, note: str, at: datetime) -> str:
     return _with_note(f"Incidents {sources} merged into this one", note)
 
 
+def _pipeline_joined(params: Params, note: str, at: datetime) -> str:
+    """pipeline, subject_label (its failure), affected (pipelines in the incident then)."""
+    return (
+        f"{params.get('pipeline', 'A pipeline')} failed the same way ({params.get('subject_label', 'a failure')}): "
+        f"{params.get('affected', '?')} pipelines affected."
+    )
+
+
+def _part_recovered(params: Params, note: str, at: datetime) -> str:
+    """pipeline, subject_label (what succeeded), failing and affected (pipelines still failing, of all)."""
+    return (
+        f"{params.get('pipeline', 'A pipeline')} recovered: {params.get('subject_label', 'a later run')} succeeded; "
+        f"{params.get('failing', '?')} of {params.get('affected', '?')} pipelines still failing."
+    )
+
+
+def _split(params: Params, note: str, at: datetime) -> str:
+    """pipeline, and into (the incident its part moved to) or out_of (the incident it came from)."""
+    pipeline = params.get("pipeline", "a pipeline")
+    if params.get("into"):
+        return _with_note(f"Split {pipeline} out into incident #{params['into']}", note)
+    return _with_note(f"Split out of incident #{params.get('out_of', '?')}: the failures of {pipeline}", note)
+
+
 def _ticket_opened(params: Params, note: str, at: datetime) -> str:
     """system, key, url, route (the ticket route's name)."""
     return f"Opened {params.get('system', '')} {params.get('key', '')} (route {params.get('route', '')})."
@@ -325,6 +349,9 @@ WORDS: dict[str, Callable[[Params, str, datetime], str]] = {
     "ticket_sync_failed": _ticket_sync_failed,
     "updated": _updated,
     "merged": _merged,
+    "pipeline_joined": _pipeline_joined,
+    "part_recovered": _part_recovered,
+    "split": _split,
     "retry_scheduled": _retry_scheduled,
     "retry_started": _retry_started,
     "retry_succeeded": _retry_succeeded,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents.views import ack_links, notifications
+from incidents.views import ack_links, notifications, parts
 from incidents.views import incidents as views
 from incidents.views.export import incident_export_view
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("<int:incident_id>/silence/", views.incident_silence_view, name="silence"),
     path("<int:incident_id>/unsilence/", views.incident_unsilence_view, name="unsilence"),
     path("<int:incident_id>/ticket/", views.incident_ticket_view, name="ticket"),
+    path("<int:incident_id>/merge/", parts.incident_merge_into_view, name="merge-into"),
+    path("<int:incident_id>/split/", parts.incident_split_view, name="split"),
     path("<int:incident_id>/runs/<int:run_id>/retry/", views.incident_run_retry_view, name="run-retry"),
     path("<int:incident_id>/retries/cancel/", views.incident_retry_cancel_view, name="retry-cancel"),
 ]

@@ -18,6 +18,7 @@ from simulator.sql_engine import SqlFailure
 from simulator.timefmt import US_PER_S, iso7, to_ms
 from simulator.web import json_response, world_of
 from simulator.world import SimError, World
+from simulator.world.storms import storm_start
 
 
 def _error(message: str, status: int = 400) -> Response:
@@ -154,6 +155,13 @@ async def fail(request: Request, world: World) -> dict[str, Any]:
     return world.inject_failure(
         source, name, body.get("corpus_id"), bool(body.get("notify", True)), body.get("step"), body.get("variant")
     )
+
+
+@_admin
+async def storm(request: Request, world: World) -> dict[str, Any]:
+    """One cause fails many pipelines or jobs now: {"cause", and optionally "pipelines"/"factory" (ADF) or
+    "jobs"/"workspace" (Databricks), "notify"}."""
+    return storm_start(world, await _body(request))
 
 
 @_admin
@@ -302,6 +310,7 @@ def routes() -> list[Route]:
         Route("/_sim/stats", stats, methods=["GET"]),
         Route("/_sim/fail", fail, methods=["POST"]),
         Route("/_sim/skip", skip, methods=["POST"]),
+        Route("/_sim/storm", storm, methods=["POST"]),
         Route("/_sim/notify", notify, methods=["GET", "POST"]),
         Route("/_sim/notifications", notifications, methods=["GET"]),
         Route("/_sim/scenario", scenario, methods=["GET"]),

@@ -20,6 +20,7 @@ from simulator.scenario_warehouse import (
     normalize_problems,
     normalize_sql_warehouses,
 )
+from simulator.storm_causes import normalize_storms
 
 FAULT_KINDS = ("429", "500", "503", "slow", "truncated", "malformed")
 # "Processed but the answer lost": the call runs (a write is applied), then the client gets a 500 (`lost`) or the
@@ -47,6 +48,8 @@ TOP_DEFAULTS: dict[str, Any] = {
     "warehouse_problems": {"first_after_seconds": [300, 600], "gap_seconds": [900, 1800], "problems": []},
     # Failure probability of a Databricks run-now; None = the job's own failure_rate.
     "run_now_failure_rate": None,
+    # Storms (simulator.storm_causes): one cause failing many pipelines or jobs at once, after so many sim seconds.
+    "storms": [],
     "faults": {
         "rate": 0.0,
         "kinds": list(FAULT_KINDS),
@@ -161,6 +164,9 @@ DEFAULT_SCENARIO: dict[str, Any] = {
         }
     ],
     "history": {"adf_runs": 60, "databricks_runs": 40, "span_seconds": 6 * 3600},
+    # About four minutes into the demo (at its speed) the analytics factory's integration runtime goes offline:
+    # its four pipelines fail with the same error at once, which AIMS counts as one incident.
+    "storms": [{"cause": "shir_offline", "factory": "adf-sim-analytics", "after_seconds": 2400}],
     "rerun_success_rate": {"transient": 0.85, "resource": 0.6, "other": 0.05},
     "faults": {"rate": 0.0},
     "notify": {"databricks_url": None, "azure_monitor_url": None, "secret": None},
@@ -192,7 +198,8 @@ def _bulk() -> dict[str, Any]:
         speed=1.0,
         history={"adf_runs": 10_000, "databricks_runs": 10_000, "span_seconds": 3 * 86400, "active_share": 0.02},
     )
-    # Bulk is a paging/volume fixture: only history, no schedule-generated runs.
+    # Bulk is a paging/volume fixture: only history, no schedule-generated runs (nor storms).
+    scenario["storms"] = []
     for factory in scenario["factories"]:
         for pipeline in factory["pipelines"]:
             pipeline.update(interval_seconds=0, failure_rate=0.3, cancel_rate=0.03)
@@ -205,7 +212,7 @@ def _bulk() -> dict[str, Any]:
 def _quiet() -> dict[str, Any]:
     """Frozen clock, no history, no schedule: tests create exactly the runs they need."""
     scenario = copy.deepcopy(DEFAULT_SCENARIO)
-    scenario.update(name="quiet", speed=0.0, history={"adf_runs": 0, "databricks_runs": 0})
+    scenario.update(name="quiet", speed=0.0, history={"adf_runs": 0, "databricks_runs": 0}, storms=[])
     # A successful run of a loader still loads its table, but never with a problem.
     scenario["warehouse_problems"] = {**scenario["warehouse_problems"], "problems": []}
     for factory in scenario["factories"]:
@@ -384,4 +391,5 @@ def normalize_scenario(raw: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("workspace tokens must be unique (the token selects the workspace)")
     scenario["warehouse_loads"] = normalize_loads(scenario)
     scenario["warehouse_problems"] = normalize_problems(scenario)
+    scenario["storms"] = normalize_storms(scenario.get("storms"))
     return scenario

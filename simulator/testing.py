@@ -148,6 +148,15 @@ class SimulatorHandle:
         key = "pipeline" if source == "adf" else "job"
         return self.call("POST", "/_sim/fail", {"source": source, key: name, **kw})
 
+    def storm(self, cause: str, **kw: Any) -> dict[str, Any]:
+        """One cause fails many pipelines or jobs now (simulator.storm_causes), e.g. storm("shir_offline",
+        factory="adf-sim-analytics")."""
+        return self.call("POST", "/_sim/storm", {"cause": cause, **kw})
+
+    def inbox(self, name: str | None = None) -> list[dict[str, Any]]:
+        """What AIMS posted to /_sim/inbox/<name> (the demo's Teams, Slack and webhook channels), newest first."""
+        return self.call("GET", "/_sim/inbox" + (f"?name={name}" if name else ""))["messages"]
+
     def skip_runs(self, source: str, name: str, runs: int = 1) -> dict[str, Any]:
         """The next `runs` scheduled runs of the pipeline (adf) or job (databricks) do not start at all."""
         key = "pipeline" if source == "adf" else "job"

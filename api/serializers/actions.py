@@ -52,6 +52,11 @@ class MergeSerializer(serializers.Serializer):
     note = TextField(max_length=MAX_COMMENT, required=False, allow_blank=True)
 
 
+class SplitSerializer(serializers.Serializer):
+    pipeline = IdField(help_text="Id of the pipeline whose part moves out into an incident of its own.")
+    note = TextField(max_length=MAX_COMMENT, required=False, allow_blank=True)
+
+
 class BulkParamsSerializer(serializers.Serializer):
     """The action's parameters: `note` (resolve), `until` and `reason` (silence), `assignee` (assign)."""
 

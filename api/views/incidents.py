@@ -1,5 +1,6 @@
-"""/api/v1/incidents: list, read, update, the lifecycle actions, comments, merge and bulk actions. Every write goes
-through the incident services with the caller as actor, so each change is a timeline entry naming the key or user."""
+"""/api/v1/incidents: list, read, update, the lifecycle actions, comments, merge, split and bulk actions. Every
+write goes through the incident services with the caller as actor, so each change is a timeline entry naming the key
+or user."""
 
 from collections.abc import Callable
 
@@ -25,6 +26,7 @@ from api.serializers.actions import (
     MergeSerializer,
     ResolveSerializer,
     SilenceSerializer,
+    SplitSerializer,
 )
 from api.serializers.fields import MAX_ID
 from api.serializers.incidents import IncidentSerializer
@@ -47,6 +49,7 @@ from incidents.services import (
     incident_reopen,
     incident_resolve,
     incident_silence,
+    incident_split,
     incident_update,
     incidents_bulk_apply,
 )
@@ -119,6 +122,7 @@ class IncidentViewSet(ConventionsMixin, mixins.ListModelMixin, mixins.RetrieveMo
         "silence": _write("incidents.silence_incident"),
         "comment": _write("incidents.comment_incident"),
         "merge": _write("incidents.resolve_incident"),
+        "split": _write("incidents.resolve_incident"),
         "bulk": Access("incidents:write", tuple(dict.fromkeys(BULK_PERMISSIONS.values()))),
     }
     sort_keys = {
@@ -230,6 +234,32 @@ class IncidentViewSet(ConventionsMixin, mixins.ListModelMixin, mixins.RetrieveMo
                 check=lambda incident: precondition_check(request, incident, required=False),
             )
         return self._answer(incident_id)
+
+    @extend_schema(
+        summary="Split a pipeline out",
+        description="One pipeline's part of this incident (a storm's: one cause failing several pipelines) moves out "
+        "into a new incident of its own, with its occurrences and runs; both get a `split` timeline entry. Answers "
+        "the new incident (201). Problems: a pipeline not in the incident (400), split_single_pipeline (422), "
+        "already_resolved and split_taken (409).",
+        request=SplitSerializer,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        responses={201: IncidentSerializer, **STALE},
+    )
+    @action(detail=True, methods=["post"])
+    def split(self, request: Request, pk: str) -> Response:
+        incident_id, data = _incident_id(pk), _valid(SplitSerializer, request)
+        with refusals_as_problems():
+            new = incident_split(
+                incident_id=incident_id,
+                pipeline_id=data["pipeline"],
+                actor=actor_of(request),
+                note=data.get("note", ""),
+                check=lambda incident: precondition_check(request, incident, required=False),
+            )
+        incident = incidents_queryset().get(pk=new.pk)
+        return Response(
+            IncidentSerializer(incident).data, status=status.HTTP_201_CREATED, headers={"ETag": etag_of(incident)}
+        )
 
     @extend_schema(
         summary="Act on many incidents",

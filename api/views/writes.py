@@ -19,7 +19,7 @@ from api.problems import Problem
 from incidents.models import Incident
 
 # Refusals about what was asked (not about the incident's state, which is a 409).
-UNPROCESSABLE = frozenset({"merge_into_self", "merge_source_missing"})
+UNPROCESSABLE = frozenset({"merge_into_self", "merge_source_missing", "split_single_pipeline"})
 
 IF_MATCH = OpenApiParameter(
     "If-Match",

@@ -9,6 +9,7 @@ from incidents.models.notifications import (
     NotificationRoute,
     channel_url_problem,
 )
+from incidents.models.parts import IncidentPipeline
 from incidents.models.runbooks import Runbook, runbook_url_problem
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "FailureAnalysis",
     "Incident",
     "IncidentEvent",
+    "IncidentPipeline",
     "Notification",
     "NotificationChannel",
     "NotificationRoute",

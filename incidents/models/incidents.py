@@ -195,6 +195,9 @@ class IncidentEvent(TimeStampedModel):
         TICKET_OPENED = "ticket_opened", "Ticket opened"
         TICKET_CHANGED = "ticket_changed", "Ticket changed"
         TICKET_SYNC_FAILED = "ticket_sync_failed", "Ticket sync failed"
+        PIPELINE_JOINED = "pipeline_joined", "Pipeline joined"
+        PART_RECOVERED = "part_recovered", "Pipeline recovered"
+        SPLIT = "split", "Split"
 
     class ActorType(models.TextChoices):
         USER = "user", "User"

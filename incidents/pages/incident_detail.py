@@ -12,6 +12,7 @@ from aimsweb.charts import band_chart
 from incidents.forms import AssignForm, CommentForm, ResolveForm, SilenceForm, TicketForm, TitleForm
 from incidents.models import Incident, Occurrence
 from incidents.pages.incident_context import incident_context_panel
+from incidents.pages.incident_parts import incident_parts_page
 from incidents.pages.notifications import incident_notification_rows
 from incidents.pages.retries import retry_card
 from incidents.pages.timeline_links import events_linked
@@ -47,6 +48,7 @@ def incident_detail_page(incident: Incident, *, bound: dict[str, forms.Form] | N
         "anomaly_evidence": anomaly_evidence(incident),
         "missed_run_evidence": missed_run_evidence(incident),
         "incident_context": incident_context_panel(incident),
+        "parts": incident_parts_page(incident, merge_form=(bound or {}).get("merge_form")),
     }
     bound = bound or {}
     for name, form_class in ACTION_FORMS.items():

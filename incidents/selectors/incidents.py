@@ -23,6 +23,7 @@ from django.db.models import (
 from aimsweb.choices import Severity
 from incidents.filters import ALL_STATUSES, DEFAULT_STATUS, OPEN_STATUSES, IncidentFilters
 from incidents.models import Incident, IncidentEvent, Notification, TicketLink
+from incidents.selectors.parts import part_count_subquery
 from monitors.models import PipelineRun
 from remediation.models import RetryAttempt
 from remediation.selectors import PENDING as PENDING_ATTEMPT
@@ -213,6 +214,8 @@ def incident_list_rows(*, ids: Iterable[int], sort: str) -> QuerySet[Incident]:
         .select_related("pipeline", "connection", "assignee", "latest_run")
         # The run's payload and trace can be large; the list shows only its error message.
         .defer("latest_run__raw", "latest_run__failure_detail", "latest_run__error_trace")
+        # How many pipelines a storm's incident counts (its parts).
+        .annotate(affected_pipelines=part_count_subquery())
         .order_by(*_ordering(sort))
     )
 

@@ -37,6 +37,7 @@ from incidents.services.retries import (
     runs_succeeded,
     silences_end,
 )
+from incidents.services.split import incident_split
 from incidents.services.triage import failure_triage, failures_triage
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "incident_retry_decide",
     "incident_resolve",
     "incident_silence",
+    "incident_split",
     "incident_ticket_link",
     "incident_ticket_unlink",
     "incident_unsilence",

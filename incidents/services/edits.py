@@ -15,6 +15,7 @@ from incidents.models import FailureAnalysis, Incident, IncidentEvent, Occurrenc
 from incidents.realtime import incidents_changed_broadcast
 from incidents.services.events import Actor, incident_event_add
 from incidents.services.incidents import MAX_COMMENT, incident_resolve_locked
+from incidents.services.storms import part_ensure, parts_move
 
 MAX_TITLE = 300
 MERGE_MAX_SOURCES = 50
@@ -103,9 +104,9 @@ def incident_merge(
     note: str = "",
     check: Callable[[Incident], None] | None = None,
 ) -> Incident:
-    """Merge duplicates into this open incident: their occurrences and analysed runs move here and its count grows;
-    each source is resolved with a `merged` entry naming this one, which gets one naming them. `check` sees the
-    locked target before anything is written (the API's If-Match)."""
+    """Merge duplicates into this open incident: their occurrences, analysed runs and pipelines' parts move here and
+    its count grows; each source is resolved with a `merged` entry naming this one, which gets one naming them.
+    `check` sees the locked target before anything is written (the API's If-Match)."""
     sources = sorted(set(source_ids))
     if not sources:
         raise ValidationError({"sources": "Name at least one incident to merge into this one."})
@@ -145,6 +146,9 @@ def incident_merge(
     if merged:
         names = ", ".join(f"#{pk}" for pk in merged)
         raise ValidationError(f"Incident {names} was merged already.", code="already_merged")
+    for incident in locked.values():
+        part_ensure(incident)
+    parts_move(source_ids=sources, target=target)
     Occurrence.objects.filter(incident_id__in=sources).update(incident=target)
     FailureAnalysis.objects.filter(incident_id__in=sources).update(incident=target)
     note = note.strip()[:MAX_COMMENT]

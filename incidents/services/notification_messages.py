@@ -5,7 +5,7 @@ from django.conf import settings
 
 from aimsweb.redact import redact
 from incidents.ack_links import ack_url
-from incidents.models import Incident, Notification, Runbook
+from incidents.models import Incident, IncidentPipeline, Notification, Runbook
 from incidents.notify.base import DigestItem, NotificationMessage
 from incidents.selectors.context import incident_runbooks
 
@@ -56,7 +56,7 @@ def notification_message(notification: Notification) -> NotificationMessage:
         summary=_text(evidence, "summary"),
         root_cause=_text(evidence, "root_cause"),
         error=redact(_text(evidence, "error")),
-        pipeline=incident.pipeline.name if incident.pipeline else "",
+        pipeline=_pipelines_text(incident),
         connection=incident.connection.name if incident.connection else "",
         failed_step=redact(_text(evidence, "failed_step")),
         occurrences=incident.occurrence_count,
@@ -71,6 +71,13 @@ def notification_message(notification: Notification) -> NotificationMessage:
         runbook_title=runbook.title if runbook else "",
         runbook_url=runbook.safe_url if runbook else "",
     )
+
+
+def _pipelines_text(incident: Incident) -> str:
+    """The incident's pipeline, and how many pipelines a storm's incident counts as they are when the page is sent."""
+    name = incident.pipeline.name if incident.pipeline else ""
+    affected = IncidentPipeline.objects.filter(incident=incident).count() if name else 0
+    return f"{name} and {affected - 1} more ({affected} pipelines affected)" if affected > 1 else name
 
 
 def _runbook(incident: Incident) -> Runbook | None:

@@ -4,7 +4,6 @@ fingerprint into the open incident (or reopens the one resolved within the reope
 the timeline, pages whoever the routes name and tells the live pages. A source that sees the problem gone reports
 that too (occurrences_recovered), and the same path resolves the incident."""
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from incidents.realtime import incidents_changed_broadcast
 from incidents.services.events import SYSTEM, Actor, incident_event_add
 from incidents.services.incidents import incident_resolve_locked
 from incidents.services.notifications import incident_notify
+from incidents.services.storms import fingerprint_of, part_count
 from monitors.models import Pipeline
 
 # Least urgent first: every severity of the one vocabulary the analysis schema (and so the LLM) answers with, so the
@@ -113,10 +113,6 @@ class Intake:
     occurrence: Occurrence
 
 
-def fingerprint_of(group_key: str) -> str:
-    return hashlib.sha256(group_key.encode()).hexdigest()
-
-
 # --- Severity -----------------------------------------------------------------------------------------------------
 
 
@@ -167,6 +163,7 @@ def occurrence_intake(
         if occurrence.incident_id != incident.pk:
             Occurrence.objects.filter(pk=occurrence.pk).update(incident=incident)
             occurrence.incident = incident
+        part_count(incident=incident, occurrence=occurrence, now=incident.last_seen_at)
         retrying = before_page(incident, occurrence, change) if before_page is not None else False
         if change in (Change.OPENED, Change.REOPENED):
             event = Notification.Event.OPENED if change == Change.OPENED else Notification.Event.REOPENED
@@ -351,4 +348,4 @@ def occurrences_recovered(*, group_key: str, recovered_at: datetime, subject_lab
     return incident_recover(incident_id=incident_id, recovered_at=recovered_at, subject_label=subject_label)
 
 
-__all__ = ["Actor"]  # re-exported for sources that report with an actor of their own
+__all__ = ["Actor", "fingerprint_of"]  # re-exported for sources (an actor of their own, their fingerprints)

@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from aimsweb.batch import each_then_raise
 from aimsweb.choices import ErrorCategory
-from incidents.models import FailureAnalysis, Incident, IncidentEvent, Notification
+from incidents.models import FailureAnalysis, Incident, IncidentEvent, IncidentPipeline, Notification
 from incidents.services.analysis import signature_retry_record
 from incidents.services.events import RETRY_ENGINE, Actor, incident_event_add
 from incidents.services.incidents import incident_resolve_locked, incident_unsilence
 from incidents.services.notifications import incident_notify
 from incidents.services.occurrences import incident_recover
+from incidents.services.storms import part_recover_locked, pipeline_parts_recover
 from incidents.timeline import escalation_words
 from monitors.models import PipelineRun, RerunMode
 from remediation.models import RetryAttempt, RetryPolicy
@@ -242,7 +243,19 @@ def attempt_outcome_take(*, attempt_id: int) -> None:
                 actor=RETRY_ENGINE,
                 params={**about, "rerun_id": attempt.external_rerun_id},
             )
-            incident_resolve_locked(incident, actor=RETRY_ENGINE, kind=IncidentEvent.Kind.AUTO_RESOLVED, params=about)
+            # The rerun recovers its pipeline's part; the incident resolves when no other pipeline's part still fails.
+            recovered = part_recover_locked(
+                incident,
+                pipeline_id=attempt.run.pipeline_id,
+                recovered_at=attempt.finished_at,
+                subject_label=f"retry {attempt.attempt_number} of {attempt.run.pipeline.name}",
+                actor=RETRY_ENGINE,
+                resolve_params=about,
+            )
+            if recovered is None:
+                incident_resolve_locked(
+                    incident, actor=RETRY_ENGINE, kind=IncidentEvent.Kind.AUTO_RESOLVED, params=about
+                )
             return
         incident_event_add(
             incident=incident,
@@ -271,10 +284,14 @@ def attempt_outcome_take(*, attempt_id: int) -> None:
 
 
 def recovery_awaited(*, connection_id: int, pipeline_ids: list[int]) -> bool:
-    """Whether a success on these pipelines may resolve an incident or end a rerun (one query)."""
+    """Whether a success on these pipelines may resolve an incident, recover a storm's part or end a rerun."""
     open_incident = Incident.objects.filter(pipeline_id__in=pipeline_ids).exclude(status=Incident.Status.RESOLVED)
+    # A storm's incident names its first pipeline: the others are its failing parts.
+    failing_part = IncidentPipeline.objects.filter(pipeline_id__in=pipeline_ids, recovered_at__isnull=True).exclude(
+        incident__status=Incident.Status.RESOLVED
+    )
     running = RetryAttempt.objects.filter(run__connection_id=connection_id, status=RetryAttempt.Status.RUNNING)
-    return open_incident.exists() or running.exists()
+    return open_incident.exists() or failing_part.exists() or running.exists()
 
 
 def runs_succeeded(*, connection_id: int, external_run_ids: list[str]) -> int:
@@ -296,16 +313,16 @@ def runs_succeeded(*, connection_id: int, external_run_ids: list[str]) -> int:
             )
             return policy is None or policy.auto_resolve
 
-        for incident_id in (
-            Incident.objects.filter(pipeline_id=run.pipeline_id)
-            .exclude(status=Incident.Status.RESOLVED)
-            .values_list("pk", flat=True)
-        ):
+        recovered_at = run.started_at or run.created_at
+        subject_label = f"a later run of {run.pipeline.name} ({run.external_run_id})"
+        # The run's part of each incident it failed in (a storm's incident resolves when its last part recovers).
+        by_parts, without_parts = pipeline_parts_recover(
+            pipeline_id=run.pipeline_id, recovered_at=recovered_at, subject_label=subject_label, allowed=allowed
+        )
+        resolved += by_parts
+        for incident_id in without_parts:
             resolved += incident_recover(
-                incident_id=incident_id,
-                recovered_at=run.started_at or run.created_at,
-                subject_label=f"a later run of {run.pipeline.name} ({run.external_run_id})",
-                allowed=allowed,
+                incident_id=incident_id, recovered_at=recovered_at, subject_label=subject_label, allowed=allowed
             )
     return resolved
 

@@ -19,6 +19,7 @@ from incidents.models import FailureAnalysis, Incident, Occurrence
 from incidents.services.analysis import Verdict, failure_verdict, failure_verdict_store
 from incidents.services.occurrences import Change, OccurrenceReport, fingerprint_of, occurrence_intake
 from incidents.services.retries import incident_retry_decide
+from incidents.services.storms import failure_group_key, pipeline_group_key, storm_group_key, storms_grouped
 from monitors.models import PipelineRun
 from remediation import tasks as remediation_tasks
 from remediation.models import RetryAttempt
@@ -66,14 +67,11 @@ class TriageReads:
 
 
 def run_group_key(run: PipelineRun, analysis: FailureAnalysis) -> str:
-    """connection × pipeline × signature, or pipeline × error class when AIMS_INCIDENT_GROUPING is "category"."""
-    return _group_key(run, signature=analysis.signature, category=analysis.category)
-
-
-def _group_key(run: PipelineRun, *, signature: str, category: str) -> str:
+    """connection × signature shared by the pipelines a storm fails, or connection × pipeline × signature (see
+    incidents.services.storms for which); pipeline × error class when AIMS_INCIDENT_GROUPING is "category"."""
     if settings.AIMS_INCIDENT_GROUPING == "category":
-        return f"category:{run.pipeline_id}:{category}"
-    return f"signature:{run.connection_id}:{run.pipeline_id}:{signature}"
+        return f"category:{run.pipeline_id}:{analysis.category}"
+    return failure_group_key(connection_id=run.connection_id, pipeline_id=run.pipeline_id, signature=analysis.signature)
 
 
 def run_title(run: PipelineRun, analysis: FailureAnalysis) -> str:
@@ -225,21 +223,27 @@ def _new_problems_first(run_ids: list[int], runs: dict[int, PipelineRun], reads:
     signature is the error's normalised text); grouped by error class, the order stays as it came."""
     if settings.AIMS_INCIDENT_GROUPING == "category":
         return run_ids
-    keys = {}
+    # Each run's own fingerprint and, when storms are grouped, the shared one of its connection and signature: a run
+    # with neither open is a new problem, and the first run of each shared fingerprint leads.
+    keys: dict[int, tuple[str, str]] = {}
     for run_id in run_ids:
         run = runs.get(run_id)
         if run is not None and run.pk not in reads.analyses:
             signature = reads.signatures[run.pk] = signature_of(run.error_message, error_code=run.error_code)
-            keys[run_id] = fingerprint_of(_group_key(run, signature=signature.hash, category=""))
+            own = pipeline_group_key(
+                connection_id=run.connection_id, pipeline_id=run.pipeline_id, signature=signature.hash
+            )
+            shared = storm_group_key(connection_id=run.connection_id, signature=signature.hash)
+            keys[run_id] = (fingerprint_of(own), fingerprint_of(shared if storms_grouped() else own))
     open_keys = set(
-        Incident.objects.filter(fingerprint__in=set(keys.values()))
+        Incident.objects.filter(fingerprint__in={key for pair in keys.values() for key in pair})
         .exclude(status=Incident.Status.RESOLVED)
         .values_list("fingerprint", flat=True)
     )
     first: dict[str, int] = {}
     for run_id in run_ids:
-        key = keys.get(run_id)
-        if key is not None and key not in open_keys:
-            first.setdefault(key, run_id)
+        pair = keys.get(run_id)
+        if pair is not None and not open_keys.intersection(pair):
+            first.setdefault(pair[1], run_id)
     leading = set(first.values())
     return [*first.values(), *(run_id for run_id in run_ids if run_id not in leading)]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from simulator.corpus import CorpusRow
 from simulator.model import AdfActivity, AdfRun, DbxRun, DbxSegment, DbxTaskRun, Failure, JobSpec, PipelineSpec
+from simulator.storm_causes import STORM_ROWS
 from simulator.timefmt import US_PER_S
 
 if TYPE_CHECKING:
@@ -120,6 +121,9 @@ def make_adf_run(
 
 
 def failure_variant(world: World, rng: random.Random, row: CorpusRow) -> tuple[str, str | None]:
+    if row.id in STORM_ROWS:
+        # One shared cause fails every run the same way (a workspace outage is the cluster failing to start).
+        return "cluster", "CLUSTER_ERROR"
     u = rng.random()
     if u < world.dbx_variants.get("cluster", 0.0):
         return "cluster", rng.choice(("CLUSTER_ERROR", "INTERNAL_ERROR"))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.corpus import CorpusRow, row_by_id
 from simulator.model import AdfRun, DbxRun, JobSpec, PipelineSpec
+from simulator.storm_causes import STORM_ROWS
 from simulator.timefmt import iso7
 from simulator.world.build import make_adf_run, make_dbx_run
 from simulator.world.errors import SimError
@@ -159,7 +160,7 @@ def _corpus_row(source: str, corpus_id: str | None, rows: tuple[CorpusRow, ...],
     if not corpus_id:
         return rng.choice(rows)
     try:
-        row = row_by_id(corpus_id)
+        row = STORM_ROWS.get(corpus_id) or row_by_id(corpus_id)
     except KeyError:
         raise SimError(400, "BadRequest", f"Unknown corpus id {corpus_id!r}") from None
     if row.source_system != source:

@@ -36,7 +36,7 @@ from simulator.model import (
 from simulator.notify import Outgoing
 from simulator.scenarios import load_scenario
 from simulator.timefmt import iso7, parse_iso, real_now_us
-from simulator.world import adf_actions, adf_views, dbx_actions, dbx_views, failures, notifications, truth
+from simulator.world import adf_actions, adf_views, dbx_actions, dbx_views, failures, notifications, storms, truth
 from simulator.world.adf_views import ActivityView, AdfQuery, AdfRunView
 from simulator.world.build import guid
 from simulator.world.clock import SimClock
@@ -130,6 +130,8 @@ class World:
         self.loads = WarehouseLoads(sc, seed=self.seed, start_us=start)
         # The ticketing systems (simulator.jira_api, simulator.servicenow_api): empty at every reset.
         self.jira = JiraSite(self.seed)
+        # The scenario's scheduled storms (simulator.world.storms), each fired once.
+        self.storms_due: list[dict[str, Any]] = [dict(storm) for storm in sc["storms"]]
         self.servicenow = SnowInstance(self.seed)
         build_specs(self, sc)
         generate_history(self, sc["history"])
@@ -202,6 +204,7 @@ class World:
             materialize_schedules(self, now)
             fire_events(self, now)
             self.loads.apply(self, now)
+            storms.fire_storms(self, now)
             return now
 
     def snapshot_point(self) -> tuple[int, int]:

@@ -157,8 +157,9 @@ def test_flow_coloured_trace_and_plain_message_of_one_error_make_one_incident(
 
 @pytest.mark.django_db
 def test_migration_strips_stored_escapes_and_signs_coloured_errors_again(
-    django_capture_on_commit_callbacks, monkeypatch
+    django_capture_on_commit_callbacks, monkeypatch, settings
 ):
+    settings.AIMS_STORM_WINDOW_MINUTES = 0  # the migration re-signs incidents of one pipeline, as grouped then
     pipeline = make_pipeline()
     clean_run = make_run(pipeline=pipeline, error_message=PLAIN, error_code="RUN_EXECUTION_ERROR")
     with django_capture_on_commit_callbacks(execute=True):

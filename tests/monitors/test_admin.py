@@ -16,6 +16,7 @@ from incidents.models import (
     SignatureStats,
     TicketLink,
 )
+from incidents.services.storms import part_ensure
 from monitors.models import Connection, MaintenanceWindow, Monitor, WebhookDelivery
 from remediation.models import RetryPolicy
 from tests.admin_forms import admin_post_data
@@ -225,6 +226,7 @@ def one_of_each(db):
     """Rows of every domain model under two connections and two contracts (so related filters have a choice)."""
     for n in range(2):
         incident = make_incident()
+        part_ensure(incident)  # the incident's pipeline's part (a storm's incident has several)
         analysis = make_analysis(run=incident.latest_run)
         SignatureStats.objects.create(signature=analysis.signature, signature_text=f"nightly failure {n}")
         make_retry_attempt(run=incident.latest_run)
