@@ -1,14 +1,14 @@
 from django.urls import path
 
-from incidents.views import ack_links, notifications, parts
+from incidents.views import ack_links, incident_list, notifications, parts
 from incidents.views import incidents as views
 from incidents.views.export import incident_export_view
 
 app_name = "incidents"
 
 urlpatterns = [
-    path("", views.incident_list_view, name="list"),
-    path("bulk/", views.incident_bulk_view, name="bulk"),
+    path("", incident_list.incident_list_view, name="list"),
+    path("bulk/", incident_list.incident_bulk_view, name="bulk"),
     path("notifications/", notifications.notification_list_view, name="notifications"),
     path("notifications/<int:notification_id>/", notifications.notification_detail_view, name="notification"),
     path("export/", incident_export_view, name="export"),

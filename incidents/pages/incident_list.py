@@ -12,7 +12,7 @@ from django.urls import reverse
 from aimsweb.querystring import query_string
 from aimsweb.time_range import period_chips
 from incidents.filters import DEFAULT_SORT, DEFAULT_STATUS, INCIDENT_SORTS, OPEN_STATUSES, IncidentFilters
-from incidents.forms import IncidentFilterForm
+from incidents.list_forms import IncidentFilterForm
 from incidents.models import Incident
 from incidents.pages.retries import retry_badges_attach
 from incidents.selectors import (

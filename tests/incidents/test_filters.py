@@ -7,7 +7,7 @@ from django.http import QueryDict
 from aimsweb.choices import ErrorCategory, Severity
 from aimsweb.roles import Role
 from incidents.filters import DEFAULT_SORT, DEFAULT_STATUS, IncidentFilters
-from incidents.forms import IncidentFilterForm
+from incidents.list_forms import IncidentFilterForm
 from incidents.models import Incident
 from incidents.selectors import incident_list, incident_open_counts
 from tests.incidents.factories import make_incident

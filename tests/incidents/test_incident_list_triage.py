@@ -148,7 +148,7 @@ def test_incident_bulk_every_matching_acts_on_the_filters_not_the_ticks(responde
 
 @pytest.mark.django_db
 def test_incident_bulk_every_matching_refused_when_more_match_than_the_limit(responder_client, monkeypatch):
-    monkeypatch.setattr("incidents.views.incidents.INCIDENTS_BULK_MAX", 2)
+    monkeypatch.setattr("incidents.views.incident_list.INCIDENTS_BULK_MAX", 2)
     incidents = [make_incident() for _ in range(3)]
 
     response = responder_client.post(BULK, {"action": "acknowledge", "scope": "matching", "next": URL}, headers=HTMX)
