@@ -16,6 +16,8 @@ from typing import Any
 # The default scenario's interval (sim seconds at 10x) -> the demo's (real seconds): about 2.5x denser in real time
 # than the default's planned pace, far calmer than its 10x clock.
 DEMO_INTERVALS = {180: 60, 300: 120, 600: 180, 900: 300}
+# The default's storm (one shared cause failing a factory's pipelines) comes 40 sim minutes in: the demo's after 5.
+DEMO_STORM_AFTER_SECONDS = 300
 DEMO_DURATION_SECONDS = [10, 60]
 
 
@@ -30,6 +32,8 @@ def demo_scenario(default: dict[str, Any]) -> dict[str, Any]:
         interval = schedule.get("interval_seconds", 300)
         schedule["interval_seconds"] = DEMO_INTERVALS.get(interval, interval)
         schedule["duration_seconds"] = list(DEMO_DURATION_SECONDS)
+    for storm in scenario.get("storms") or []:
+        storm["after_seconds"] = min(storm.get("after_seconds", DEMO_STORM_AFTER_SECONDS), DEMO_STORM_AFTER_SECONDS)
     # Contract problems in the demo's tables: the first within two minutes, then every three to six.
     scenario["warehouse_problems"] = {
         **scenario["warehouse_problems"],

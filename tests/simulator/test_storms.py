@@ -52,3 +52,13 @@ def test_sim_storm_refuses_an_unknown_cause_or_bad_targets(body):
 def test_scenario_storms_are_checked():
     with pytest.raises(ValueError, match="cause"):
         World({"name": "x", "factories": [], "workspaces": [], "storms": [{"cause": "meteor"}]})
+
+
+def test_demo_scenario_storm_comes_within_ten_minutes_of_the_start():
+    from simulator.scenarios import BUILTIN_SCENARIOS
+
+    demo, default = BUILTIN_SCENARIOS["demo"], BUILTIN_SCENARIOS["default"]
+
+    assert demo["speed"] == 1.0 and demo["storms"]
+    assert all(storm["after_seconds"] <= 600 for storm in demo["storms"])
+    assert default["storms"][0]["after_seconds"] == 2400  # the default's own pace is left alone
