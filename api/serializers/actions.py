@@ -8,9 +8,9 @@ from aimsweb.choices import Severity
 from api.problems import NEEDED_FOR_ACTION, OUT_OF_WINDOW
 from api.serializers.fields import AssigneeField, IdField, TextField
 from incidents.services.edits import MAX_TITLE, MERGE_MAX_SOURCES
-from incidents.services.incidents import BULK_ACTIONS, MAX_COMMENT, MAX_SILENCE
+from incidents.services.incidents import BULK_ACTIONS, INCIDENTS_BULK_MAX, MAX_COMMENT, MAX_SILENCE
 
-BULK_MAX = 250
+BULK_MAX = INCIDENTS_BULK_MAX  # the service's limit, the same on the list page
 
 
 class IncidentUpdateSerializer(serializers.Serializer):

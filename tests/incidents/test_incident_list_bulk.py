@@ -136,15 +136,15 @@ def test_incident_bulk_permission_checked_per_action(make_user):
 
 
 @pytest.mark.django_db
-def test_incident_bulk_more_than_500_ids_rejected_naming_the_field(responder_client):
+def test_incident_bulk_more_than_250_ids_rejected_naming_the_field(responder_client):
     incident = make_incident()
 
     response = responder_client.post(
-        BULK, {"action": "resolve", "ids": [incident.pk] + list(range(10**6, 10**6 + 500))}
+        BULK, {"action": "resolve", "ids": [incident.pk] + list(range(10**6, 10**6 + 250))}
     )
 
     assert response.status_code == 400
-    assert "Selected incidents (ids): Select at most 500 incidents at a time (501 sent)." in response.content.decode()
+    assert "Selected incidents (ids): Select at most 250 incidents at a time (251 sent)." in response.content.decode()
     assert statuses(incident) == ["triggered"]
 
 
