@@ -140,7 +140,12 @@ def test_incident_detail_user_text_escaped(responder_client):
     make_retry_attempt(incident.latest_run, status=RetryAttempt.Status.ERROR, error_message="<script>y</script>")
     channel = NotificationChannel.objects.create(name="oncall", kind=NotificationChannel.Kind.WEBHOOK)
     Notification.objects.create(
-        channel=channel, incident=incident, event="opened", dedup_key="n-1", last_error="<script>z</script>"
+        channel=channel,
+        incident=incident,
+        event="opened",
+        dedup_key="n-1",
+        status=Notification.Status.FAILED,
+        last_error="<script>z</script>",
     )
 
     html = responder_client.get(url(incident)).content.decode()
