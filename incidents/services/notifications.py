@@ -203,20 +203,11 @@ def incident_notify(
     for channel in channels:
         key = f"{event}:i{incident.pk}:g{incident.generation}:c{channel.pk}" + (f":s{step.pk}" if step else "")
         held = channel_over_limit(channel, now)
-        try:
-            with transaction.atomic():
-                notification = Notification.objects.create(
-                    channel=channel,
-                    incident=incident,
-                    event=event,
-                    generation=incident.generation,
-                    dedup_key=key,
-                    headline=headline[:300],
-                    status=Notification.Status.HELD if held else Notification.Status.PENDING,
-                )
-        except IntegrityError:
-            continue  # this state change was already notified on this channel
-        if not held:
+        status = Notification.Status.HELD if held else Notification.Status.PENDING
+        notification = _notification_insert(
+            incident, event, channel=channel, dedup_key=key, headline=headline, status=status
+        )
+        if notification is not None and not held:
             created_ids.append(notification.pk)
     if step is not None and on_call is not None:
         created_ids += _personal_notifications(incident, event, step, on_call, headline)
@@ -234,22 +225,37 @@ def _personal_notifications(
     created = []
     for channel, address in _personal_targets(step, on_call.person.id):
         key = f"{event}:i{incident.pk}:g{incident.generation}:s{step.pk}:u{on_call.person.id}:{channel.kind}"
-        try:
-            with transaction.atomic():
-                notification = Notification.objects.create(
-                    channel=channel,
-                    incident=incident,
-                    event=event,
-                    generation=incident.generation,
-                    dedup_key=key,
-                    headline=headline[:300],
-                    recipient_id=on_call.person.id,
-                    recipient_address=address,
-                )
-        except IntegrityError:
-            continue
-        created.append(notification.pk)
+        notification = _notification_insert(
+            incident,
+            event,
+            channel=channel,
+            dedup_key=key,
+            headline=headline,
+            recipient_id=on_call.person.id,
+            recipient_address=address,
+        )
+        if notification is not None:
+            created.append(notification.pk)
     return created
+
+
+def _notification_insert(
+    incident: Incident, event: str, *, channel: NotificationChannel, dedup_key: str, headline: str, **fields
+) -> Notification | None:
+    """The notification of this state change on this channel (and person), or None when it was notified already."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(
+                channel=channel,
+                incident=incident,
+                event=event,
+                generation=incident.generation,
+                dedup_key=dedup_key,
+                headline=headline[:300],
+                **fields,
+            )
+    except IntegrityError:
+        return None
 
 
 # --- Sending ------------------------------------------------------------------------------------------------------
