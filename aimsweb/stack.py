@@ -6,7 +6,9 @@ and a clean stop.
   (`manage.py demo_logins`, which prints them again at any time).
 - **Stop**: Ctrl-C (SIGINT) or SIGTERM to this process stops every process and ends with status 0, as a stop that
   was asked for (honcho alone ends with 130 or 143, which make reports as `make: *** Error 143`). A process that ends
-  by itself still stops the rest, and its status is this one's.
+  by itself still stops the rest, and its status is this one's. Started from a terminal (by `make run`), it takes
+  the terminal's foreground in a process group of its own, so Ctrl-C reaches it and not `make`, which would die of
+  the signal (status 130) whatever this process answered; the foreground goes back to `make` when it ends.
 
 Run it as `python -m aimsweb.stack [Procfile]`; its process id is written to var/run/stack.pid while it runs.
 """
@@ -21,6 +23,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -156,6 +160,30 @@ def _announce_when_ready(base_url: str, stopped: threading.Event) -> None:
         sys.stdout.flush()
 
 
+@contextmanager
+def terminal_foreground() -> Iterator[None]:
+    """When stdin is a terminal whose foreground group is this process's (as under `make run`), move this process
+    to a group of its own and make that the foreground for the block: the terminal's Ctrl-C then signals it alone.
+    Elsewhere (no terminal, a background job) nothing changes."""
+    try:
+        fd = sys.stdin.fileno()
+        given = os.tcgetpgrp(fd) if os.isatty(fd) else None
+    except (OSError, ValueError):
+        given = None
+    if given is None or given != os.getpgrp():
+        yield
+        return
+    ttou = signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may then still set the foreground
+    try:
+        os.setpgid(0, 0)
+        os.tcsetpgrp(fd, os.getpgrp())
+        yield
+    finally:
+        with suppress(OSError):  # the group that ran us may have gone: its shell takes the terminal back itself
+            os.tcsetpgrp(fd, given)
+        signal.signal(signal.SIGTTOU, ttou)
+
+
 def main(argv: list[str]) -> int:
     procfile = Path(argv[0]) if argv else BASE_DIR / "Procfile"
     env_file = BASE_DIR / ".env"
@@ -174,7 +202,8 @@ def main(argv: list[str]) -> int:
     stopped = threading.Event()
     threading.Thread(target=_announce_when_ready, args=(base_url, stopped), name="ready-banner", daemon=True).start()
     try:
-        manager.loop()
+        with terminal_foreground():
+            manager.loop()
     finally:
         stopped.set()
         pid_file.unlink(missing_ok=True)

@@ -5,6 +5,9 @@ The fast tests run a small Procfile (a stand-in web server and a sleeper); the s
 as `make run` does (AIMS_STACK_TEST=1 runs it: it takes 20 to 60 s)."""
 
 import os
+import pty
+import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -106,6 +109,8 @@ def small_stack(tmp_path):
 
     start.port = port  # type: ignore[attr-defined]
     start.var_dir = tmp_path / "var"  # type: ignore[attr-defined]
+    start.procfile = procfile  # type: ignore[attr-defined]
+    start.env = env  # type: ignore[attr-defined]
     yield start
     for stack in stacks:
         stack.kill()
@@ -126,6 +131,49 @@ def test_stack_prints_the_banner_once_ready_and_stops_with_status_0(small_stack,
     assert f"{READY}{small_stack.port}/" in stack.lines[ready_at]
     assert any("demo_logins" in line for line in stack.lines[ready_at:])
     assert not (small_stack.var_dir / "run" / "stack.pid").exists()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_target_ctrl_c_in_a_terminal_ends_make_with_status_0(small_stack, tmp_path):
+    """As `make run` in a terminal: Ctrl-C typed there reaches the stack alone (it holds the foreground), so make
+    sees a clean stop (status 0) rather than dying of the signal itself (130)."""
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(f"run:\n\t{sys.executable} -m aimsweb.stack {small_stack.procfile}\n")
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: a session leader whose controlling terminal is the pty, as a shell's job
+        os.chdir(BASE_DIR)
+        os.execvpe("make", ["make", "--no-print-directory", "-f", str(makefile), "run"], small_stack.env)
+    output = b""
+    deadline = time.monotonic() + 60
+    while READY.encode() not in output and time.monotonic() < deadline:
+        output += _read_some(terminal)
+    assert READY.encode() in output, output.decode(errors="replace")
+
+    os.write(terminal, b"\x03")  # Ctrl-C, as typed: the terminal signals its foreground process group
+    while time.monotonic() < deadline + 30:
+        chunk = _read_some(terminal)
+        output += chunk
+        finished, status = os.waitpid(pid, os.WNOHANG)
+        if finished:
+            break
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail(output.decode(errors="replace"))
+    os.close(terminal)
+
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, output.decode(errors="replace")[-2000:]
+    assert b"AIMS stopped (SIGINT)" in output
+    assert b"Error" not in output and b"Interrupt" not in output
+
+
+def _read_some(terminal: int) -> bytes:
+    ready, _, _ = select.select([terminal], [], [], 0.2)
+    if not ready:
+        return b""
+    try:
+        return os.read(terminal, 65536)
+    except OSError:  # the other end has closed (the child ended)
+        return b""
 
 
 def test_stack_whose_process_crashes_ends_with_that_status(small_stack):
