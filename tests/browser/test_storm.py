@@ -82,7 +82,7 @@ def test_storm_40_pipelines_one_shared_cause_one_incident_one_page_per_channel(
     shot(page, "storm-incident")
     assert_no_console_errors(page)
 
-    paged = [inbox for _, _, inbox in DEMO_CHANNELS if inbox != "slack-team-lead"]
+    paged = [inbox for _, _, inbox, _ in DEMO_CHANNELS if inbox != "slack-team-lead"]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not all(storm_sim.inbox(name) for name in paged):
         time.sleep(0.5)
