@@ -39,8 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Metric, django_setup, free_port, p95, start_daphne, viewer_session_cookie
-from bench.cpu import CpuMeter, cpu_report
+from bench.common import Metric, django_setup, p95, viewer_session_cookie
+from bench.cpu import cpu_report
 from bench.live_load import (
     CONNECTION_PREFIX,
     DATABRICKS_CONNECTION,
@@ -52,7 +52,7 @@ from bench.live_load import (
     scenario,
 )
 from bench.live_socket import LiveList
-from bench.processes import start_qcluster, start_redis, stop_process
+from bench.processes import aims_serve, start_redis, stop_process
 
 BACKGROUND_PER_SECOND = float(os.environ.get("AIMS_BENCH_LIVE_RATE", "50"))  # 50/s is the metric's load
 WARMUP_PROBES = 6  # the first task of each kind in each worker pays for imports
@@ -249,17 +249,8 @@ def run() -> list[Metric]:
         ceiling_incident = _ceiling_incident()
         cookie = viewer_session_cookie()
 
-        port = free_port()
-        daphne = start_daphne(port, env)
-        stack.callback(stop_process, daphne)
-        qcluster = start_qcluster(env)
-        stack.callback(stop_process, qcluster, 30.0)
-        meter = CpuMeter(
-            sessions={"task cluster": qcluster.pid},
-            commands={"postgres": "postgres"},
-            pids={"daphne": daphne.pid, "redis": redis_server.pid, "bench + simulator": os.getpid()},
-        )
-        base = f"http://127.0.0.1:{port}"
+        served = aims_serve(stack, env, redis_pid=redis_server.pid)
+        port, base, meter = served.port, served.base, served.meter
         sim.set_notify(
             databricks_url=f"{base}/hooks/databricks/{DATABRICKS_CONNECTION}/",
             azure_monitor_url=f"{base}/hooks/azure-monitor/{CONNECTION_PREFIX}{{factory}}/",

@@ -6,9 +6,11 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import BENCH_ENV, RESULTS, ROOT
+from bench.common import BENCH_ENV, RESULTS, ROOT, free_port, start_daphne
+from bench.cpu import CpuMeter
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 20.0) -> None:
@@ -75,3 +77,28 @@ def start_qcluster(env: dict[str, str]) -> subprocess.Popen:
             stderr=stderr,
             start_new_session=True,
         )
+
+
+@dataclass(frozen=True)
+class ServedStack:
+    """daphne and a django-q2 cluster serving one benchmark, and a CPU meter over every process that works for it."""
+
+    port: int
+    base: str
+    meter: CpuMeter
+
+
+def aims_serve(stack: contextlib.ExitStack, env: dict[str, str], *, redis_pid: int) -> ServedStack:
+    """Start daphne on a free port and a django-q2 cluster (both stopped when `stack` closes) and meter them, with
+    PostgreSQL, Redis and this process (the bench and its in-process simulator)."""
+    port = free_port()
+    daphne = start_daphne(port, env)
+    stack.callback(stop_process, daphne)
+    qcluster = start_qcluster(env)
+    stack.callback(stop_process, qcluster, 30.0)
+    meter = CpuMeter(
+        sessions={"task cluster": qcluster.pid},
+        commands={"postgres": "postgres"},
+        pids={"daphne": daphne.pid, "redis": redis_pid, "bench + simulator": os.getpid()},
+    )
+    return ServedStack(port=port, base=f"http://127.0.0.1:{port}", meter=meter)

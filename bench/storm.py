@@ -31,10 +31,10 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import Metric, django_setup, free_port, start_daphne, viewer_session_cookie
-from bench.cpu import CpuMeter, cpu_report
+from bench.common import Metric, django_setup, viewer_session_cookie
+from bench.cpu import cpu_report
 from bench.live_socket import LiveList
-from bench.processes import start_qcluster, start_redis, stop_process
+from bench.processes import aims_serve, start_redis, stop_process
 
 PREFIX = "bench-storm-"
 SECRET = "bench-storm-webhook-secret-0123456789"
@@ -292,17 +292,8 @@ def run() -> list[Metric]:
         stack.enter_context(override_settings(AIMS_OUTBOUND_LOOPBACK_ORIGINS=[sim.url]))
         _connect(sim)
         cookie = viewer_session_cookie()
-        port = free_port()
-        daphne = start_daphne(port, env)
-        stack.callback(stop_process, daphne)
-        qcluster = start_qcluster(env)
-        stack.callback(stop_process, qcluster, 30.0)
-        meter = CpuMeter(
-            sessions={"task cluster": qcluster.pid},
-            commands={"postgres": "postgres"},
-            pids={"daphne": daphne.pid, "redis": redis_server.pid, "bench + simulator": os.getpid()},
-        )
-        base = f"http://127.0.0.1:{port}"
+        served = aims_serve(stack, env, redis_pid=redis_server.pid)
+        port, base, meter = served.port, served.base, served.meter
         sim.set_notify(
             databricks_url=f"{base}/hooks/databricks/{DATABRICKS_CONNECTION}/",
             azure_monitor_url=f"{base}/hooks/azure-monitor/{PREFIX}{{factory}}/",
